@@ -1,0 +1,2 @@
+//! clv
+pub mod special;
