@@ -473,7 +473,7 @@ mod tests {
 
     #[test]
     fn elementary_closed_forms() {
-        for &z in &[0.0, 1e-8, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999999] {
+        for &z in &[0.0_f64, 1e-8, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999999] {
             // 2F1(1,1;2;z) = -ln(1-z)/z
             if z > 0.0 {
                 let exact = (-(-z).ln_1p() / z).ln();
