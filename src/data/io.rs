@@ -1,0 +1,439 @@
+//! Reading RFM summaries and transaction logs from delimited text (feature `csv`, on by
+//! default).
+
+use super::{Holdout, RfmSummary, SummaryBuilder, TimeUnit};
+use crate::error::{DataIssue, Error, Result};
+use chrono::{NaiveDate, NaiveDateTime};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn open(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|e| io_error(path, e))
+}
+
+fn find(header: &[String], names: &[&str]) -> Option<usize> {
+    names
+        .iter()
+        .find_map(|n| header.iter().position(|h| h.trim() == *n))
+}
+
+fn require(header: &[String], names: &[&str]) -> Result<usize> {
+    find(header, names).ok_or_else(|| Error::MissingColumn {
+        wanted: names.join("|"),
+        found: header.to_vec(),
+    })
+}
+
+fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Result<f64> {
+    text.trim().parse::<f64>().map_err(|_| Error::InvalidData {
+        row: Some(row),
+        customer: Some(customer.to_string()),
+        field,
+        issue: DataIssue::Unparseable {
+            text: text.to_string(),
+            expected: "a number".into(),
+        },
+    })
+}
+
+/// Reads a lifetimes-style RFM summary CSV from a file. See [`read_summary`].
+pub fn read_summary_csv(path: impl AsRef<Path>, unit: TimeUnit) -> Result<RfmSummary> {
+    let path = path.as_ref();
+    read_summary(open(path)?, unit)
+}
+
+/// Reads an RFM summary from CSV text with a header.
+///
+/// Columns (any order, extra columns ignored): `frequency` (or BTYD's `x`), `recency` (`t_x`),
+/// `T` (`t`); optional `monetary_value` (`zbar`, `m_x`), an id column (`customer_id`, `ID`,
+/// `id`, `cust`; otherwise the row number), and the holdout columns `frequency_holdout`,
+/// `monetary_value_holdout`, `duration_holdout`. A UTF-8 BOM, CRLF line ends and quoted fields
+/// are accepted. Every row is validated; the first invalid one is reported by row, customer and
+/// field.
+///
+/// ```
+/// use clv::{io::read_summary, TimeUnit};
+/// let text = "ID,x,t_x,T\n1,2,30.43,38.86\n2,0,0,38.86\n";
+/// let s = read_summary(text.as_bytes(), TimeUnit::Weeks).unwrap();
+/// assert_eq!(s.ids(), &["1", "2"]);
+/// let bad = "frequency,recency,T\n0,3,38\n";
+/// let err = read_summary(bad.as_bytes(), TimeUnit::Weeks).unwrap_err();
+/// assert_eq!(err.to_string(), "row 1 (customer 1): recency recency is 3 > 0 but frequency is 0 (recency must be 0 without repeat purchases)");
+/// ```
+pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| io_error(Path::new("summary"), e))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let ci = find(&header, &["customer_id", "ID", "id", "cust", "customer"]);
+    let xi = require(&header, &["frequency", "x"])?;
+    let ri = require(&header, &["recency", "t_x"])?;
+    let ti = require(&header, &["T", "t"])?;
+    let mi = find(&header, &["monetary_value", "zbar", "m_x"]);
+    let hfi = find(&header, &["frequency_holdout"]);
+    let hmi = find(&header, &["monetary_value_holdout"]);
+    let hdi = find(&header, &["duration_holdout"]);
+
+    let (mut ids, mut x, mut t_x, mut t, mut m) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut hf, mut hm, mut hd) = (vec![], vec![], None::<f64>);
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 1;
+        let rec = rec.map_err(|e| io_error(Path::new("summary"), e))?;
+        let field = |j: usize, name: &'static str, id: &str| -> Result<f64> {
+            let text = rec.get(j).ok_or_else(|| Error::InvalidData {
+                row: Some(row),
+                customer: Some(id.to_string()),
+                field: name,
+                issue: DataIssue::MissingField,
+            })?;
+            parse_f64(text, row, id, name)
+        };
+        let id = match ci {
+            Some(j) => rec.get(j).unwrap_or("").trim().to_string(),
+            None => row.to_string(),
+        };
+        x.push(field(xi, "frequency", &id)?);
+        t_x.push(field(ri, "recency", &id)?);
+        t.push(field(ti, "T", &id)?);
+        if let Some(j) = mi {
+            m.push(field(j, "monetary_value", &id)?);
+        }
+        if let Some(j) = hfi {
+            hf.push(field(j, "frequency_holdout", &id)?);
+        }
+        if let Some(j) = hmi {
+            hm.push(field(j, "monetary_value_holdout", &id)?);
+        }
+        if let Some(j) = hdi {
+            let d = field(j, "duration_holdout", &id)?;
+            match hd {
+                Some(prev) if prev != d => {
+                    return Err(Error::InvalidData {
+                        row: Some(row),
+                        customer: Some(id),
+                        field: "duration_holdout",
+                        issue: DataIssue::Unparseable {
+                            text: d.to_string(),
+                            expected: format!("the same holdout duration as earlier rows ({prev})"),
+                        },
+                    });
+                }
+                _ => hd = Some(d),
+            }
+        }
+        ids.push(id);
+    }
+    let mut s = RfmSummary::new(ids, x, t_x, t, unit)?;
+    if mi.is_some() {
+        s = s.with_monetary_value(m)?;
+    }
+    if let (Some(_), Some(d)) = (hfi, hd) {
+        let monetary_value = if hmi.is_some() {
+            hm
+        } else {
+            vec![0.0; hf.len()]
+        };
+        s = s.with_holdout(Holdout {
+            frequency: hf,
+            monetary_value,
+            duration: d,
+        })?;
+    }
+    Ok(s)
+}
+
+/// Which column of a transaction file holds a field: by header name, or by 1-based position
+/// (for files without a header, such as the CDNOW `.txt` logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// Header name.
+    Name(String),
+    /// 1-based position.
+    Position(usize),
+}
+
+impl Column {
+    fn resolve(&self, header: Option<&[String]>) -> Result<usize> {
+        match (self, header) {
+            (Column::Position(p), _) if *p >= 1 => Ok(p - 1),
+            (Column::Name(n), Some(h)) => require(h, &[n.as_str()]),
+            (c, h) => Err(Error::InvalidOption {
+                name: "column",
+                reason: match h {
+                    None => format!("{c:?} needs a header; use a 1-based position"),
+                    Some(_) => format!("{c:?} is not a valid column (positions start at 1)"),
+                },
+            }),
+        }
+    }
+}
+
+/// Field separator of a transaction file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    /// A single byte, e.g. `b','`.
+    Byte(u8),
+    /// Runs of spaces or tabs (leading blanks ignored), as in the CDNOW `.txt` files.
+    Whitespace,
+}
+
+/// Layout of a transaction file.
+///
+/// ```
+/// use clv::io::{TransactionFormat, Column};
+/// let f = TransactionFormat::csv("id", "date", None);
+/// assert_eq!(f.customer, Column::Name("id".into()));
+/// let cdnow = TransactionFormat::cdnow_sample();
+/// assert!(!cdnow.has_header);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionFormat {
+    /// Customer id column.
+    pub customer: Column,
+    /// Date or date-time column.
+    pub date: Column,
+    /// Amount column; without one every transaction has amount 0.
+    pub amount: Option<Column>,
+    /// chrono format string (`%Y%m%d`, `%Y-%m-%d %H:%M:%S`, ...); `None` tries the common ones.
+    pub date_format: Option<String>,
+    /// Field separator.
+    pub delimiter: Delimiter,
+    /// Whether the first line is a header.
+    pub has_header: bool,
+}
+
+impl TransactionFormat {
+    /// A comma-separated file with a header and the named columns.
+    pub fn csv(customer: &str, date: &str, amount: Option<&str>) -> Self {
+        TransactionFormat {
+            customer: Column::Name(customer.into()),
+            date: Column::Name(date.into()),
+            amount: amount.map(|a| Column::Name(a.into())),
+            date_format: None,
+            delimiter: Delimiter::Byte(b','),
+            has_header: true,
+        }
+    }
+
+    /// `CDNOW_sample.txt`: no header, blanks between fields, columns master id, sample id,
+    /// date (`%Y%m%d`), number of CDs, dollar value; the sample id (column 2) is the customer.
+    pub fn cdnow_sample() -> Self {
+        TransactionFormat {
+            customer: Column::Position(2),
+            date: Column::Position(3),
+            amount: Some(Column::Position(5)),
+            date_format: Some("%Y%m%d".into()),
+            delimiter: Delimiter::Whitespace,
+            has_header: false,
+        }
+    }
+
+    /// `CDNOW_master.txt`: a header line, blanks between fields, columns customer id, date,
+    /// number of CDs, dollar value.
+    pub fn cdnow_master() -> Self {
+        TransactionFormat {
+            customer: Column::Position(1),
+            date: Column::Position(2),
+            amount: Some(Column::Position(4)),
+            date_format: Some("%Y%m%d".into()),
+            delimiter: Delimiter::Whitespace,
+            has_header: true,
+        }
+    }
+}
+
+const AUTO_FORMATS: [&str; 7] = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y%m%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S%.f",
+];
+
+/// Parses a date or date-time with `format`, or with the common unambiguous formats
+/// (ISO 8601 dates and date-times, `YYYYMMDD`, `YYYY/MM/DD`) when `format` is `None`.
+///
+/// ```
+/// use clv::io::parse_datetime;
+/// assert_eq!(parse_datetime("1997-01-01", None).unwrap().to_string(), "1997-01-01 00:00:00");
+/// assert_eq!(parse_datetime("19970101", None).unwrap().to_string(), "1997-01-01 00:00:00");
+/// assert!(parse_datetime("01/02/1997", None).is_none()); // ambiguous: give a format
+/// assert!(parse_datetime("01/02/1997", Some("%d/%m/%Y")).is_some());
+/// ```
+pub fn parse_datetime(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    let one = |f: &str| {
+        NaiveDateTime::parse_from_str(text, f).ok().or_else(|| {
+            NaiveDate::parse_from_str(text, f)
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+    };
+    match format {
+        Some(f) => one(f),
+        None => AUTO_FORMATS.iter().find_map(|f| one(f)),
+    }
+}
+
+/// Streams a transaction file into a [`SummaryBuilder`]; returns the number of data rows read.
+/// Fails on the first invalid row (unparseable date or amount, negative amount, a date after the
+/// observation end...), naming the row, customer and field.
+pub fn read_transactions_into(
+    path: impl AsRef<Path>,
+    format: &TransactionFormat,
+    builder: &mut SummaryBuilder,
+) -> Result<usize> {
+    let path = path.as_ref();
+    read_transactions_from(open(path)?, format, builder).map_err(|e| match e {
+        Error::Io { message, .. } => io_error(path, message),
+        other => other,
+    })
+}
+
+/// [`read_transactions_into`] from any reader.
+///
+/// ```
+/// use clv::io::{read_transactions_from, TransactionFormat};
+/// use clv::{SummaryBuilder, SummaryOptions, TimeUnit};
+/// use chrono::NaiveDate;
+/// let text = "id,date,amount\na,2024-01-01,10\na,2024-01-08,20\nb,2024-01-03,5\n";
+/// let opts = SummaryOptions::new(NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(), TimeUnit::Days);
+/// let mut b = SummaryBuilder::new(opts);
+/// let rows = read_transactions_from(text.as_bytes(), &TransactionFormat::csv("id", "date", Some("amount")), &mut b).unwrap();
+/// assert_eq!(rows, 3);
+/// let s = b.finish().unwrap().summary;
+/// assert_eq!(s.frequency(), &[1.0, 0.0]);
+/// ```
+pub fn read_transactions_from(
+    reader: impl Read,
+    format: &TransactionFormat,
+    builder: &mut SummaryBuilder,
+) -> Result<usize> {
+    let mut rows = 0usize;
+    let mut handle = |row: usize,
+                      fields: &[&str],
+                      cols: (usize, usize, Option<usize>)|
+     -> Result<()> {
+        let missing = |field| Error::InvalidData {
+            row: Some(row),
+            customer: None,
+            field,
+            issue: DataIssue::MissingField,
+        };
+        let customer = fields
+            .get(cols.0)
+            .ok_or_else(|| missing("customer"))?
+            .trim();
+        let date_text = fields.get(cols.1).ok_or_else(|| missing("date"))?;
+        let time = parse_datetime(date_text, format.date_format.as_deref()).ok_or_else(|| {
+            Error::InvalidData {
+                row: Some(row),
+                customer: Some(customer.to_string()),
+                field: "date",
+                issue: DataIssue::Unparseable {
+                    text: date_text.to_string(),
+                    expected: match &format.date_format {
+                        Some(f) => format!("a date in format {f}"),
+                        None => "a date (YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or ISO date-time; pass a format otherwise)".into(),
+                    },
+                },
+            }
+        })?;
+        let amount = match cols.2 {
+            Some(j) => parse_f64(
+                fields.get(j).ok_or_else(|| missing("amount"))?,
+                row,
+                customer,
+                "amount",
+            )?,
+            None => 0.0,
+        };
+        builder.push(row, customer, time, amount)
+    };
+    let resolve = |header: Option<&[String]>| -> Result<(usize, usize, Option<usize>)> {
+        Ok((
+            format.customer.resolve(header)?,
+            format.date.resolve(header)?,
+            format
+                .amount
+                .as_ref()
+                .map(|a| a.resolve(header))
+                .transpose()?,
+        ))
+    };
+    match format.delimiter {
+        Delimiter::Whitespace => {
+            let mut lines = BufReader::new(reader).lines();
+            let mut cols = None;
+            if format.has_header {
+                let h = lines
+                    .next()
+                    .ok_or(Error::EmptyData("the file is empty"))?
+                    .map_err(|e| io_error(Path::new("transactions"), e))?;
+                let h: Vec<String> = h
+                    .trim_start_matches('\u{feff}')
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                cols = Some(resolve(Some(&h))?);
+            }
+            let cols = match cols {
+                Some(c) => c,
+                None => resolve(None)?,
+            };
+            for line in lines {
+                let line = line.map_err(|e| io_error(Path::new("transactions"), e))?;
+                let line = line.trim_start_matches('\u{feff}');
+                if line.trim().is_empty() {
+                    continue;
+                }
+                rows += 1;
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                handle(rows, &fields, cols)?;
+            }
+        }
+        Delimiter::Byte(d) => {
+            let mut rdr = csv::ReaderBuilder::new()
+                .delimiter(d)
+                .has_headers(format.has_header)
+                .flexible(true)
+                .from_reader(reader);
+            let cols = if format.has_header {
+                let h: Vec<String> = rdr
+                    .headers()
+                    .map_err(|e| io_error(Path::new("transactions"), e))?
+                    .iter()
+                    .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
+                    .collect();
+                resolve(Some(&h))?
+            } else {
+                resolve(None)?
+            };
+            let mut rec = csv::StringRecord::new();
+            while rdr
+                .read_record(&mut rec)
+                .map_err(|e| io_error(Path::new("transactions"), e))?
+            {
+                rows += 1;
+                let fields: Vec<&str> = rec.iter().collect();
+                handle(rows, &fields, cols)?;
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(Error::EmptyData("the file has no transactions"));
+    }
+    Ok(rows)
+}

@@ -1,0 +1,18 @@
+//! Data: transactions in, RFM summaries out.
+//!
+//! Notation (Fader, Hardie & Lee 2005): for each customer, `x` is the number of *repeat*
+//! purchase occasions in the calibration period, `t_x` the time of the last one measured from
+//! the first purchase (0 when x = 0), and `T` the time from the first purchase to the end of
+//! calibration. Times are in a [`TimeUnit`].
+
+mod customer;
+#[cfg(feature = "csv")]
+pub mod io;
+mod summarize;
+mod summary;
+mod time;
+
+pub use customer::Customer;
+pub use summarize::{Summarized, SummaryBuilder, SummaryOptions, Transaction, summarize};
+pub use summary::{CompressedRfm, Holdout, RfmSummary};
+pub use time::{Granularity, TimeUnit};

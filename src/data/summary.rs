@@ -1,0 +1,248 @@
+//! The columnar RFM summary and its compressed (weighted) form.
+
+use super::{Customer, TimeUnit};
+use crate::error::{DataIssue, Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// Per-customer holdout-period observations, aligned with the calibration rows of an
+/// [`RfmSummary`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Holdout {
+    /// Purchase occasions in the holdout window (all of them are repeat purchases).
+    pub frequency: Vec<f64>,
+    /// Mean value per holdout purchase occasion (0 when there was none).
+    pub monetary_value: Vec<f64>,
+    /// Length of the holdout window, in the summary's time unit.
+    pub duration: f64,
+}
+
+/// One row per customer: id, frequency `x`, recency `t_x`, age `T`, optionally the mean value
+/// of the repeat purchases and holdout observations. Every row is validated on construction
+/// ([`Customer::new`] rules, unique ids, monetary values finite and >= 0).
+///
+/// ```
+/// use clv::{RfmSummary, TimeUnit};
+/// let s = RfmSummary::new(
+///     vec!["a".into(), "b".into(), "c".into()],
+///     vec![0.0, 2.0, 2.0],
+///     vec![0.0, 30.43, 30.43],
+///     vec![38.86, 38.86, 38.86],
+///     TimeUnit::Weeks,
+/// ).unwrap();
+/// assert_eq!(s.len(), 3);
+/// let c = s.compress();
+/// assert_eq!(c.len(), 2); // the two identical rows merged with weight 2
+/// assert_eq!(c.total_weight(), 3.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmSummary {
+    ids: Vec<String>,
+    x: Vec<f64>,
+    t_x: Vec<f64>,
+    t: Vec<f64>,
+    monetary_value: Option<Vec<f64>>,
+    holdout: Option<Holdout>,
+    unit: TimeUnit,
+}
+
+impl RfmSummary {
+    /// Builds and validates a summary from columns of equal length.
+    pub fn new(
+        ids: Vec<String>,
+        x: Vec<f64>,
+        t_x: Vec<f64>,
+        t: Vec<f64>,
+        unit: TimeUnit,
+    ) -> Result<Self> {
+        let n = ids.len();
+        if x.len() != n || t_x.len() != n || t.len() != n {
+            return Err(Error::InvalidOption {
+                name: "summary columns",
+                reason: format!(
+                    "columns differ in length (ids {n}, x {}, t_x {}, T {})",
+                    x.len(),
+                    t_x.len(),
+                    t.len()
+                ),
+            });
+        }
+        if n == 0 {
+            return Err(Error::EmptyData("the summary has no customers"));
+        }
+        let mut seen = HashSet::with_capacity(n);
+        for i in 0..n {
+            Customer::check(x[i], t_x[i], t[i], Some(i + 1), Some(&ids[i]))?;
+            if !seen.insert(ids[i].as_str()) {
+                return Err(Error::InvalidData {
+                    row: Some(i + 1),
+                    customer: Some(ids[i].clone()),
+                    field: "customer_id",
+                    issue: DataIssue::Duplicate,
+                });
+            }
+        }
+        Ok(RfmSummary {
+            ids,
+            x,
+            t_x,
+            t,
+            monetary_value: None,
+            holdout: None,
+            unit,
+        })
+    }
+
+    /// Attaches the mean repeat-purchase value per customer (finite, >= 0; 0 for x = 0).
+    pub fn with_monetary_value(mut self, m: Vec<f64>) -> Result<Self> {
+        self.check_column("monetary_value", &m)?;
+        self.monetary_value = Some(m);
+        Ok(self)
+    }
+
+    /// Attaches holdout observations (frequencies whole numbers >= 0, values >= 0,
+    /// duration > 0).
+    pub fn with_holdout(mut self, h: Holdout) -> Result<Self> {
+        self.check_column("frequency_holdout", &h.frequency)?;
+        self.check_column("monetary_value_holdout", &h.monetary_value)?;
+        if let Some(i) = h.frequency.iter().position(|v| v.fract() != 0.0) {
+            return Err(self.row_error(
+                i,
+                "frequency_holdout",
+                DataIssue::NotInteger(h.frequency[i]),
+            ));
+        }
+        if !(h.duration.is_finite() && h.duration > 0.0) {
+            return Err(Error::InvalidOption {
+                name: "duration_holdout",
+                reason: format!("must be finite and > 0, got {}", h.duration),
+            });
+        }
+        self.holdout = Some(h);
+        Ok(self)
+    }
+
+    fn row_error(&self, i: usize, field: &'static str, issue: DataIssue) -> Error {
+        Error::InvalidData {
+            row: Some(i + 1),
+            customer: Some(self.ids[i].clone()),
+            field,
+            issue,
+        }
+    }
+
+    fn check_column(&self, field: &'static str, v: &[f64]) -> Result<()> {
+        if v.len() != self.len() {
+            return Err(Error::InvalidOption {
+                name: field,
+                reason: format!("has {} values for {} customers", v.len(), self.len()),
+            });
+        }
+        for (i, &m) in v.iter().enumerate() {
+            if !m.is_finite() {
+                return Err(self.row_error(i, field, DataIssue::NotFinite(m)));
+            }
+            if m < 0.0 {
+                return Err(self.row_error(i, field, DataIssue::Negative(m)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// Always false: a summary has at least one customer.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// Customer ids, in input order.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+    /// Frequencies `x`.
+    pub fn frequency(&self) -> &[f64] {
+        &self.x
+    }
+    /// Recencies `t_x`.
+    pub fn recency(&self) -> &[f64] {
+        &self.t_x
+    }
+    /// Ages `T`.
+    pub fn age(&self) -> &[f64] {
+        &self.t
+    }
+    /// Mean repeat-purchase values, when known.
+    pub fn monetary_value(&self) -> Option<&[f64]> {
+        self.monetary_value.as_deref()
+    }
+    /// Holdout observations, when the summary was built with an observation end.
+    pub fn holdout(&self) -> Option<&Holdout> {
+        self.holdout.as_ref()
+    }
+    /// The time unit of recency and age.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    /// Customer `i` (panics if out of range, like slice indexing).
+    pub fn customer(&self, i: usize) -> Customer {
+        Customer::new(self.x[i], self.t_x[i], self.t[i]).expect("validated on construction")
+    }
+    /// All customers, in order.
+    pub fn customers(&self) -> impl ExactSizeIterator<Item = Customer> + '_ {
+        (0..self.len()).map(|i| self.customer(i))
+    }
+
+    /// Merges identical `(x, t_x, T)` rows into weighted rows: fitting cost then grows with the
+    /// number of distinct histories, not customers.
+    pub fn compress(&self) -> CompressedRfm {
+        let mut map: BTreeMap<(u64, u64, u64), f64> = BTreeMap::new();
+        for i in 0..self.len() {
+            // non-negative finite floats order like their bit patterns
+            let key = (
+                self.x[i].to_bits(),
+                self.t_x[i].to_bits(),
+                self.t[i].to_bits(),
+            );
+            *map.entry(key).or_insert(0.0) += 1.0;
+        }
+        let mut c = CompressedRfm::default();
+        for ((x, t_x, t), w) in map {
+            c.x.push(f64::from_bits(x));
+            c.t_x.push(f64::from_bits(t_x));
+            c.t.push(f64::from_bits(t));
+            c.weight.push(w);
+        }
+        c
+    }
+}
+
+/// Distinct `(x, t_x, T)` rows with weights (how many customers share each): what the
+/// likelihoods iterate over.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompressedRfm {
+    /// Frequencies.
+    pub x: Vec<f64>,
+    /// Recencies.
+    pub t_x: Vec<f64>,
+    /// Ages.
+    pub t: Vec<f64>,
+    /// Number of customers with this history.
+    pub weight: Vec<f64>,
+}
+
+impl CompressedRfm {
+    /// Number of distinct rows.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+    /// Number of customers (sum of weights).
+    pub fn total_weight(&self) -> f64 {
+        self.weight.iter().sum()
+    }
+}

@@ -1,0 +1,87 @@
+//! Time units and purchase-occasion granularity.
+
+use crate::error::{Error, Result};
+use chrono::{NaiveDateTime, Timelike};
+use serde::{Deserialize, Serialize};
+
+/// The unit in which recency, age and horizons are measured. No hidden conventions: a week is
+/// exactly 7 days, and any other period is stated in days.
+///
+/// ```
+/// use clv::TimeUnit;
+/// assert_eq!(TimeUnit::Weeks.days(), 7.0);
+/// let month = TimeUnit::periods_of_days(365.25 / 12.0).unwrap();
+/// assert!((month.days() - 30.4375).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Days.
+    Days,
+    /// Weeks of 7 days.
+    Weeks,
+    /// A custom period of the given length in days (> 0); build with
+    /// [`TimeUnit::periods_of_days`].
+    Periods(f64),
+}
+
+impl TimeUnit {
+    /// A custom period length in days; must be finite and > 0.
+    pub fn periods_of_days(days: f64) -> Result<Self> {
+        if days.is_finite() && days > 0.0 {
+            Ok(TimeUnit::Periods(days))
+        } else {
+            Err(Error::InvalidOption {
+                name: "period length",
+                reason: format!("must be a finite number of days > 0, got {days}"),
+            })
+        }
+    }
+
+    /// Length of one unit in days.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+            TimeUnit::Periods(d) => d,
+        }
+    }
+
+    /// Converts a duration in seconds into this unit.
+    pub fn from_seconds(self, seconds: i64) -> f64 {
+        seconds as f64 / (86_400.0 * self.days())
+    }
+}
+
+/// Which transactions count as one purchase occasion. The CDNOW convention (and the default) is
+/// [`Granularity::Day`]: several orders on the same calendar day are one purchase.
+///
+/// ```
+/// use clv::Granularity;
+/// use chrono::NaiveDate;
+/// let t = NaiveDate::from_ymd_opt(1997, 1, 1).unwrap().and_hms_opt(15, 30, 0).unwrap();
+/// assert_eq!(Granularity::Day.floor(t).to_string(), "1997-01-01 00:00:00");
+/// assert_eq!(Granularity::Hour.floor(t).to_string(), "1997-01-01 15:00:00");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// Every distinct timestamp is a purchase occasion.
+    Exact,
+    /// Transactions in the same clock hour are one occasion.
+    Hour,
+    /// Transactions on the same calendar day are one occasion.
+    #[default]
+    Day,
+}
+
+impl Granularity {
+    /// The start of the occasion containing `t`.
+    pub fn floor(self, t: NaiveDateTime) -> NaiveDateTime {
+        match self {
+            Granularity::Exact => t,
+            Granularity::Hour => t.date().and_hms_opt(t.hour(), 0, 0).expect("valid hour"),
+            Granularity::Day => t.date().and_hms_opt(0, 0, 0).expect("midnight"),
+        }
+    }
+}

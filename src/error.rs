@@ -1,0 +1,178 @@
+//! The crate's single error type.
+
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong in `clv`. Data errors name the row (1-based, as a user counts
+/// lines in their file, header excluded) and/or the customer, and the offending field.
+///
+/// ```
+/// use clv::{BgNbdParams, Error};
+/// let err = BgNbdParams::new(-1.0, 4.4, 0.79, 2.4).unwrap_err();
+/// assert!(matches!(err, Error::InvalidParameter { name: "r", .. }));
+/// assert_eq!(err.to_string(), "invalid parameter r = -1: must be finite and > 0");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A model parameter outside its domain.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// Parameter name, as in the paper (`r`, `alpha`, ...).
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What the domain is.
+        reason: &'static str,
+    },
+    /// An option (horizon, penalizer, dates...) outside its domain.
+    #[error("invalid option {name}: {reason}")]
+    InvalidOption {
+        /// Option name.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// One input record is invalid.
+    #[error("{}: {field} {issue}", location(*.row, .customer.as_deref()))]
+    InvalidData {
+        /// 1-based data row (header excluded), when the input has rows.
+        row: Option<usize>,
+        /// The customer id, when known.
+        customer: Option<String>,
+        /// The field (column) at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        issue: DataIssue,
+    },
+    /// A required column is missing from a CSV header.
+    #[error("missing column '{wanted}'; columns found: {}", .found.join(", "))]
+    MissingColumn {
+        /// The column looked for (or the alternatives, `a|b`).
+        wanted: String,
+        /// The header as read.
+        found: Vec<String>,
+    },
+    /// There is nothing to fit or summarise.
+    #[error("no data: {0}")]
+    EmptyData(&'static str),
+    /// Reading a file failed.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A computation produced a non-finite value where a finite one was expected.
+    #[error("numerical failure in {what}")]
+    Numerical {
+        /// What was being computed.
+        what: String,
+    },
+    /// The optimiser did not converge (and the caller did not allow unconverged fits).
+    #[error("fit did not converge after {iterations} iterations: {reason}")]
+    NotConverged {
+        /// The optimiser's termination reason.
+        reason: String,
+        /// Iterations spent (over all starts).
+        iterations: u64,
+    },
+    /// The Hessian at the optimum is not positive definite, so there are no standard errors:
+    /// the optimum is a saddle or a boundary (a parameter heading to 0 or infinity).
+    #[error(
+        "the Hessian at the optimum is not positive definite (parameters not identified): {detail}"
+    )]
+    SingularHessian {
+        /// Which parameters look unidentified.
+        detail: String,
+    },
+}
+
+fn location(row: Option<usize>, customer: Option<&str>) -> String {
+    match (row, customer) {
+        (Some(r), Some(c)) => format!("row {r} (customer {c})"),
+        (Some(r), None) => format!("row {r}"),
+        (None, Some(c)) => format!("customer {c}"),
+        (None, None) => "input".to_string(),
+    }
+}
+
+/// What is wrong with one field of one record.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DataIssue {
+    /// NaN or infinite.
+    NotFinite(f64),
+    /// Negative where only >= 0 makes sense.
+    Negative(f64),
+    /// A count that is not a whole number.
+    NotInteger(f64),
+    /// Recency (time of last repeat purchase) later than the customer's age T.
+    RecencyAfterAge {
+        /// t_x.
+        recency: f64,
+        /// T.
+        age: f64,
+    },
+    /// Recency > 0 although the customer made no repeat purchase (x = 0).
+    RecencyWithoutRepeat(f64),
+    /// A transaction dated after the observation end.
+    AfterObservationEnd {
+        /// The transaction's date.
+        date: String,
+        /// The end of observation.
+        end: String,
+    },
+    /// A transaction after the calibration end, with no observation end to place it in.
+    AfterCalibrationEnd {
+        /// The transaction's date.
+        date: String,
+        /// The calibration end.
+        end: String,
+    },
+    /// The text could not be parsed.
+    Unparseable {
+        /// The text found.
+        text: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// The same customer appears twice in a summary.
+    Duplicate,
+    /// Too few fields on the line.
+    MissingField,
+}
+
+impl fmt::Display for DataIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataIssue::NotFinite(v) => write!(f, "is not finite ({v})"),
+            DataIssue::Negative(v) => write!(f, "is negative ({v})"),
+            DataIssue::NotInteger(v) => write!(f, "is not a whole number ({v})"),
+            DataIssue::RecencyAfterAge { recency, age } => {
+                write!(f, "recency {recency} is later than the age T = {age}")
+            }
+            DataIssue::RecencyWithoutRepeat(v) => {
+                write!(
+                    f,
+                    "recency is {v} > 0 but frequency is 0 (recency must be 0 without repeat purchases)"
+                )
+            }
+            DataIssue::AfterObservationEnd { date, end } => {
+                write!(f, "{date} is after the observation end {end}")
+            }
+            DataIssue::AfterCalibrationEnd { date, end } => write!(
+                f,
+                "{date} is after the calibration end {end} and no observation end was given"
+            ),
+            DataIssue::Unparseable { text, expected } => {
+                write!(f, "'{text}' cannot be parsed as {expected}")
+            }
+            DataIssue::Duplicate => write!(f, "appears more than once"),
+            DataIssue::MissingField => write!(f, "is missing (too few fields on the line)"),
+        }
+    }
+}
