@@ -3,6 +3,8 @@
 
 pub mod data;
 pub mod error;
+pub mod fit;
+pub mod models;
 pub mod special;
 
 #[cfg(feature = "csv")]
@@ -12,3 +14,5 @@ pub use data::{
     SummaryOptions, TimeUnit, Transaction, summarize,
 };
 pub use error::{DataIssue, Error, Result};
+pub use fit::{FitOptions, Fitted};
+pub use models::{BgNbdParams, TransactionModel};

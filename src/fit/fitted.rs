@@ -1,0 +1,216 @@
+//! The fitted-model value: parameters, fit statistics, covariance.
+
+use super::MaximumLikelihood;
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// How the optimiser ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Convergence {
+    /// True when a stationary point with a positive-definite Hessian was found.
+    pub converged: bool,
+    /// The optimiser's termination reason.
+    pub reason: String,
+    /// Iterations over all optimiser runs.
+    pub iterations: u64,
+    /// Euclidean norm of the gradient of the mean objective in log-parameters at the result.
+    pub gradient_norm: f64,
+    /// Which optimiser produced the result.
+    pub method: String,
+    /// How many starting points were tried.
+    pub starts_tried: usize,
+    /// Whether the Hessian at the result is positive definite (standard errors exist).
+    pub hessian_positive_definite: bool,
+}
+
+/// A fitted model: an immutable value holding the parameters, the maximised log-likelihood,
+/// the convergence report and the covariance of the estimates. It holds no copy of the data and
+/// predicts by delegating to its parameters ([`Fitted::params`]).
+///
+/// ```
+/// use clv::{BgNbdParams, FitOptions, io::read_summary_csv, TimeUnit, TransactionModel};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+/// let s = read_summary_csv(path, TimeUnit::Weeks).unwrap();
+/// let f = BgNbdParams::fit(&s, &FitOptions::default()).unwrap();
+/// let se = f.standard_errors().unwrap();
+/// assert!((se[0] - 0.0126).abs() < 0.0126 * 0.02);
+/// let (lo, hi) = f.confidence_intervals(0.95).unwrap()[0];
+/// assert!(lo < f.params().r() && f.params().r() < hi);
+/// assert!(f.params().expected_purchases(39.0) > 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "M: Serialize + serde::de::DeserializeOwned")]
+pub struct Fitted<M> {
+    params: M,
+    log_likelihood: f64,
+    n_customers: f64,
+    n_rows: usize,
+    penalizer: f64,
+    convergence: Convergence,
+    covariance: Option<Vec<Vec<f64>>>,
+}
+
+impl<M: MaximumLikelihood> Fitted<M> {
+    pub(crate) fn new(
+        params: M,
+        log_likelihood: f64,
+        n_customers: f64,
+        n_rows: usize,
+        penalizer: f64,
+        convergence: Convergence,
+        covariance: Option<Vec<Vec<f64>>>,
+    ) -> Self {
+        Fitted {
+            params,
+            log_likelihood,
+            n_customers,
+            n_rows,
+            penalizer,
+            convergence,
+            covariance,
+        }
+    }
+
+    /// Rebuilds a fitted value from stored parts (used when loading model files); the
+    /// covariance, when present, must be square with one row per parameter.
+    pub fn from_parts(
+        params: M,
+        log_likelihood: f64,
+        n_customers: f64,
+        penalizer: f64,
+        convergence: Convergence,
+        covariance: Option<Vec<Vec<f64>>>,
+    ) -> crate::Result<Self> {
+        let k = M::NAMES.len();
+        if let Some(c) = &covariance {
+            if c.len() != k
+                || c.iter()
+                    .any(|row| row.len() != k || row.iter().any(|v| !v.is_finite()))
+            {
+                return Err(crate::Error::InvalidOption {
+                    name: "covariance",
+                    reason: format!("must be a finite {k}x{k} matrix"),
+                });
+            }
+        }
+        Ok(Fitted::new(
+            params,
+            log_likelihood,
+            n_customers,
+            0,
+            penalizer,
+            convergence,
+            covariance,
+        ))
+    }
+
+    /// The estimated parameters (use them to predict).
+    pub fn params(&self) -> &M {
+        &self.params
+    }
+    /// Parameter names, in the order of every vector here.
+    pub fn names(&self) -> &'static [&'static str] {
+        M::NAMES
+    }
+    /// The maximised (unpenalised) log-likelihood, summed over customers.
+    pub fn log_likelihood(&self) -> f64 {
+        self.log_likelihood
+    }
+    /// Number of customers fitted.
+    pub fn n_customers(&self) -> f64 {
+        self.n_customers
+    }
+    /// Number of distinct histories the likelihood looped over.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+    /// The L2 penalty coefficient used.
+    pub fn penalizer(&self) -> f64 {
+        self.penalizer
+    }
+    /// How the optimiser ended.
+    pub fn convergence(&self) -> &Convergence {
+        &self.convergence
+    }
+    /// Covariance of the estimates (inverse observed information, delta method to natural
+    /// parameters), or `None` when the Hessian was not positive definite.
+    pub fn covariance(&self) -> Option<&[Vec<f64>]> {
+        self.covariance.as_deref()
+    }
+    /// Standard errors (square roots of the covariance diagonal).
+    pub fn standard_errors(&self) -> Option<Vec<f64>> {
+        self.covariance
+            .as_ref()
+            .map(|c| (0..c.len()).map(|i| c[i][i].sqrt()).collect())
+    }
+    /// Wald intervals at `level` (e.g. 0.95), built on the log scale — θ·exp(±z·SE/θ) — so they
+    /// stay inside the positive parameter space.
+    pub fn confidence_intervals(&self, level: f64) -> Option<Vec<(f64, f64)>> {
+        if !(level > 0.0 && level < 1.0) {
+            return None;
+        }
+        let z = normal_quantile(0.5 + level / 2.0);
+        let se = self.standard_errors()?;
+        Some(
+            self.params
+                .to_vec()
+                .iter()
+                .zip(se)
+                .map(|(t, s)| {
+                    let f = (z * s / t).exp();
+                    (t / f, t * f)
+                })
+                .collect(),
+        )
+    }
+    /// Akaike information criterion, 2k - 2 ln L.
+    pub fn aic(&self) -> f64 {
+        2.0 * M::NAMES.len() as f64 - 2.0 * self.log_likelihood
+    }
+    /// Bayesian information criterion, k ln n - 2 ln L.
+    pub fn bic(&self) -> f64 {
+        M::NAMES.len() as f64 * self.n_customers.ln() - 2.0 * self.log_likelihood
+    }
+}
+
+fn normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().inverse_cdf(p)
+}
+
+/// Cov(θ) = J H⁻¹ J with J = diag(θ), from the Hessian `h` of the total negative
+/// log-likelihood in φ = ln θ; `None` unless `h` is positive definite.
+pub(crate) fn covariance(h: &DMatrix<f64>, theta: &[f64]) -> Option<Vec<Vec<f64>>> {
+    if h.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let inv = h.clone().cholesky()?.inverse();
+    let k = theta.len();
+    let mut cov = vec![vec![0.0; k]; k];
+    for i in 0..k {
+        for j in i..k {
+            let v = theta[i] * 0.5 * (inv[(i, j)] + inv[(j, i)]) * theta[j];
+            cov[i][j] = v;
+            cov[j][i] = v;
+        }
+    }
+    if (0..k).any(|i| !(cov[i][i].is_finite() && cov[i][i] > 0.0)) {
+        return None;
+    }
+    Some(cov)
+}
+
+/// Names the parameters that look like they are heading to a boundary.
+pub(crate) fn describe_boundary(names: &[&str], theta: &[f64]) -> String {
+    let odd: Vec<String> = names
+        .iter()
+        .zip(theta)
+        .filter(|(_, t)| **t < 1e-6 || **t > 1e6)
+        .map(|(n, t)| format!("{n} = {t:.3e}"))
+        .collect();
+    if odd.is_empty() {
+        "the likelihood is flat in some direction at the optimum".into()
+    } else {
+        format!("parameters at a boundary: {}", odd.join(", "))
+    }
+}

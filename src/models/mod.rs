@@ -1,0 +1,29 @@
+//! The models: one file each, a validated parameter type with its likelihood and predictions.
+//!
+//! | model | type | paper |
+//! |---|---|---|
+//! | BG/NBD | [`BgNbdParams`] | Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way" |
+
+pub mod bgnbd;
+
+pub use bgnbd::BgNbdParams;
+
+use crate::data::Customer;
+
+/// Predictions of a model of repeat-purchase counts, as pure functions of the parameters and a
+/// customer's history. Times are in the unit the model was fitted in; horizons `t` must be
+/// finite and >= 0 (the batch helpers in [`crate::predict`] check that for you).
+pub trait TransactionModel {
+    /// Expected number of repeat purchases in `(0, t]` for a randomly chosen new customer,
+    /// E[X(t)].
+    fn expected_purchases(&self, t: f64) -> f64;
+    /// Probability that a randomly chosen new customer makes exactly `n` repeat purchases in
+    /// `(0, t]`, P(X(t) = n).
+    fn pmf(&self, n: u64, t: f64) -> f64;
+    /// Probability that the customer is still alive at `T`, given their history.
+    fn p_alive(&self, c: &Customer) -> f64;
+    /// Expected purchases in `(T, T + t]` given the history, E[Y(t) | x, t_x, T].
+    fn conditional_expected_purchases(&self, c: &Customer, t: f64) -> f64;
+    /// Probability of exactly `n` purchases in `(T, T + t]` given the history.
+    fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64;
+}
