@@ -21,7 +21,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 /// use clv::{BgNbdParams, Customer, TransactionModel};
 /// // Fader, Hardie & Lee (2005), CDNOW, weeks
 /// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
-/// assert!((m.expected_purchases(39.0) - 1.4743).abs() < 1e-3);
+/// assert!((m.expected_purchases(78.0) - 1.8605191).abs() < 1e-6); // mpmath: 1.86051910
 /// let c = Customer::new(2.0, 30.43, 38.86).unwrap();
 /// assert!((m.conditional_expected_purchases(&c, 39.0) - 1.226).abs() < 1e-3);
 /// ```
