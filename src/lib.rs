@@ -1,10 +1,51 @@
 //! # clv — customer lifetime value models
+//!
+//! Probabilistic "buy till you die" models of customer-base analysis, fitted by maximum
+//! likelihood, with per-customer predictions.
+//!
+//! | model | parameters | paper |
+//! |---|---|---|
+//! | BG/NBD | [`BgNbdParams`] (r, α, a, b) | Fader, Hardie & Lee (2005), *Marketing Science* 24(2) |
+//!
+//! ## Notation
+//! For each customer, in the calibration period: `x` = number of repeat purchases (purchase
+//! occasions after the first), `t_x` = time of the last repeat purchase measured from the first
+//! purchase (0 when x = 0), `T` = time from the first purchase to the end of calibration. All
+//! times are in the summary's [`TimeUnit`]; horizons `t` are in the same unit.
+//!
+//! ## Quick start
+//! ```
+//! use clv::{BgNbdParams, FitOptions, TimeUnit, TransactionModel, io::read_summary_csv};
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+//! let summary = read_summary_csv(path, TimeUnit::Weeks)?;
+//! let fitted = BgNbdParams::fit(&summary, &FitOptions::default())?;
+//! assert!((fitted.params().r() - 0.2426).abs() < 1e-3);
+//!
+//! let model = fitted.params();
+//! let c = summary.customer(0); // x = 2, t_x = 30.43, T = 38.86
+//! let p_alive = model.p_alive(&c);
+//! let next_39_weeks = model.conditional_expected_purchases(&c, 39.0);
+//! let p_none = model.conditional_pmf(&c, 0, 39.0);
+//! assert!(p_alive > 0.7 && next_39_weeks > 1.2 && p_none > 0.4);
+//! # Ok::<(), clv::Error>(())
+//! ```
+//!
+//! ## Layout
+//! - [`data`]: transactions → [`RfmSummary`] (calibration/holdout), CSV readers ([`io`]).
+//! - [`models`]: one module per model: validated parameters, likelihood, predictions.
+//! - [`fit`]: the generic maximum-likelihood machinery and the [`Fitted`] value.
+//! - [`predict`]: batch scoring over a summary.
+//! - [`special`]: `ln_hyp2f1` and log-space helpers.
+//!
+//! Nothing in the library prints; every failure is an [`Error`].
 #![warn(missing_docs)]
 
 pub mod data;
 pub mod error;
 pub mod fit;
 pub mod models;
+pub mod predict;
 pub mod special;
 
 #[cfg(feature = "csv")]
@@ -16,3 +57,11 @@ pub use data::{
 pub use error::{DataIssue, Error, Result};
 pub use fit::{FitOptions, Fitted};
 pub use models::{BgNbdParams, TransactionModel};
+
+/// The most used types in one import: `use clv::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        BgNbdParams, Customer, Error, FitOptions, Fitted, Result, RfmSummary, SummaryOptions,
+        TimeUnit, Transaction, TransactionModel,
+    };
+}

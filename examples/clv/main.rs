@@ -1,1 +1,191 @@
-fn main() {}
+//! `clv`: customer-lifetime-value modelling from the command line.
+//!
+//! ```text
+//! cargo run --release --example clv -- demo
+//! cargo run --release --example clv -- summarize --transactions log.csv --calibration-end 2024-06-30 -o summary.csv
+//! cargo run --release --example clv -- fit --summary summary.csv --model bgnbd -o model.json
+//! cargo run --release --example clv -- predict --model model.json --summary summary.csv --horizon 52 -o predictions.csv
+//! ```
+//! Install with `cargo install --path . --example clv`.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "clv",
+    version,
+    about = "Probabilistic customer-lifetime-value models (BG/NBD ...)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Unit {
+    Day,
+    Week,
+}
+
+impl From<Unit> for clv::TimeUnit {
+    fn from(u: Unit) -> Self {
+        match u {
+            Unit::Day => clv::TimeUnit::Days,
+            Unit::Week => clv::TimeUnit::Weeks,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Model {
+    Bgnbd,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarise the bundled CDNOW log, fit BG/NBD and show the parameters and top customers.
+    #[command(after_help = "Example:\n  clv demo\n  clv demo --top 20 --horizon 52")]
+    Demo {
+        /// Folder holding CDNOW_sample.txt.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data"))]
+        data_dir: PathBuf,
+        /// How many customers to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Prediction horizon in weeks.
+        #[arg(long, default_value_t = 39.0)]
+        horizon: f64,
+    },
+    /// Turn a transaction log into an RFM summary (with a holdout split if --observation-end).
+    #[command(
+        after_help = "Example:\n  clv summarize --transactions data/CDNOW_sample.txt --format cdnow-sample \\\n      --calibration-end 1997-09-30 --observation-end 1998-06-30 -o summary.csv"
+    )]
+    Summarize {
+        /// Transaction file (CSV with a header, or whitespace-separated with --format).
+        #[arg(long)]
+        transactions: PathBuf,
+        /// Last day of the calibration period (inclusive), YYYY-MM-DD.
+        #[arg(long)]
+        calibration_end: String,
+        /// Last day of observation (inclusive); adds the holdout columns.
+        #[arg(long)]
+        observation_end: Option<String>,
+        /// Time unit of recency, T and durations.
+        #[arg(long, value_enum, default_value = "week")]
+        unit: Unit,
+        /// Customer id column (default: customer_id, customer, id, cust or user_id).
+        #[arg(long)]
+        customer_col: Option<String>,
+        /// Date column (default: date, timestamp, time or order_date).
+        #[arg(long)]
+        date_col: Option<String>,
+        /// Amount column (default: amount, monetary_value, value, revenue, sales or price; none: 0).
+        #[arg(long)]
+        amount_col: Option<String>,
+        /// chrono date format, e.g. %Y%m%d or "%d/%m/%Y %H:%M" (default: ISO dates, YYYYMMDD, YYYY/MM/DD).
+        #[arg(long)]
+        date_format: Option<String>,
+        /// File layout: csv (header, commas) or the CDNOW text logs.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: commands::Format,
+        /// Output CSV.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
+    #[command(after_help = "Example:\n  clv fit --summary summary.csv --model bgnbd -o model.json")]
+    Fit {
+        /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).
+        #[arg(long)]
+        summary: PathBuf,
+        /// Which model.
+        #[arg(long, value_enum, default_value = "bgnbd")]
+        model: Model,
+        /// L2 penalty on the parameters (as lifetimes' penalizer_coef).
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
+        /// Time unit of the summary.
+        #[arg(long, value_enum, default_value = "week")]
+        unit: Unit,
+        /// Output model file (JSON).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Score customers: P(alive), expected purchases and P(no purchase) over a horizon.
+    #[command(
+        after_help = "Example:\n  clv predict --model model.json --summary summary.csv --horizon 52 -o predictions.csv"
+    )]
+    Predict {
+        /// Model file written by `clv fit`.
+        #[arg(long)]
+        model: PathBuf,
+        /// Summary CSV of the customers to score.
+        #[arg(long)]
+        summary: PathBuf,
+        /// Horizon, in the model's time unit.
+        #[arg(long)]
+        horizon: f64,
+        /// Output CSV.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo {
+            data_dir,
+            top,
+            horizon,
+        } => commands::demo(&data_dir, top, horizon),
+        Command::Summarize {
+            transactions,
+            calibration_end,
+            observation_end,
+            unit,
+            customer_col,
+            date_col,
+            amount_col,
+            date_format,
+            format,
+            output,
+        } => commands::summarize(commands::SummarizeArgs {
+            transactions,
+            calibration_end,
+            observation_end,
+            unit: unit.into(),
+            customer_col,
+            date_col,
+            amount_col,
+            date_format,
+            format,
+            output,
+        }),
+        Command::Fit {
+            summary,
+            model: Model::Bgnbd,
+            penalizer,
+            unit,
+            output,
+        } => commands::fit(&summary, penalizer, unit.into(), &output),
+        Command::Predict {
+            model,
+            summary,
+            horizon,
+            output,
+        } => commands::predict(&model, &summary, horizon, &output),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

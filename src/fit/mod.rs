@@ -15,9 +15,11 @@
 //! caller opts in with [`FitOptions::allow_unconverged`].
 
 mod fitted;
+mod model_file;
 mod problem;
 
 pub use fitted::{Convergence, Fitted};
+pub use model_file::{FORMAT_VERSION, ModelFile};
 
 use crate::data::RfmSummary;
 use crate::error::{Error, Result};

@@ -1,0 +1,307 @@
+//! The subcommands.
+
+use crate::output::{parameter_table, write_atomic};
+use chrono::NaiveDate;
+use clap::ValueEnum;
+use clv::fit::ModelFile;
+use clv::io::{Column, TransactionFormat, read_summary_csv, read_transactions_into};
+use clv::predict::{holdout_expected, score};
+use clv::{BgNbdParams, FitOptions, Fitted, RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+type Res = Result<(), String>;
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Layout of a transaction file.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Comma-separated with a header.
+    Csv,
+    /// CDNOW_sample.txt: no header; master id, sample id, YYYYMMDD, CDs, dollars.
+    CdnowSample,
+    /// CDNOW_master.txt: header; customer id, YYYYMMDD, CDs, dollars.
+    CdnowMaster,
+}
+
+fn parse_date(name: &str, text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("--{name} '{text}' is not a date in YYYY-MM-DD form"))
+}
+
+fn fmt_num(v: f64) -> String {
+    // shortest representation that reads back to the same f64
+    format!("{v}")
+}
+
+pub fn demo(data_dir: &Path, top: usize, horizon: f64) -> Res {
+    let path = data_dir.join("CDNOW_sample.txt");
+    let t0 = Instant::now();
+    let opts = SummaryOptions::new(
+        parse_date("calibration-end", "1997-09-30")?,
+        TimeUnit::Weeks,
+    )
+    .with_observation_end(parse_date("observation-end", "1998-06-30")?)
+    .map_err(s)?;
+    let mut b = SummaryBuilder::new(opts);
+    let rows =
+        read_transactions_into(&path, &TransactionFormat::cdnow_sample(), &mut b).map_err(s)?;
+    let summary = b.finish().map_err(s)?.summary;
+    let t_sum = t0.elapsed();
+    println!(
+        "CDNOW sample: {rows} transactions -> {} customers (calibration 1997-01-01..1997-09-30, holdout to 1998-06-30, weeks) in {:.1} ms\n",
+        summary.len(),
+        t_sum.as_secs_f64() * 1e3
+    );
+    let t1 = Instant::now();
+    let fitted = BgNbdParams::fit(&summary, &FitOptions::default()).map_err(s)?;
+    let t_fit = t1.elapsed();
+    println!("BG/NBD fit ({:.2} ms)", t_fit.as_secs_f64() * 1e3);
+    print!("{}", parameter_table(&fitted));
+    println!(
+        "published (Fader, Hardie & Lee 2005): r=0.243 alpha=4.414 a=0.793 b=2.426 LL=-9582.4\n"
+    );
+
+    let m = fitted.params();
+    let scores = score(m, &summary, horizon).map_err(s)?;
+    let mut order: Vec<usize> = (0..summary.len()).collect();
+    order.sort_by(|&i, &j| {
+        scores[j]
+            .expected_purchases
+            .total_cmp(&scores[i].expected_purchases)
+            .then(i.cmp(&j))
+    });
+    println!("Top {top} customers by expected purchases in the next {horizon} weeks:");
+    println!(
+        "{:>8} {:>4} {:>8} {:>8} {:>8} {:>10} {:>10}",
+        "customer", "x", "t_x", "T", "P(alive)", "expected", "P(none)"
+    );
+    for &i in order.iter().take(top) {
+        let c = summary.customer(i);
+        let sc = scores[i];
+        println!(
+            "{:>8} {:>4} {:>8.2} {:>8.2} {:>8.3} {:>10.3} {:>10.3}",
+            summary.ids()[i],
+            c.x(),
+            c.t_x(),
+            c.t(),
+            sc.p_alive,
+            sc.expected_purchases,
+            sc.prob_no_purchase
+        );
+    }
+    let h = summary.holdout().expect("demo summary has a holdout");
+    let predicted: f64 = holdout_expected(m, &summary).map_err(s)?.iter().sum();
+    let actual: f64 = h.frequency.iter().sum();
+    println!(
+        "\nHoldout check ({:.1} weeks): predicted {predicted:.1} repeat purchases, observed {actual:.0} ({:+.1}%)",
+        h.duration,
+        100.0 * (predicted / actual - 1.0)
+    );
+    Ok(())
+}
+
+pub struct SummarizeArgs {
+    pub transactions: PathBuf,
+    pub calibration_end: String,
+    pub observation_end: Option<String>,
+    pub unit: TimeUnit,
+    pub customer_col: Option<String>,
+    pub date_col: Option<String>,
+    pub amount_col: Option<String>,
+    pub date_format: Option<String>,
+    pub format: Format,
+    pub output: PathBuf,
+}
+
+/// Reads the header line of a CSV file (for column auto-detection).
+fn csv_header(path: &Path) -> Result<Vec<String>, String> {
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(rdr
+        .headers()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect())
+}
+
+fn pick(
+    header: &[String],
+    given: Option<String>,
+    candidates: &[&str],
+    what: &str,
+    required: bool,
+) -> Result<Option<Column>, String> {
+    if let Some(g) = given {
+        return Ok(Some(Column::Name(g)));
+    }
+    let found = candidates
+        .iter()
+        .find_map(|c| header.iter().find(|h| h.eq_ignore_ascii_case(c)).cloned());
+    match found {
+        Some(h) => Ok(Some(Column::Name(h))),
+        None if required => Err(format!(
+            "cannot tell which column is the {what}; columns found: {}. Name it with --{what}-col",
+            header.join(", ")
+        )),
+        None => Ok(None),
+    }
+}
+
+pub fn summarize(a: SummarizeArgs) -> Res {
+    let mut opts = SummaryOptions::new(parse_date("calibration-end", &a.calibration_end)?, a.unit);
+    if let Some(e) = &a.observation_end {
+        opts = opts
+            .with_observation_end(parse_date("observation-end", e)?)
+            .map_err(s)?;
+    }
+    let mut format = match a.format {
+        Format::CdnowSample => TransactionFormat::cdnow_sample(),
+        Format::CdnowMaster => TransactionFormat::cdnow_master(),
+        Format::Csv => {
+            let header = csv_header(&a.transactions)?;
+            TransactionFormat {
+                customer: pick(
+                    &header,
+                    a.customer_col.clone(),
+                    &["customer_id", "customer", "id", "cust", "user_id"],
+                    "customer",
+                    true,
+                )?
+                .expect("required"),
+                date: pick(
+                    &header,
+                    a.date_col.clone(),
+                    &["date", "timestamp", "time", "order_date"],
+                    "date",
+                    true,
+                )?
+                .expect("required"),
+                amount: pick(
+                    &header,
+                    a.amount_col.clone(),
+                    &[
+                        "amount",
+                        "monetary_value",
+                        "value",
+                        "revenue",
+                        "sales",
+                        "price",
+                    ],
+                    "amount",
+                    false,
+                )?,
+                ..TransactionFormat::csv("", "", None)
+            }
+        }
+    };
+    if a.date_format.is_some() {
+        format.date_format = a.date_format.clone();
+    }
+    let mut b = SummaryBuilder::new(opts);
+    let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
+    let out = b.finish().map_err(s)?;
+    let sm = &out.summary;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["customer_id", "frequency", "recency", "T", "monetary_value"];
+    if sm.holdout().is_some() {
+        header.extend([
+            "frequency_holdout",
+            "monetary_value_holdout",
+            "duration_holdout",
+        ]);
+    }
+    w.write_record(&header).map_err(s)?;
+    let m = sm
+        .monetary_value()
+        .expect("summaries from transactions carry monetary values");
+    for (i, mv) in m.iter().enumerate() {
+        let mut rec = vec![
+            sm.ids()[i].clone(),
+            fmt_num(sm.frequency()[i]),
+            fmt_num(sm.recency()[i]),
+            fmt_num(sm.age()[i]),
+            fmt_num(*mv),
+        ];
+        if let Some(h) = sm.holdout() {
+            rec.extend([
+                fmt_num(h.frequency[i]),
+                fmt_num(h.monetary_value[i]),
+                fmt_num(h.duration),
+            ]);
+        }
+        w.write_record(&rec).map_err(s)?;
+    }
+    let bytes = w.into_inner().map_err(s)?;
+    write_atomic(&a.output, &bytes)?;
+    eprintln!(
+        "{rows} transactions -> {} customers written to {}",
+        sm.len(),
+        a.output.display()
+    );
+    if !out.first_seen_in_holdout.is_empty() {
+        eprintln!(
+            "note: {} customers made their first purchase after the calibration end and are not in the summary (e.g. {})",
+            out.first_seen_in_holdout.len(),
+            out.first_seen_in_holdout[0]
+        );
+    }
+    Ok(())
+}
+
+pub fn fit(summary: &Path, penalizer: f64, unit: TimeUnit, output: &Path) -> Res {
+    let sm: RfmSummary = read_summary_csv(summary, unit).map_err(s)?;
+    let opts = FitOptions::default().with_penalizer(penalizer).map_err(s)?;
+    let t0 = Instant::now();
+    let fitted = BgNbdParams::fit(&sm, &opts).map_err(s)?;
+    let elapsed = t0.elapsed();
+    println!(
+        "BG/NBD on {} customers ({:.2} ms)",
+        sm.len(),
+        elapsed.as_secs_f64() * 1e3
+    );
+    print!("{}", parameter_table(&fitted));
+    let file = ModelFile::from_fitted(&fitted).with_time_unit(unit);
+    let json = serde_json::to_string_pretty(&file).map_err(s)?;
+    write_atomic(output, json.as_bytes())?;
+    eprintln!("model written to {}", output.display());
+    Ok(())
+}
+
+pub fn predict(model: &Path, summary: &Path, horizon: f64, output: &Path) -> Res {
+    let text = std::fs::read_to_string(model)
+        .map_err(|e| format!("cannot read {}: {e}", model.display()))?;
+    let file: ModelFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a clv model file: {e}", model.display()))?;
+    let fitted: Fitted<BgNbdParams> = file.to_fitted().map_err(s)?;
+    let sm = read_summary_csv(summary, file.time_unit).map_err(s)?;
+    let scores = score(fitted.params(), &sm, horizon).map_err(s)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "customer_id",
+        "p_alive",
+        "expected_purchases",
+        "prob_no_purchase",
+    ])
+    .map_err(s)?;
+    for (id, sc) in sm.ids().iter().zip(&scores) {
+        w.write_record([
+            id.clone(),
+            fmt_num(sc.p_alive),
+            fmt_num(sc.expected_purchases),
+            fmt_num(sc.prob_no_purchase),
+        ])
+        .map_err(s)?;
+    }
+    write_atomic(output, &w.into_inner().map_err(s)?)?;
+    eprintln!(
+        "{} customers scored for a horizon of {horizon} -> {}",
+        sm.len(),
+        output.display()
+    );
+    Ok(())
+}

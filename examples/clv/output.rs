@@ -1,0 +1,69 @@
+//! Tables for the terminal and atomic file output.
+
+use clv::fit::{Fitted, MaximumLikelihood};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
+/// failed run never leaves a partial output file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}
+
+/// The parameter table: estimate, standard error, 95% interval; then fit statistics.
+pub fn parameter_table<M: MaximumLikelihood>(f: &Fitted<M>) -> String {
+    let mut s = String::new();
+    let theta = f.params().to_vec();
+    let se = f.standard_errors();
+    let ci = f.confidence_intervals(0.95);
+    let _ = writeln!(
+        s,
+        "{:<8} {:>12} {:>12} {:>25}",
+        "param", "estimate", "std.err", "95% interval"
+    );
+    for (i, name) in f.names().iter().enumerate() {
+        let se_s = se
+            .as_ref()
+            .map_or("-".to_string(), |v| format!("{:.4}", v[i]));
+        let ci_s = ci.as_ref().map_or("-".to_string(), |v| {
+            format!("[{:.4}, {:.4}]", v[i].0, v[i].1)
+        });
+        let _ = writeln!(
+            s,
+            "{:<8} {:>12.4} {:>12} {:>25}",
+            name, theta[i], se_s, ci_s
+        );
+    }
+    let c = f.convergence();
+    let _ = writeln!(
+        s,
+        "log-likelihood {:.4}   AIC {:.2}   BIC {:.2}   customers {}   distinct rows {}",
+        f.log_likelihood(),
+        f.aic(),
+        f.bic(),
+        f.n_customers(),
+        f.n_rows()
+    );
+    let _ = writeln!(
+        s,
+        "converged: {} ({}; {} iterations, |gradient| {:.1e}, {}, Hessian positive definite: {})",
+        c.converged, c.reason, c.iterations, c.gradient_norm, c.method, c.hessian_positive_definite
+    );
+    s
+}
