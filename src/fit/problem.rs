@@ -156,8 +156,9 @@ fn nelder_mead<M: MaximumLikelihood>(
         simplex.push(DVector::from_vec(v));
     }
     let solver = NelderMead::new(simplex).with_sd_tolerance(1e-13).ok()?;
+    // Nelder–Mead needs many more (cheaper) iterations than L-BFGS.
     let res = Executor::new(p.clone(), solver)
-        .configure(|s| s.max_iters(max_iters.max(2000)))
+        .configure(|s| s.max_iters(max_iters.saturating_mul(20)))
         .run()
         .ok()?;
     let st = res.state();
@@ -254,9 +255,18 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
         },
     };
     let g = norm(&p.eval(&chosen.phi).1);
+    let converged = chosen.cost.is_finite() && g <= GRAD_ACCEPT;
     Run {
-        converged: chosen.cost.is_finite() && g <= GRAD_ACCEPT,
-        reason: chosen.reason,
+        converged,
+        reason: format!(
+            "{} after the fallback ({})",
+            if converged {
+                "stationary point reached"
+            } else {
+                "no stationary point"
+            },
+            chosen.reason
+        ),
         phi: chosen.phi,
         iterations,
         gradient_norm: g,

@@ -154,12 +154,22 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
     };
     let mut ll = 0.0;
     let mut g = [0.0; 4];
+    // Rows are sorted by x (see `RfmSummary::compress`), so the terms that depend only on x and
+    // the parameters are computed once per distinct x.
+    let mut last_x = f64::NAN;
+    let (mut base, mut dg_rx, mut dg_bx, mut dg_abx) = (0.0, 0.0, 0.0, 0.0);
     for i in 0..d.len() {
         let (x, tx, t, w) = (d.x[i], d.t_x[i], d.t[i], d.weight[i]);
         let rx = r + x;
+        if x != last_x {
+            last_x = x;
+            base = ln_gamma(rx) + ln_gamma(b + x) - ln_gamma(a + b + x);
+            if want_grad {
+                (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma(b + x), digamma(a + b + x));
+            }
+        }
         let ln_at = (alpha + t).ln();
         let d1 = -rx * ln_at;
-        let base = ln_gamma(rx) + ln_gamma(b + x) - ln_gamma(a + b + x);
         let (lse, w1, w2, ln_atx) = if x > 0.0 {
             let ln_atx = (alpha + tx).ln();
             let d2 = ln_a - (b + x - 1.0).ln() - rx * ln_atx;
@@ -170,11 +180,10 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
         };
         ll += w * (base + lse);
         if want_grad {
-            let dg_abx = digamma(a + b + x);
-            g[0] += w * (digamma(rx) - w1 * ln_at - w2 * ln_atx);
+            g[0] += w * (dg_rx - w1 * ln_at - w2 * ln_atx);
             g[1] += w * (-rx * (w1 / (alpha + t) + if x > 0.0 { w2 / (alpha + tx) } else { 0.0 }));
             g[2] += w * (-dg_abx + if x > 0.0 { w2 / a } else { 0.0 });
-            g[3] += w * (digamma(b + x) - dg_abx - if x > 0.0 { w2 / (b + x - 1.0) } else { 0.0 });
+            g[3] += w * (dg_bx - dg_abx - if x > 0.0 { w2 / (b + x - 1.0) } else { 0.0 });
         }
     }
     let n = d.total_weight();
