@@ -104,3 +104,47 @@ fn conditional_expectation_and_pmf_match_paper() {
         m.pmf(0, 39.0)
     );
 }
+
+/// lifetimes 0.11.3 `BetaGeoFitter(penalizer_coef=...)` on the same file (run by hand, values
+/// pasted here): the penalised optimum matches to 1e-4 relative (both optimisers' tolerances).
+#[test]
+fn penalized_fit_matches_lifetimes() {
+    let cases = [
+        (
+            0.001,
+            [
+                0.24277626788032344,
+                4.405278055812616,
+                0.4984464874693404,
+                1.323244225702985,
+            ],
+        ),
+        (
+            0.01,
+            [
+                0.24294034212981105,
+                4.432437170705427,
+                0.28564153627665384,
+                0.6584536735406448,
+            ],
+        ),
+    ];
+    for (pen, want) in cases {
+        let f = BgNbdParams::fit(
+            &cdnow(),
+            &FitOptions::default().with_penalizer(pen).unwrap(),
+        )
+        .unwrap();
+        let p = f.params();
+        let got = [p.r(), p.alpha(), p.a(), p.b()];
+        for i in 0..4 {
+            assert!(
+                (got[i] / want[i] - 1.0).abs() < 1e-4,
+                "penalizer {pen} {}: {} vs lifetimes {}",
+                f.names()[i],
+                got[i],
+                want[i]
+            );
+        }
+    }
+}

@@ -3,8 +3,10 @@
 //! A model implements [`MaximumLikelihood`] (names, starting points, log-likelihood with its
 //! analytic gradient); [`fit`] does the rest, once for all models:
 //! - optimisation over log-parameters φ = ln θ (so every θ stays > 0), minimising the *mean*
-//!   negative log-likelihood plus an optional L2 penalty `penalizer · Σ θ²` (as lifetimes'
-//!   `penalizer_coef`), so argmin's absolute tolerances mean the same for 100 or 10⁶ customers;
+//!   negative log-likelihood plus an optional L2 penalty `penalizer · Σ (s_i θ_i)²` (as
+//!   lifetimes' `penalizer_coef`, including its scale-free treatment of time-valued parameters,
+//!   see [`MaximumLikelihood::penalty_scales`]), so argmin's absolute tolerances mean the same
+//!   for 100 or 10⁶ customers;
 //! - L-BFGS with a Moré–Thuente line search and the analytic gradient (dφ = θ·dθ), from several
 //!   starts when the first fails, then a Nelder–Mead fallback polished by L-BFGS;
 //! - the observed information: the Hessian of the total negative log-likelihood in φ at the
@@ -45,6 +47,13 @@ pub trait MaximumLikelihood: Sized + Copy {
     fn to_vec(&self) -> Vec<f64>;
     /// Starting points, best guess first.
     fn starts(data: &Self::Data) -> Vec<Vec<f64>>;
+    /// Scale factors `s` of the L2 penalty `penalizer · Σ (s_i θ_i)²`: 1 for dimensionless
+    /// parameters; for a parameter with a time unit, a factor that makes it scale-free (so the
+    /// same penalizer means the same whether the data are in days or weeks).
+    fn penalty_scales(data: &Self::Data) -> Vec<f64> {
+        let _ = data;
+        vec![1.0; Self::NAMES.len()]
+    }
     /// Total log-likelihood at `theta`; writes d/dθ into `grad` when given.
     fn log_likelihood_grad(theta: &[f64], data: &Self::Data, grad: Option<&mut [f64]>) -> f64;
 }

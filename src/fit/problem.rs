@@ -18,6 +18,7 @@ pub(crate) struct LogProblem<'a, M: MaximumLikelihood> {
     data: &'a M::Data,
     n: f64,
     penalizer: f64,
+    scales: Vec<f64>,
     cache: RefCell<Cache>,
 }
 
@@ -27,6 +28,7 @@ impl<M: MaximumLikelihood> Clone for LogProblem<'_, M> {
             data: self.data,
             n: self.n,
             penalizer: self.penalizer,
+            scales: self.scales.clone(),
             cache: RefCell::new(None),
         }
     }
@@ -38,6 +40,7 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
             data,
             n: M::n_customers(data),
             penalizer,
+            scales: M::penalty_scales(data),
             cache: RefCell::new(None),
         }
     }
@@ -54,12 +57,19 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
         let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
         let mut grad = vec![0.0; theta.len()];
         let ll = M::log_likelihood_grad(&theta, self.data, Some(&mut grad));
-        let pen: f64 = theta.iter().map(|t| t * t).sum::<f64>() * self.penalizer;
+        let s = &self.scales;
+        let pen: f64 = theta
+            .iter()
+            .zip(s)
+            .map(|(t, s)| (s * t).powi(2))
+            .sum::<f64>()
+            * self.penalizer;
         let mut f = -ll / self.n + pen;
         let mut g: Vec<f64> = theta
             .iter()
             .zip(&grad)
-            .map(|(t, d)| t * (-d / self.n + 2.0 * self.penalizer * t))
+            .zip(s)
+            .map(|((t, d), s)| t * (-d / self.n + 2.0 * self.penalizer * s * s * t))
             .collect();
         if !f.is_finite()
             || g.iter().any(|v| !v.is_finite())

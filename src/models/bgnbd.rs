@@ -241,6 +241,13 @@ impl MaximumLikelihood for BgNbdParams {
     fn log_likelihood_grad(theta: &[f64], data: &CompressedRfm, grad: Option<&mut [f64]>) -> f64 {
         ll_grad(theta, data, grad)
     }
+    /// α has the time unit of the data: it is penalised as α/max(T), lifetimes' scaling, so
+    /// a penalizer means the same in days or weeks and fits match lifetimes'.
+    fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
+        let max_t = data.t.iter().copied().fold(0.0, f64::max);
+        let s = if max_t > 0.0 { 1.0 / max_t } else { 1.0 };
+        vec![1.0, s, 1.0, 1.0]
+    }
 }
 
 /// E[X(t)] for raw (possibly posterior) parameters, eq. (9):
