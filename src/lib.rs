@@ -46,6 +46,7 @@ pub mod error;
 pub mod fit;
 pub mod models;
 pub mod predict;
+pub mod sim;
 pub mod special;
 
 #[cfg(feature = "csv")]
