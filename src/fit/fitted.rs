@@ -82,16 +82,15 @@ impl<M: MaximumLikelihood> Fitted<M> {
         covariance: Option<Vec<Vec<f64>>>,
     ) -> crate::Result<Self> {
         let k = M::NAMES.len();
-        if let Some(c) = &covariance {
-            if c.len() != k
+        if let Some(c) = &covariance
+            && (c.len() != k
                 || c.iter()
-                    .any(|row| row.len() != k || row.iter().any(|v| !v.is_finite()))
-            {
-                return Err(crate::Error::InvalidOption {
-                    name: "covariance",
-                    reason: format!("must be a finite {k}x{k} matrix"),
-                });
-            }
+                    .any(|row| row.len() != k || row.iter().any(|v| !v.is_finite())))
+        {
+            return Err(crate::Error::InvalidOption {
+                name: "covariance",
+                reason: format!("must be a finite {k}x{k} matrix"),
+            });
         }
         Ok(Fitted::new(
             params,

@@ -49,10 +49,10 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
     /// likelihood is not finite (a parameter under- or overflowing) gets cost +inf, which the
     /// line search treats as "step too long".
     pub(crate) fn eval(&self, phi: &[f64]) -> (f64, Vec<f64>) {
-        if let Some((p, f, g)) = self.cache.borrow().as_ref() {
-            if p.as_slice() == phi {
-                return (*f, g.clone());
-            }
+        if let Some((p, f, g)) = self.cache.borrow().as_ref()
+            && p.as_slice() == phi
+        {
+            return (*f, g.clone());
         }
         let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
         let mut grad = vec![0.0; theta.len()];
