@@ -104,17 +104,38 @@ pub fn demo(data_dir: &Path, top: usize, horizon: f64) -> Res {
     Ok(())
 }
 
+#[derive(clap::Args)]
 pub struct SummarizeArgs {
-    pub transactions: PathBuf,
-    pub calibration_end: String,
-    pub observation_end: Option<String>,
-    pub unit: TimeUnit,
-    pub customer_col: Option<String>,
-    pub date_col: Option<String>,
-    pub amount_col: Option<String>,
-    pub date_format: Option<String>,
-    pub format: Format,
-    pub output: PathBuf,
+    /// Transaction file (CSV with a header, or whitespace-separated with --format).
+    #[arg(long)]
+    transactions: PathBuf,
+    /// Last day of the calibration period (inclusive), YYYY-MM-DD.
+    #[arg(long)]
+    calibration_end: String,
+    /// Last day of observation (inclusive); adds the holdout columns.
+    #[arg(long)]
+    observation_end: Option<String>,
+    /// Time unit of recency, T and durations.
+    #[arg(long, value_enum, default_value = "week")]
+    unit: crate::Unit,
+    /// Customer id column (default: customer_id, customer, id, cust or user_id).
+    #[arg(long)]
+    customer_col: Option<String>,
+    /// Date column (default: date, timestamp, time or order_date).
+    #[arg(long)]
+    date_col: Option<String>,
+    /// Amount column (default: amount, monetary_value, value, revenue, sales or price; none: 0).
+    #[arg(long)]
+    amount_col: Option<String>,
+    /// chrono date format, e.g. %Y%m%d or "%d/%m/%Y %H:%M" (default: ISO dates, YYYYMMDD, YYYY/MM/DD).
+    #[arg(long)]
+    date_format: Option<String>,
+    /// File layout: csv (header, commas) or the CDNOW text logs.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Output CSV.
+    #[arg(short, long)]
+    output: PathBuf,
 }
 
 /// Reads the header line of a CSV file (for column auto-detection).
@@ -153,7 +174,10 @@ fn pick(
 }
 
 pub fn summarize(a: SummarizeArgs) -> Res {
-    let mut opts = SummaryOptions::new(parse_date("calibration-end", &a.calibration_end)?, a.unit);
+    let mut opts = SummaryOptions::new(
+        parse_date("calibration-end", &a.calibration_end)?,
+        a.unit.into(),
+    );
     if let Some(e) = &a.observation_end {
         opts = opts
             .with_observation_end(parse_date("observation-end", e)?)

@@ -27,7 +27,7 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Unit {
+pub(crate) enum Unit {
     Day,
     Week,
 }
@@ -65,38 +65,7 @@ enum Command {
     #[command(
         after_help = "Example:\n  clv summarize --transactions data/CDNOW_sample.txt --format cdnow-sample \\\n      --calibration-end 1997-09-30 --observation-end 1998-06-30 -o summary.csv"
     )]
-    Summarize {
-        /// Transaction file (CSV with a header, or whitespace-separated with --format).
-        #[arg(long)]
-        transactions: PathBuf,
-        /// Last day of the calibration period (inclusive), YYYY-MM-DD.
-        #[arg(long)]
-        calibration_end: String,
-        /// Last day of observation (inclusive); adds the holdout columns.
-        #[arg(long)]
-        observation_end: Option<String>,
-        /// Time unit of recency, T and durations.
-        #[arg(long, value_enum, default_value = "week")]
-        unit: Unit,
-        /// Customer id column (default: customer_id, customer, id, cust or user_id).
-        #[arg(long)]
-        customer_col: Option<String>,
-        /// Date column (default: date, timestamp, time or order_date).
-        #[arg(long)]
-        date_col: Option<String>,
-        /// Amount column (default: amount, monetary_value, value, revenue, sales or price; none: 0).
-        #[arg(long)]
-        amount_col: Option<String>,
-        /// chrono date format, e.g. %Y%m%d or "%d/%m/%Y %H:%M" (default: ISO dates, YYYYMMDD, YYYY/MM/DD).
-        #[arg(long)]
-        date_format: Option<String>,
-        /// File layout: csv (header, commas) or the CDNOW text logs.
-        #[arg(long, value_enum, default_value = "csv")]
-        format: commands::Format,
-        /// Output CSV.
-        #[arg(short, long)]
-        output: PathBuf,
-    },
+    Summarize(commands::SummarizeArgs),
     /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
     #[command(after_help = "Example:\n  clv fit --summary summary.csv --model bgnbd -o model.json")]
     Fit {
@@ -144,29 +113,7 @@ fn main() -> ExitCode {
             top,
             horizon,
         } => commands::demo(&data_dir, top, horizon),
-        Command::Summarize {
-            transactions,
-            calibration_end,
-            observation_end,
-            unit,
-            customer_col,
-            date_col,
-            amount_col,
-            date_format,
-            format,
-            output,
-        } => commands::summarize(commands::SummarizeArgs {
-            transactions,
-            calibration_end,
-            observation_end,
-            unit: unit.into(),
-            customer_col,
-            date_col,
-            amount_col,
-            date_format,
-            format,
-            output,
-        }),
+        Command::Summarize(args) => commands::summarize(args),
         Command::Fit {
             summary,
             model: Model::Bgnbd,
