@@ -80,6 +80,11 @@ impl Customer {
         Ok(Customer { x, t_x, t })
     }
 
+    /// For rows already validated (e.g. inside an [`RfmSummary`](crate::RfmSummary)).
+    pub(crate) fn new_unchecked(x: f64, t_x: f64, t: f64) -> Self {
+        Customer { x, t_x, t }
+    }
+
     /// Number of repeat purchases `x`.
     pub fn x(&self) -> f64 {
         self.x

@@ -187,7 +187,8 @@ impl RfmSummary {
     }
     /// Customer `i` (panics if out of range, like slice indexing).
     pub fn customer(&self, i: usize) -> Customer {
-        Customer::new(self.x[i], self.t_x[i], self.t[i]).expect("validated on construction")
+        // every row was validated in `RfmSummary::new`
+        Customer::new_unchecked(self.x[i], self.t_x[i], self.t[i])
     }
     /// All customers, in order.
     pub fn customers(&self) -> impl ExactSizeIterator<Item = Customer> + '_ {
