@@ -108,6 +108,8 @@ pub enum DataIssue {
     NotFinite(f64),
     /// Negative where only >= 0 makes sense.
     Negative(f64),
+    /// Zero or negative where only > 0 makes sense (e.g. the mean spend of a repeat buyer).
+    NotPositive(f64),
     /// A count that is not a whole number.
     NotInteger(f64),
     /// Recency (time of last repeat purchase) later than the customer's age T.
@@ -151,6 +153,7 @@ impl fmt::Display for DataIssue {
         match self {
             DataIssue::NotFinite(v) => write!(f, "is not finite ({v})"),
             DataIssue::Negative(v) => write!(f, "is negative ({v})"),
+            DataIssue::NotPositive(v) => write!(f, "must be > 0 (got {v})"),
             DataIssue::NotInteger(v) => write!(f, "is not a whole number ({v})"),
             DataIssue::RecencyAfterAge { recency, age } => {
                 write!(f, "recency {recency} is later than the age T = {age}")

@@ -57,7 +57,7 @@ pub use data::{
 };
 pub use error::{DataIssue, Error, Result};
 pub use fit::{FitOptions, Fitted};
-pub use models::{BgNbdParams, TransactionModel};
+pub use models::{BgNbdParams, GammaGammaParams, SpendModel, TransactionModel};
 
 /// The most used types in one import: `use clv::prelude::*;`.
 pub mod prelude {

@@ -3,10 +3,13 @@
 //! | model | type | paper |
 //! |---|---|---|
 //! | BG/NBD | [`BgNbdParams`] | Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way" |
+//! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
 pub mod bgnbd;
+pub mod gamma_gamma;
 
 pub use bgnbd::BgNbdParams;
+pub use gamma_gamma::{GammaGammaParams, SpendModel};
 
 use crate::data::Customer;
 
