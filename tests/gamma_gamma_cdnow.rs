@@ -38,6 +38,9 @@ fn fit_and_conditional_spend_match_published_values() {
         f.log_likelihood()
     );
     assert_eq!(f.n_customers(), 946.0);
+    // the independence check is reported with the fit (0.11 on CDNOW: no warning)
+    assert!(f.warnings()[0].starts_with("frequency-spend correlation among repeat buyers: 0.11"));
+    assert_eq!(f.warnings().len(), 1);
     assert!(f.standard_errors().is_some());
     let want = [
         24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17,

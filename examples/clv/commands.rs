@@ -3,10 +3,13 @@
 use crate::output::{parameter_table, write_atomic};
 use chrono::NaiveDate;
 use clap::ValueEnum;
-use clv::fit::ModelFile;
+use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{Column, TransactionFormat, read_summary_csv, read_transactions_into};
 use clv::predict::{holdout_expected, score};
-use clv::{BgNbdParams, FitOptions, Fitted, RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit};
+use clv::{
+    BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SummaryBuilder, SummaryOptions,
+    TimeUnit,
+};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -277,18 +280,45 @@ pub fn summarize(a: SummarizeArgs) -> Res {
     Ok(())
 }
 
-pub fn fit(summary: &Path, penalizer: f64, unit: TimeUnit, output: &Path) -> Res {
+pub fn fit(
+    summary: &Path,
+    model: crate::Model,
+    penalizer: f64,
+    unit: TimeUnit,
+    output: &Path,
+) -> Res {
     let sm: RfmSummary = read_summary_csv(summary, unit).map_err(s)?;
     let opts = FitOptions::default().with_penalizer(penalizer).map_err(s)?;
+    match model {
+        crate::Model::Bgnbd => fit_and_write::<BgNbdParams>(&sm, &opts, "BG/NBD", unit, output),
+        crate::Model::GammaGamma => {
+            fit_and_write::<GammaGammaParams>(&sm, &opts, "Gamma-Gamma", unit, output)
+        }
+    }
+}
+
+fn fit_and_write<M>(
+    sm: &RfmSummary,
+    opts: &FitOptions,
+    label: &str,
+    unit: TimeUnit,
+    output: &Path,
+) -> Res
+where
+    M: MaximumLikelihood,
+{
     let t0 = Instant::now();
-    let fitted = BgNbdParams::fit(&sm, &opts).map_err(s)?;
+    let fitted = clv::fit::fit::<M>(sm, opts).map_err(s)?;
     let elapsed = t0.elapsed();
     println!(
-        "BG/NBD on {} customers ({:.2} ms)",
-        sm.len(),
+        "{label} on {} customers ({:.2} ms)",
+        fitted.n_customers(),
         elapsed.as_secs_f64() * 1e3
     );
     print!("{}", parameter_table(&fitted));
+    for w in fitted.warnings() {
+        println!("{w}");
+    }
     let file = ModelFile::from_fitted(&fitted).with_time_unit(unit);
     let json = serde_json::to_string_pretty(&file).map_err(s)?;
     write_atomic(output, json.as_bytes())?;

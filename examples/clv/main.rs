@@ -42,8 +42,11 @@ impl From<Unit> for clv::TimeUnit {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Model {
+pub(crate) enum Model {
+    /// BG/NBD purchase-count model (needs frequency, recency, T).
     Bgnbd,
+    /// Gamma-Gamma spend model (needs monetary_value; fitted on repeat buyers).
+    GammaGamma,
 }
 
 #[derive(Subcommand)]
@@ -67,7 +70,9 @@ enum Command {
     )]
     Summarize(commands::SummarizeArgs),
     /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
-    #[command(after_help = "Example:\n  clv fit --summary summary.csv --model bgnbd -o model.json")]
+    #[command(
+        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json"
+    )]
     Fit {
         /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).
         #[arg(long)]
@@ -116,11 +121,11 @@ fn main() -> ExitCode {
         Command::Summarize(args) => commands::summarize(args),
         Command::Fit {
             summary,
-            model: Model::Bgnbd,
+            model,
             penalizer,
             unit,
             output,
-        } => commands::fit(&summary, penalizer, unit.into(), &output),
+        } => commands::fit(&summary, model, penalizer, unit.into(), &output),
         Command::Predict {
             model,
             summary,

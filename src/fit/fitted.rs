@@ -48,6 +48,8 @@ pub struct Fitted<M> {
     penalizer: f64,
     convergence: Convergence,
     covariance: Option<Vec<Vec<f64>>>,
+    #[serde(default)]
+    pub(crate) warnings: Vec<String>,
 }
 
 impl<M: MaximumLikelihood> Fitted<M> {
@@ -68,6 +70,7 @@ impl<M: MaximumLikelihood> Fitted<M> {
             penalizer,
             convergence,
             covariance,
+            warnings: Vec::new(),
         }
     }
 
@@ -126,6 +129,10 @@ impl<M: MaximumLikelihood> Fitted<M> {
     /// The L2 penalty coefficient used.
     pub fn penalizer(&self) -> f64 {
         self.penalizer
+    }
+    /// Warnings about the fit from the model (e.g. Gamma-Gamma's frequency–spend correlation).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
     /// How the optimiser ended.
     pub fn convergence(&self) -> &Convergence {

@@ -54,6 +54,13 @@ pub trait MaximumLikelihood: Sized + Copy {
         let _ = data;
         vec![1.0; Self::NAMES.len()]
     }
+    /// Model-specific warnings about a fit (assumptions the data contradict, estimates in a
+    /// region where some predictions do not exist...). Reported in [`Fitted::warnings`]; the
+    /// library never prints.
+    fn fit_warnings(data: &Self::Data, params: &Self) -> Vec<String> {
+        let _ = (data, params);
+        Vec::new()
+    }
     /// Total log-likelihood at `theta`; writes d/dθ into `grad` when given.
     fn log_likelihood_grad(theta: &[f64], data: &Self::Data, grad: Option<&mut [f64]>) -> f64;
 }
@@ -219,7 +226,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
             });
         }
     }
-    Ok(Fitted::new(
+    let mut fitted = Fitted::new(
         params,
         ll,
         M::n_customers(&data),
@@ -227,5 +234,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         options.penalizer,
         convergence,
         cov,
-    ))
+    );
+    fitted.warnings = M::fit_warnings(&data, &params);
+    Ok(fitted)
 }

@@ -47,6 +47,9 @@ pub struct ModelFile {
     pub penalizer: f64,
     /// Convergence report.
     pub convergence: Convergence,
+    /// Warnings about the fit.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl ModelFile {
@@ -74,6 +77,7 @@ impl ModelFile {
             n_customers: f.n_customers(),
             penalizer: f.penalizer(),
             convergence: f.convergence().clone(),
+            warnings: f.warnings().to_vec(),
         }
     }
 
@@ -124,13 +128,15 @@ impl ModelFile {
             return Err(bad(format!("parameter_order must be {:?}", M::NAMES)));
         }
         let params = M::from_slice(&theta)?;
-        Fitted::from_parts(
+        let mut f = Fitted::from_parts(
             params,
             self.log_likelihood,
             self.n_customers,
             self.penalizer,
             self.convergence.clone(),
             self.covariance.clone(),
-        )
+        )?;
+        f.warnings = self.warnings.clone();
+        Ok(f)
     }
 }

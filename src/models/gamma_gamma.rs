@@ -206,6 +206,35 @@ impl SpendData {
     }
 }
 
+/// Above this absolute correlation between x and m̄ the model's independence assumption is
+/// flagged (the usual rule of thumb for "not negligible").
+pub const CORRELATION_WARNING: f64 = 0.3;
+
+/// Weighted Pearson correlation between the number of repeat transactions and the mean
+/// repeat-transaction value over repeat buyers: the Gamma-Gamma model assumes it is ~0
+/// (Fader, Hardie & Lee 2005 report 0.11 on CDNOW). NaN when either has no spread.
+///
+/// ```
+/// use clv::models::gamma_gamma::{frequency_spend_correlation, SpendData};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary_with_transactions.csv");
+/// let s = clv::io::read_summary_csv(path, clv::TimeUnit::Weeks).unwrap();
+/// let r = frequency_spend_correlation(&SpendData::from_summary(&s).unwrap());
+/// assert!((r - 0.11).abs() < 0.01);
+/// ```
+pub fn frequency_spend_correlation(d: &SpendData) -> f64 {
+    let n: f64 = d.weight.iter().sum();
+    let mean = |v: &[f64]| v.iter().zip(&d.weight).map(|(a, w)| a * w).sum::<f64>() / n;
+    let (mx, mm) = (mean(&d.x), mean(&d.m));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..d.x.len() {
+        let (dx, dm, w) = (d.x[i] - mx, d.m[i] - mm, d.weight[i]);
+        sxy += w * dx * dm;
+        sxx += w * dx * dx;
+        syy += w * dm * dm;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
 /// Total log-likelihood over repeat buyers and, if asked, its gradient in (p, q, v).
 fn ll_grad(theta: &[f64], d: &SpendData, grad: Option<&mut [f64]>) -> f64 {
     let (p, q, v) = (theta[0], theta[1], theta[2]);
@@ -268,5 +297,26 @@ impl MaximumLikelihood for GammaGammaParams {
     }
     fn log_likelihood_grad(theta: &[f64], data: &SpendData, grad: Option<&mut [f64]>) -> f64 {
         ll_grad(theta, data, grad)
+    }
+    /// The frequency–spend correlation (always reported), flagged when above
+    /// [`CORRELATION_WARNING`]; and q <= 1, where the population mean spend is infinite.
+    fn fit_warnings(data: &SpendData, params: &Self) -> Vec<String> {
+        let r = frequency_spend_correlation(data);
+        let mut w = vec![format!(
+            "frequency-spend correlation among repeat buyers: {r:.3}"
+        )];
+        if r.abs() > CORRELATION_WARNING {
+            w.push(format!(
+                "WARNING: |correlation| {:.3} > {CORRELATION_WARNING}: the Gamma-Gamma assumption that spend is independent of purchase frequency is doubtful for these data",
+                r.abs()
+            ));
+        }
+        if params.q <= 1.0 {
+            w.push(format!(
+                "WARNING: q = {:.4} <= 1: the population mean spend p·v/(q-1) is infinite; spend and CLV predictions that need it will return an error",
+                params.q
+            ));
+        }
+        w
     }
 }
