@@ -41,6 +41,7 @@
 //! Nothing in the library prints; every failure is an [`Error`].
 #![warn(missing_docs)]
 
+pub mod clv;
 pub mod data;
 pub mod error;
 pub mod fit;

@@ -1,0 +1,249 @@
+//! Discounted customer lifetime value from any transaction model and any spend model, with
+//! explicit units: the summary's [`TimeUnit`], a horizon and step in that unit, a discount rate
+//! stated per a period you name (or per year of 365.25 days), and a profit margin. There is no
+//! hidden "a month is 30 days" anywhere: a month is whatever period you pass.
+
+use crate::data::{Customer, RfmSummary, TimeUnit};
+use crate::error::{Error, Result};
+use crate::models::{SpendModel, TransactionModel};
+
+/// A discount rate, stored as a force of interest per day so that it can be applied to any
+/// time unit.
+///
+/// ```
+/// use clv::{clv::DiscountRate, TimeUnit};
+/// let monthly = DiscountRate::per_period(0.01, 4.345, TimeUnit::Weeks).unwrap();
+/// // one "month" of 4.345 weeks later, cash is worth 1/1.01
+/// assert!((monthly.factor(4.345, TimeUnit::Weeks) - 1.0 / 1.01).abs() < 1e-15);
+/// let yearly = DiscountRate::annual(0.1).unwrap();
+/// assert!((yearly.factor(365.25, TimeUnit::Days) - 1.0 / 1.1).abs() < 1e-15);
+/// assert!(DiscountRate::annual(-1.0).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DiscountRate {
+    force_per_day: f64,
+}
+
+impl DiscountRate {
+    /// Effective rate `rate` (> -1) per period of `period` (> 0) units of `unit`.
+    pub fn per_period(rate: f64, period: f64, unit: TimeUnit) -> Result<Self> {
+        if !(rate.is_finite() && rate > -1.0) {
+            return Err(Error::InvalidOption {
+                name: "discount rate",
+                reason: format!("must be finite and > -1, got {rate}"),
+            });
+        }
+        if !(period.is_finite() && period > 0.0) {
+            return Err(Error::InvalidOption {
+                name: "discount period",
+                reason: format!("must be finite and > 0, got {period}"),
+            });
+        }
+        Ok(DiscountRate {
+            force_per_day: rate.ln_1p() / (period * unit.days()),
+        })
+    }
+    /// Effective rate per one `unit`.
+    pub fn per_unit(rate: f64, unit: TimeUnit) -> Result<Self> {
+        Self::per_period(rate, 1.0, unit)
+    }
+    /// Effective annual rate, a year being 365.25 days.
+    pub fn annual(rate: f64) -> Result<Self> {
+        Self::per_period(rate, 365.25, TimeUnit::Days)
+    }
+    /// Continuously compounded rate δ per `unit` (value factor e^{-δt}).
+    pub fn continuous(delta: f64, unit: TimeUnit) -> Result<Self> {
+        if !delta.is_finite() {
+            return Err(Error::InvalidOption {
+                name: "discount rate",
+                reason: format!("must be finite, got {delta}"),
+            });
+        }
+        Ok(DiscountRate {
+            force_per_day: delta / unit.days(),
+        })
+    }
+    /// No discounting.
+    pub fn none() -> Self {
+        DiscountRate { force_per_day: 0.0 }
+    }
+    /// The continuously compounded rate per `unit`.
+    pub fn force(&self, unit: TimeUnit) -> f64 {
+        self.force_per_day * unit.days()
+    }
+    /// Present value of 1 received `t` units of `unit` from now.
+    pub fn factor(&self, t: f64, unit: TimeUnit) -> f64 {
+        (-self.force(unit) * t).exp()
+    }
+}
+
+/// How to value customers: horizon and step (in the summary's time unit), discounting and
+/// margin.
+///
+/// ```
+/// use clv::{clv::{ClvOptions, DiscountRate}, TimeUnit};
+/// // lifetimes' customer_lifetime_value(time=12, discount_rate=0.01, freq="W"):
+/// let month = 4.345;
+/// let o = ClvOptions::new(12.0 * month, TimeUnit::Weeks).unwrap()
+///     .with_step(month).unwrap()
+///     .with_discount(DiscountRate::per_period(0.01, month, TimeUnit::Weeks).unwrap());
+/// assert_eq!(o.steps(), 12);
+/// assert!(ClvOptions::new(0.0, TimeUnit::Weeks).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClvOptions {
+    horizon: f64,
+    step: f64,
+    unit: TimeUnit,
+    discount: DiscountRate,
+    margin: f64,
+}
+
+impl ClvOptions {
+    /// A horizon (> 0) in `unit`; one step, no discounting, margin 1.
+    pub fn new(horizon: f64, unit: TimeUnit) -> Result<Self> {
+        let horizon = crate::predict::check_horizon(horizon)?;
+        Ok(ClvOptions {
+            horizon,
+            step: horizon,
+            unit,
+            discount: DiscountRate::none(),
+            margin: 1.0,
+        })
+    }
+    /// Length of a discounting step (0 < step <= horizon); the last step ends at the horizon.
+    pub fn with_step(mut self, step: f64) -> Result<Self> {
+        if !(step.is_finite() && step > 0.0 && step <= self.horizon) {
+            return Err(Error::InvalidOption {
+                name: "step",
+                reason: format!("must be in (0, horizon = {}], got {step}", self.horizon),
+            });
+        }
+        self.step = step;
+        Ok(self)
+    }
+    /// The discount rate.
+    pub fn with_discount(mut self, d: DiscountRate) -> Self {
+        self.discount = d;
+        self
+    }
+    /// Profit margin applied to spend (finite, >= 0; 1 = revenue).
+    pub fn with_margin(mut self, m: f64) -> Result<Self> {
+        if !(m.is_finite() && m >= 0.0) {
+            return Err(Error::InvalidOption {
+                name: "margin",
+                reason: format!("must be finite and >= 0, got {m}"),
+            });
+        }
+        self.margin = m;
+        Ok(self)
+    }
+    /// Number of discounting steps, ceil(horizon / step).
+    pub fn steps(&self) -> usize {
+        // guard against 12 * 4.345 / 4.345 = 12.000000000000002
+        let n = self.horizon / self.step;
+        let r = n.round();
+        if (n - r).abs() < 1e-9 * r.max(1.0) {
+            r as usize
+        } else {
+            n.ceil() as usize
+        }
+    }
+    /// The time unit.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+    /// End of step `i` (1-based).
+    fn t(&self, i: usize) -> f64 {
+        if i >= self.steps() {
+            self.horizon
+        } else {
+            i as f64 * self.step
+        }
+    }
+}
+
+/// Discounted expected purchases over the horizon, discrete scheme:
+/// Σᵢ (E[Y(tᵢ)] - E[Y(tᵢ₋₁)]) · discount(tᵢ), tᵢ = i·step (each step's purchases discounted
+/// from the step's end, as lifetimes does).
+pub fn discounted_purchases<T: TransactionModel>(tm: &T, c: &Customer, o: &ClvOptions) -> f64 {
+    let mut prev = 0.0;
+    let mut total = 0.0;
+    for i in 1..=o.steps() {
+        let t = o.t(i);
+        let e = tm.conditional_expected_purchases(c, t);
+        total += (e - prev) * o.discount.factor(t, o.unit);
+        prev = e;
+    }
+    total
+}
+
+/// One customer's CLV = margin × E[spend per purchase | history] × discounted expected
+/// purchases ([`discounted_purchases`]). Errors when the spend model has no finite mean
+/// (Gamma-Gamma with q <= 1) instead of returning an infinite or negative value.
+///
+/// ```
+/// use clv::{BgNbdParams, GammaGammaParams, Customer, TimeUnit};
+/// use clv::clv::{customer_value, ClvOptions, DiscountRate};
+/// let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+/// let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
+/// let o = ClvOptions::new(52.0, TimeUnit::Weeks).unwrap().with_step(1.0).unwrap()
+///     .with_discount(DiscountRate::annual(0.1).unwrap()).with_margin(0.3).unwrap();
+/// let v = customer_value(&bg, &gg, &Customer::new(2.0, 30.43, 38.86).unwrap(), 22.35, &o).unwrap();
+/// assert!(v > 0.0 && v.is_finite());
+/// let heavy = GammaGammaParams::new(6.0, 0.9, 15.0).unwrap(); // q <= 1
+/// assert!(customer_value(&bg, &heavy, &Customer::new(0.0, 0.0, 10.0).unwrap(), 0.0, &o).is_err());
+/// ```
+pub fn customer_value<T: TransactionModel, S: SpendModel>(
+    tm: &T,
+    sm: &S,
+    c: &Customer,
+    mean_spend: f64,
+    o: &ClvOptions,
+) -> Result<f64> {
+    let spend = sm.conditional_expected_spend(c.x(), mean_spend)?;
+    let v = o.margin * spend * discounted_purchases(tm, c, o);
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Error::Numerical {
+            what: format!("CLV of {c:?}"),
+        })
+    }
+}
+
+/// [`customer_value`] for every customer of a summary (which needs monetary values and must be
+/// in the options' time unit); errors name the customer.
+pub fn summary_values<T: TransactionModel, S: SpendModel>(
+    tm: &T,
+    sm: &S,
+    s: &RfmSummary,
+    o: &ClvOptions,
+) -> Result<Vec<f64>> {
+    if s.unit() != o.unit {
+        return Err(Error::InvalidOption {
+            name: "time unit",
+            reason: format!(
+                "the summary is in {:?} but the CLV options in {:?}",
+                s.unit(),
+                o.unit
+            ),
+        });
+    }
+    let m = s.monetary_value().ok_or(Error::InvalidOption {
+        name: "summary",
+        reason: "has no monetary_value column: CLV needs each customer's mean spend".into(),
+    })?;
+    s.customers()
+        .zip(m)
+        .enumerate()
+        .map(|(i, (c, &mv))| {
+            customer_value(tm, sm, &c, mv, o).map_err(|e| match e {
+                Error::Numerical { what } => Error::Numerical {
+                    what: format!("{what} (customer {})", s.ids()[i]),
+                },
+                other => other,
+            })
+        })
+        .collect()
+}
