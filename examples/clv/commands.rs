@@ -3,12 +3,13 @@
 use crate::output::{parameter_table, write_atomic};
 use chrono::NaiveDate;
 use clap::ValueEnum;
+use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{Column, TransactionFormat, read_summary_csv, read_transactions_into};
 use clv::predict::{holdout_expected, score};
 use clv::{
-    BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SummaryBuilder, SummaryOptions,
-    TimeUnit,
+    BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SpendModel, SummaryBuilder,
+    SummaryOptions, TimeUnit,
 };
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -326,36 +327,115 @@ where
     Ok(())
 }
 
-pub fn predict(model: &Path, summary: &Path, horizon: f64, output: &Path) -> Res {
-    let text = std::fs::read_to_string(model)
-        .map_err(|e| format!("cannot read {}: {e}", model.display()))?;
-    let file: ModelFile = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a clv model file: {e}", model.display()))?;
+/// The period a --discount-rate is stated for.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DiscountPer {
+    /// Per year of 365.25 days.
+    Year,
+    /// Per week (7 days).
+    Week,
+    /// Per day.
+    Day,
+    /// Per discounting step (--step).
+    Step,
+}
+
+#[derive(clap::Args)]
+pub struct PredictArgs {
+    /// Transaction model file written by `clv fit --model bgnbd`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Spend model file written by `clv fit --model gamma-gamma`; adds expected_spend and clv.
+    #[arg(long)]
+    spend_model: Option<PathBuf>,
+    /// Summary CSV of the customers to score (with monetary_value for CLV).
+    #[arg(long)]
+    summary: PathBuf,
+    /// Horizon, in the model's time unit.
+    #[arg(long)]
+    horizon: f64,
+    /// Discount rate for CLV (effective rate per --discount-per); default 0.
+    #[arg(long, default_value_t = 0.0)]
+    discount_rate: f64,
+    /// The period the discount rate is stated for.
+    #[arg(long, value_enum, default_value = "year")]
+    discount_per: DiscountPer,
+    /// Length of a CLV discounting step in the model's time unit (default 1).
+    #[arg(long, default_value_t = 1.0)]
+    step: f64,
+    /// Profit margin applied to spend (default 1: revenue).
+    #[arg(long, default_value_t = 1.0)]
+    margin: f64,
+    /// Output CSV.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+fn load_model_file(path: &Path) -> Result<ModelFile, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a clv model file: {e}", path.display()))
+}
+
+pub fn predict(a: PredictArgs) -> Res {
+    let file = load_model_file(&a.model)?;
     let fitted: Fitted<BgNbdParams> = file.to_fitted().map_err(s)?;
-    let sm = read_summary_csv(summary, file.time_unit).map_err(s)?;
-    let scores = score(fitted.params(), &sm, horizon).map_err(s)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let unit = file.time_unit;
+    let sm = read_summary_csv(&a.summary, unit).map_err(s)?;
+    let scores = score(fitted.params(), &sm, a.horizon).map_err(s)?;
+    let mut header = vec![
         "customer_id",
         "p_alive",
         "expected_purchases",
         "prob_no_purchase",
-    ])
-    .map_err(s)?;
-    for (id, sc) in sm.ids().iter().zip(&scores) {
-        w.write_record([
+    ];
+    let mut extra: Vec<(f64, f64)> = Vec::new();
+    if let Some(path) = &a.spend_model {
+        let gg: Fitted<GammaGammaParams> = load_model_file(path)?.to_fitted().map_err(s)?;
+        let discount = match a.discount_per {
+            DiscountPer::Year => DiscountRate::annual(a.discount_rate),
+            DiscountPer::Week => DiscountRate::per_unit(a.discount_rate, TimeUnit::Weeks),
+            DiscountPer::Day => DiscountRate::per_unit(a.discount_rate, TimeUnit::Days),
+            DiscountPer::Step => DiscountRate::per_period(a.discount_rate, a.step, unit),
+        }
+        .map_err(s)?;
+        let opts = ClvOptions::new(a.horizon, unit)
+            .and_then(|o| o.with_step(a.step.min(a.horizon)))
+            .and_then(|o| o.with_margin(a.margin))
+            .map_err(s)?
+            .with_discount(discount);
+        let values = summary_values(fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
+        let m = sm.monetary_value().expect("checked by summary_values");
+        for (i, v) in values.into_iter().enumerate() {
+            let spend = gg
+                .params()
+                .conditional_expected_spend(sm.frequency()[i], m[i])
+                .map_err(s)?;
+            extra.push((spend, v));
+        }
+        header.extend(["expected_spend", "clv"]);
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).map_err(s)?;
+    for (i, (id, sc)) in sm.ids().iter().zip(&scores).enumerate() {
+        let mut rec = vec![
             id.clone(),
             fmt_num(sc.p_alive),
             fmt_num(sc.expected_purchases),
             fmt_num(sc.prob_no_purchase),
-        ])
-        .map_err(s)?;
+        ];
+        if let Some((spend, v)) = extra.get(i) {
+            rec.extend([fmt_num(*spend), fmt_num(*v)]);
+        }
+        w.write_record(&rec).map_err(s)?;
     }
-    write_atomic(output, &w.into_inner().map_err(s)?)?;
+    write_atomic(&a.output, &w.into_inner().map_err(s)?)?;
     eprintln!(
-        "{} customers scored for a horizon of {horizon} -> {}",
+        "{} customers scored for a horizon of {} -> {}",
         sm.len(),
-        output.display()
+        a.horizon,
+        a.output.display()
     );
     Ok(())
 }

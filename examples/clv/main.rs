@@ -90,24 +90,12 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Score customers: P(alive), expected purchases and P(no purchase) over a horizon.
+    /// Score customers: P(alive), expected purchases and P(no purchase) over a horizon; with a
+    /// spend model also expected spend and discounted CLV.
     #[command(
-        after_help = "Example:\n  clv predict --model model.json --summary summary.csv --horizon 52 -o predictions.csv"
+        after_help = "Examples:\n  clv predict --model bgnbd.json --summary summary.csv --horizon 52 -o predictions.csv\n  clv predict --model bgnbd.json --spend-model gg.json --summary summary.csv --horizon 52 \\\n      --discount-rate 0.1 --discount-per year --margin 0.3 -o clv.csv"
     )]
-    Predict {
-        /// Model file written by `clv fit`.
-        #[arg(long)]
-        model: PathBuf,
-        /// Summary CSV of the customers to score.
-        #[arg(long)]
-        summary: PathBuf,
-        /// Horizon, in the model's time unit.
-        #[arg(long)]
-        horizon: f64,
-        /// Output CSV.
-        #[arg(short, long)]
-        output: PathBuf,
-    },
+    Predict(commands::PredictArgs),
 }
 
 fn main() -> ExitCode {
@@ -126,12 +114,7 @@ fn main() -> ExitCode {
             unit,
             output,
         } => commands::fit(&summary, model, penalizer, unit.into(), &output),
-        Command::Predict {
-            model,
-            summary,
-            horizon,
-            output,
-        } => commands::predict(&model, &summary, horizon, &output),
+        Command::Predict(args) => commands::predict(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
