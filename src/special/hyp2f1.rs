@@ -40,6 +40,8 @@ const MAX_LOSS: f64 = 1e3;
 /// Rescale the running sums once magnitudes pass this.
 const RESCALE_AT: f64 = 1e280;
 const RESCALE_BY: f64 = 1e-280;
+/// Term budget of the fast path.
+const QUICK_TERMS: usize = 48;
 /// Hard cap on the terms of any one series.
 const MAX_TERMS: usize = 2_000_000;
 
@@ -108,6 +110,15 @@ fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> SignedLog {
     }
     let w = 1.0 - z; // exact for z >= 1/2 (Sterbenz)
     let ln_w = if z < 0.5 { (-z).ln_1p() } else { w.ln() };
+
+    // Fast path: the model families mostly converge in a few dozen terms of the direct or the
+    // Euler series; try both briefly before estimating every candidate's cost.
+    for method in [Method::Euler, Method::Direct] {
+        let r = evaluate(method, a, b, c, z, w, ln_w, QUICK_TERMS);
+        if r.converged && r.loss <= MAX_LOSS && r.value.ln.is_finite() {
+            return r.value;
+        }
+    }
 
     let mut candidates: Vec<(f64, Method)> = Vec::with_capacity(4);
     candidates.push((est_terms(a, b, c, z), Method::Direct));
