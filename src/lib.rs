@@ -45,15 +45,17 @@ pub mod clv;
 pub mod data;
 pub mod error;
 pub mod fit;
+pub mod history;
 pub mod models;
 pub mod predict;
 pub mod sim;
 pub mod special;
+pub mod uncertainty;
 
 #[cfg(feature = "csv")]
 pub use data::io;
 pub use data::{
-    CompressedRfm, Customer, Granularity, Holdout, RfmSummary, Summarized, SummaryBuilder,
+    CompressedRfm, Customer, Granularity, History, Holdout, RfmSummary, Summarized, SummaryBuilder,
     SummaryOptions, TimeUnit, Transaction, summarize,
 };
 pub use error::{DataIssue, Error, Result};

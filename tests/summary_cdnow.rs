@@ -111,3 +111,24 @@ fn calibration_only_rejects_later_transactions() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// Historical value: per-customer calibration spend adds up to the raw calibration
+/// transactions' dollar total; January..March 1997 cohorts cover everyone.
+#[test]
+fn history_adds_up_to_the_raw_log() {
+    let out = cdnow(Some(date(1998, 6, 30)));
+    let text = std::fs::read_to_string(data("CDNOW_sample.txt")).unwrap();
+    let raw: f64 = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() == 5 && f[2] <= "19970930")
+        .map(|f| f[4].parse::<f64>().unwrap())
+        .sum();
+    let ours: f64 = out.history.calibration_spend.iter().sum();
+    assert!((ours - raw).abs() < 1e-6 * raw, "{ours} vs {raw}");
+    let cohorts =
+        clv::history::cohort_values(&out.history, clv::history::CohortPeriod::Month, None).unwrap();
+    let names: Vec<&str> = cohorts.iter().map(|c| c.cohort.as_str()).collect();
+    assert_eq!(names, ["1997-01", "1997-02", "1997-03"]);
+    assert_eq!(cohorts.iter().map(|c| c.customers).sum::<usize>(), 2357);
+}

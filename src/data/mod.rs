@@ -13,6 +13,8 @@ mod summary;
 mod time;
 
 pub use customer::Customer;
-pub use summarize::{Summarized, SummaryBuilder, SummaryOptions, Transaction, summarize};
+pub use summarize::{
+    History, Summarized, SummaryBuilder, SummaryOptions, Transaction, When, summarize,
+};
 pub use summary::{CompressedRfm, Holdout, RfmSummary};
 pub use time::{Granularity, TimeUnit};

@@ -129,6 +129,19 @@ pub struct Summarized {
     pub summary: RfmSummary,
     /// Customers first seen after the calibration end (in the holdout window).
     pub first_seen_in_holdout: Vec<String>,
+    /// Realised history of the summary's customers (same order): acquisition date and spend.
+    pub history: History,
+}
+
+/// What each customer of a summary has already done: when they were acquired and what they
+/// have spent in the calibration period, first purchase included — the "historical CLV" to put
+/// beside the predicted one (see [`crate::history`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    /// Start of the first purchase occasion.
+    pub first_purchase: Vec<NaiveDateTime>,
+    /// Total spend in the calibration period, all occasions.
+    pub calibration_spend: Vec<f64>,
 }
 
 /// Summarises a slice of transactions; see [`SummaryBuilder`] for the streaming form.
@@ -275,6 +288,8 @@ impl SummaryBuilder {
             Vec::with_capacity(n),
         );
         let (mut hx, mut hm) = (Vec::new(), Vec::new());
+        let (mut first_purchase, mut calibration_spend) =
+            (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut first_seen_in_holdout = Vec::new();
         for (id, mut acc) in self.ids.into_iter().zip(self.accounts) {
             acc.occasions.sort_by_key(|o| o.0);
@@ -299,6 +314,12 @@ impl SummaryBuilder {
             t_x.push(unit.from_seconds(last - first));
             t.push(unit.from_seconds(self.cal_key - first));
             let repeat: f64 = cal[1..].iter().map(|o| o.1).sum();
+            first_purchase.push(
+                chrono::DateTime::from_timestamp(first, 0)
+                    .expect("from a date")
+                    .naive_utc(),
+            );
+            calibration_spend.push(repeat + cal[0].1);
             m.push(if n_cal > 1 {
                 repeat / (n_cal - 1) as f64
             } else {
@@ -333,6 +354,10 @@ impl SummaryBuilder {
         Ok(Summarized {
             summary,
             first_seen_in_holdout,
+            history: History {
+                first_purchase,
+                calibration_spend,
+            },
         })
     }
 }
