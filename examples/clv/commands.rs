@@ -7,6 +7,7 @@ use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{Column, TransactionFormat, read_summary_csv, read_transactions_into};
 use clv::predict::{holdout_expected, score};
+use clv::uncertainty::{BootstrapOptions, intervals};
 use clv::{
     BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SpendModel, SummaryBuilder,
     SummaryOptions, TimeUnit,
@@ -366,6 +367,15 @@ pub struct PredictArgs {
     /// Profit margin applied to spend (default 1: revenue).
     #[arg(long, default_value_t = 1.0)]
     margin: f64,
+    /// Add bootstrap intervals at this level (e.g. 0.9): *_low / *_high columns.
+    #[arg(long)]
+    intervals: Option<f64>,
+    /// Bootstrap draws for --intervals.
+    #[arg(long, default_value_t = 200)]
+    draws: usize,
+    /// Seed of the bootstrap (same seed, same intervals).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Output CSV.
     #[arg(short, long)]
     output: PathBuf,
@@ -391,6 +401,7 @@ pub fn predict(a: PredictArgs) -> Res {
         "prob_no_purchase",
     ];
     let mut extra: Vec<(f64, f64)> = Vec::new();
+    let mut spend_fit: Option<(Fitted<GammaGammaParams>, ClvOptions)> = None;
     if let Some(path) = &a.spend_model {
         let gg: Fitted<GammaGammaParams> = load_model_file(path)?.to_fitted().map_err(s)?;
         let discount = match a.discount_per {
@@ -415,7 +426,39 @@ pub fn predict(a: PredictArgs) -> Res {
             extra.push((spend, v));
         }
         header.extend(["expected_spend", "clv"]);
+        spend_fit = Some((gg, opts));
     }
+    let bands = match a.intervals {
+        Some(level) => {
+            let bo = BootstrapOptions::new(a.draws, level, a.seed).map_err(s)?;
+            let t0 = Instant::now();
+            let iv = intervals(
+                &fitted,
+                spend_fit.as_ref().map(|f| &f.0),
+                &sm,
+                a.horizon,
+                spend_fit.as_ref().map(|f| &f.1),
+                &bo,
+            )
+            .map_err(s)?;
+            eprintln!(
+                "bootstrap intervals ({} draws): {:.2} s",
+                a.draws,
+                t0.elapsed().as_secs_f64()
+            );
+            header.extend([
+                "p_alive_low",
+                "p_alive_high",
+                "expected_purchases_low",
+                "expected_purchases_high",
+            ]);
+            if spend_fit.is_some() {
+                header.extend(["clv_low", "clv_high"]);
+            }
+            iv
+        }
+        None => Vec::new(),
+    };
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).map_err(s)?;
     for (i, (id, sc)) in sm.ids().iter().zip(&scores).enumerate() {
@@ -427,6 +470,17 @@ pub fn predict(a: PredictArgs) -> Res {
         ];
         if let Some((spend, v)) = extra.get(i) {
             rec.extend([fmt_num(*spend), fmt_num(*v)]);
+        }
+        if let Some(b) = bands.get(i) {
+            rec.extend([
+                fmt_num(b.p_alive.low),
+                fmt_num(b.p_alive.high),
+                fmt_num(b.expected_purchases.low),
+                fmt_num(b.expected_purchases.high),
+            ]);
+            if let Some(c) = b.clv {
+                rec.extend([fmt_num(c.low), fmt_num(c.high)]);
+            }
         }
         w.write_record(&rec).map_err(s)?;
     }
