@@ -354,8 +354,11 @@ fn finish(sum: f64, big: f64, ln_scale: f64, converged: bool) -> Sum {
 /// integer `m >= 0` and `ε = s - m`, with the parameters the connection formula then uses.
 fn connection_params(a: f64, b: f64, c: f64) -> (f64, f64, f64, f64, f64) {
     let s = c - a - b;
-    let (a, b) = if s < -0.5 { (c - a, c - b) } else { (a, b) };
-    let s = s.abs();
+    let (a, b, s) = if s < -0.5 {
+        (c - a, c - b, -s)
+    } else {
+        (a, b, s)
+    };
     let m = (s + 0.5).floor();
     (a, b, c, m, s - m)
 }
