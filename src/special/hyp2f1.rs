@@ -40,6 +40,9 @@ const MAX_LOSS: f64 = 1e3;
 /// Rescale the running sums once magnitudes pass this.
 const RESCALE_AT: f64 = 1e280;
 const RESCALE_BY: f64 = 1e-280;
+/// In the fast path the plain connection formula is accepted only with at most one digit lost
+/// to cancellation (its gamma-function prefactors carry their own rounding).
+const QUICK_MAX_LOSS: f64 = 8.0;
 /// Term budget of the fast path.
 const QUICK_TERMS: usize = 48;
 /// Hard cap on the terms of any one series.
@@ -112,10 +115,31 @@ fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> SignedLog {
     let ln_w = if z < 0.5 { (-z).ln_1p() } else { w.ln() };
 
     // Fast path: the model families mostly converge in a few dozen terms of the direct or the
-    // Euler series; try both briefly before estimating every candidate's cost.
-    for method in [Method::Euler, Method::Direct] {
+    // Euler series, or (z >= 1/2) of a 1 - z connection formula; try those briefly before
+    // estimating every candidate's cost.
+    let quick: &[Method] = if z < 0.5 {
+        &[Method::Euler, Method::Direct]
+    } else {
+        // Near-integer c - a - b needs the divided-difference form; elsewhere the plain
+        // connection formula is cheaper and loses at most ~1/|ε| <= 4 to cancellation.
+        let s = c - a - b;
+        let eps = (s - s.round()).abs();
+        if eps >= 0.25 && a.abs().max(b.abs()).max(c.abs()) <= 10.0 {
+            &[Method::Euler, Method::ConnectionPlain, Method::Direct]
+        } else if connection_cost(a, b, c, w).is_some() {
+            &[Method::Euler, Method::Connection, Method::Direct]
+        } else {
+            &[Method::Euler, Method::Direct]
+        }
+    };
+    for &method in quick {
         let r = evaluate(method, a, b, c, z, w, ln_w, QUICK_TERMS);
-        if r.converged && r.loss <= MAX_LOSS && r.value.ln.is_finite() {
+        let max_loss = if matches!(method, Method::ConnectionPlain) {
+            QUICK_MAX_LOSS
+        } else {
+            MAX_LOSS
+        };
+        if r.converged && r.loss <= max_loss && r.value.ln.is_finite() {
             return r.value;
         }
     }
