@@ -6,6 +6,7 @@
 //! | model | parameters | paper |
 //! |---|---|---|
 //! | BG/NBD | [`BgNbdParams`] (r, α, a, b) | Fader, Hardie & Lee (2005), *Marketing Science* 24(2) |
+//! | Gamma-Gamma | [`GammaGammaParams`] (p, q, v) | Fader, Hardie & Lee (2005), *JMR* 42(4); note 025 |
 //!
 //! ## Notation
 //! For each customer, in the calibration period: `x` = number of repeat purchases (purchase
@@ -36,6 +37,9 @@
 //! - [`models`]: one module per model: validated parameters, likelihood, predictions.
 //! - [`fit`]: the generic maximum-likelihood machinery and the [`Fitted`] value.
 //! - [`predict`]: batch scoring over a summary.
+//! - [`clv`](mod@clv): discounted CLV with typed discount rates; [`uncertainty`]: bootstrap
+//!   intervals; [`history`]: realised value per customer and cohort.
+//! - [`sim`]: seeded simulators (parameter recovery, benchmarks).
 //! - [`special`]: `ln_hyp2f1` and log-space helpers.
 //!
 //! Nothing in the library prints; every failure is an [`Error`].
