@@ -4,8 +4,11 @@
 //! hidden "a month is 30 days" anywhere: a month is whatever period you pass.
 
 use crate::data::{Customer, RfmSummary, TimeUnit};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, nonnegative_option, positive_option};
 use crate::models::{SpendModel, TransactionModel};
+
+/// Why CLV asks for a summary's monetary values.
+pub(crate) const CLV_NEEDS_SPEND: &str = "CLV needs each customer's mean spend";
 
 /// A discount rate, stored as a force of interest per day so that it can be applied to any
 /// time unit.
@@ -33,12 +36,7 @@ impl DiscountRate {
                 reason: format!("must be finite and > -1, got {rate}"),
             });
         }
-        if !(period.is_finite() && period > 0.0) {
-            return Err(Error::InvalidOption {
-                name: "discount period",
-                reason: format!("must be finite and > 0, got {period}"),
-            });
-        }
+        positive_option("discount period", period)?;
         Ok(DiscountRate {
             force_per_day: rate.ln_1p() / (period * unit.days()),
         })
@@ -129,13 +127,7 @@ impl ClvOptions {
     }
     /// Profit margin applied to spend (finite, >= 0; 1 = revenue).
     pub fn with_margin(mut self, m: f64) -> Result<Self> {
-        if !(m.is_finite() && m >= 0.0) {
-            return Err(Error::InvalidOption {
-                name: "margin",
-                reason: format!("must be finite and >= 0, got {m}"),
-            });
-        }
-        self.margin = m;
+        self.margin = nonnegative_option("margin", m)?;
         Ok(self)
     }
     /// Number of discounting steps, ceil(horizon / step).
@@ -230,10 +222,7 @@ pub fn summary_values<T: TransactionModel, S: SpendModel>(
             ),
         });
     }
-    let m = s.monetary_value().ok_or(Error::InvalidOption {
-        name: "summary",
-        reason: "has no monetary_value column: CLV needs each customer's mean spend".into(),
-    })?;
+    let m = s.require_monetary_value(CLV_NEEDS_SPEND)?;
     s.customers()
         .zip(m)
         .enumerate()

@@ -179,3 +179,40 @@ impl fmt::Display for DataIssue {
         }
     }
 }
+
+/// A model parameter: finite and > 0.
+pub(crate) fn positive_parameter(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            reason: "must be finite and > 0",
+        })
+    }
+}
+
+/// An option that must be finite and > 0.
+pub(crate) fn positive_option(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::InvalidOption {
+            name,
+            reason: format!("must be finite and > 0, got {value}"),
+        })
+    }
+}
+
+/// An option that must be finite and >= 0.
+pub(crate) fn nonnegative_option(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::InvalidOption {
+            name,
+            reason: format!("must be finite and >= 0, got {value}"),
+        })
+    }
+}

@@ -1,7 +1,7 @@
 //! Batch predictions over a summary, with the horizon validated once at the boundary.
 
 use crate::data::RfmSummary;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, positive_option};
 use crate::models::TransactionModel;
 
 /// Checks a prediction horizon: finite and > 0.
@@ -12,14 +12,7 @@ use crate::models::TransactionModel;
 /// assert!(clv::predict::check_horizon(f64::NAN).is_err());
 /// ```
 pub fn check_horizon(t: f64) -> Result<f64> {
-    if t.is_finite() && t > 0.0 {
-        Ok(t)
-    } else {
-        Err(Error::InvalidOption {
-            name: "horizon",
-            reason: format!("must be finite and > 0, got {t}"),
-        })
-    }
+    positive_option("horizon", t)
 }
 
 /// One customer's scores for a horizon.

@@ -7,7 +7,7 @@
 //! Draws are made from a seeded generator before any parallel work, so results are identical
 //! for a seed whatever the number of threads. Customers are processed in parallel (rayon).
 
-use crate::clv::{ClvOptions, customer_value};
+use crate::clv::{CLV_NEEDS_SPEND, ClvOptions, customer_value};
 use crate::data::RfmSummary;
 use crate::error::{Error, Result};
 use crate::fit::{Fitted, MaximumLikelihood};
@@ -163,10 +163,7 @@ where
     let spend_part = match (spend, clv) {
         (Some(sf), Some(o)) => {
             let draws = sample_params(sf, k, &mut rng, |m: &S| m.population_mean_spend().is_ok())?;
-            let m = summary.monetary_value().ok_or(Error::InvalidOption {
-                name: "summary",
-                reason: "has no monetary_value column: CLV needs each customer's mean spend".into(),
-            })?;
+            let m = summary.require_monetary_value(CLV_NEEDS_SPEND)?;
             Some((draws, m, o))
         }
         (None, None) => None,

@@ -1,7 +1,7 @@
 //! The columnar RFM summary and its compressed (weighted) form.
 
 use super::{Customer, TimeUnit};
-use crate::error::{DataIssue, Error, Result};
+use crate::error::{DataIssue, Error, Result, positive_option};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -112,12 +112,7 @@ impl RfmSummary {
                 DataIssue::NotInteger(h.frequency[i]),
             ));
         }
-        if !(h.duration.is_finite() && h.duration > 0.0) {
-            return Err(Error::InvalidOption {
-                name: "duration_holdout",
-                reason: format!("must be finite and > 0, got {}", h.duration),
-            });
-        }
+        positive_option("duration_holdout", h.duration)?;
         self.holdout = Some(h);
         Ok(self)
     }
@@ -176,6 +171,13 @@ impl RfmSummary {
     /// Mean repeat-purchase values, when known.
     pub fn monetary_value(&self) -> Option<&[f64]> {
         self.monetary_value.as_deref()
+    }
+    /// The monetary values, or an error saying that `purpose` needs them.
+    pub(crate) fn require_monetary_value(&self, purpose: &str) -> Result<&[f64]> {
+        self.monetary_value().ok_or_else(|| Error::InvalidOption {
+            name: "summary",
+            reason: format!("has no monetary_value column: {purpose}"),
+        })
     }
     /// Holdout observations, when the summary was built with an observation end.
     pub fn holdout(&self) -> Option<&Holdout> {

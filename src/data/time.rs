@@ -1,6 +1,6 @@
 //! Time units and purchase-occasion granularity.
 
-use crate::error::{Error, Result};
+use crate::error::{Result, positive_option};
 use chrono::{NaiveDateTime, Timelike};
 use serde::{Deserialize, Serialize};
 
@@ -28,14 +28,7 @@ pub enum TimeUnit {
 impl TimeUnit {
     /// A custom period length in days; must be finite and > 0.
     pub fn periods_of_days(days: f64) -> Result<Self> {
-        if days.is_finite() && days > 0.0 {
-            Ok(TimeUnit::Periods(days))
-        } else {
-            Err(Error::InvalidOption {
-                name: "period length",
-                reason: format!("must be a finite number of days > 0, got {days}"),
-            })
-        }
+        positive_option("period length in days", days).map(TimeUnit::Periods)
     }
 
     /// Length of one unit in days.

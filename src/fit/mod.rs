@@ -24,7 +24,7 @@ pub use fitted::{Convergence, Fitted};
 pub use model_file::{FORMAT_VERSION, ModelFile};
 
 use crate::data::RfmSummary;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, nonnegative_option, positive_option};
 use problem::{LogProblem, hessian_phi, minimise};
 
 /// A model whose likelihood can be maximised by [`fit`].
@@ -98,13 +98,7 @@ impl Default for FitOptions {
 impl FitOptions {
     /// L2 penalty coefficient on the natural parameters (>= 0; default 0).
     pub fn with_penalizer(mut self, p: f64) -> Result<Self> {
-        if !(p.is_finite() && p >= 0.0) {
-            return Err(Error::InvalidOption {
-                name: "penalizer",
-                reason: format!("must be finite and >= 0, got {p}"),
-            });
-        }
-        self.penalizer = p;
+        self.penalizer = nonnegative_option("penalizer", p)?;
         Ok(self)
     }
     /// Iteration cap per optimiser run (>= 1; default 1000).
@@ -121,13 +115,7 @@ impl FitOptions {
     /// Convergence tolerance on the gradient norm of the mean objective in log-parameters
     /// (> 0; default 1e-9).
     pub fn with_tol_grad(mut self, t: f64) -> Result<Self> {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(Error::InvalidOption {
-                name: "tol_grad",
-                reason: format!("must be finite and > 0, got {t}"),
-            });
-        }
-        self.tol_grad = t;
+        self.tol_grad = positive_option("tol_grad", t)?;
         Ok(self)
     }
     /// Return an unconverged fit (flagged in its [`Convergence`]) instead of an error.
@@ -137,11 +125,8 @@ impl FitOptions {
     }
     /// A starting point (natural parameters, all > 0) tried before the model's own.
     pub fn with_start(mut self, theta: Vec<f64>) -> Result<Self> {
-        if let Some(v) = theta.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-            return Err(Error::InvalidOption {
-                name: "start",
-                reason: format!("starting values must be finite and > 0, got {v}"),
-            });
+        for &v in &theta {
+            positive_option("start", v)?;
         }
         self.start = Some(theta);
         Ok(self)

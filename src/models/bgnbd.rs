@@ -5,7 +5,7 @@
 //! out with probability p ~ Beta(a, b). Equation numbers below are the paper's.
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
 use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, log1p_exp};
@@ -49,26 +49,14 @@ impl TryFrom<RawBgNbd> for BgNbdParams {
     }
 }
 
-pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            value,
-            reason: "must be finite and > 0",
-        })
-    }
-}
-
 impl BgNbdParams {
     /// Validates and builds.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         Ok(BgNbdParams {
-            r: check_positive("r", r)?,
-            alpha: check_positive("alpha", alpha)?,
-            a: check_positive("a", a)?,
-            b: check_positive("b", b)?,
+            r: positive_parameter("r", r)?,
+            alpha: positive_parameter("alpha", alpha)?,
+            a: positive_parameter("a", a)?,
+            b: positive_parameter("b", b)?,
         })
     }
     /// Shape of the Gamma distribution of purchase rates.
@@ -343,12 +331,7 @@ impl BgNbdParams {
     /// assert!(m.dert(&c, 0.0, None).is_err()); // undiscounted to infinity
     /// ```
     pub fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
-        if !(delta.is_finite() && delta >= 0.0) {
-            return Err(Error::InvalidOption {
-                name: "continuous discount rate",
-                reason: format!("must be finite and >= 0, got {delta}"),
-            });
-        }
+        nonnegative_option("continuous discount rate", delta)?;
         let (x, tt) = (c.x(), c.t());
         let s = self.r + x;
         let beta = self.alpha + tt;

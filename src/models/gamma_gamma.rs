@@ -7,9 +7,8 @@
 //! repeat transactions x and mean repeat-transaction value m̄; it assumes spend is independent
 //! of purchase frequency.
 
-use super::bgnbd::check_positive;
 use crate::data::RfmSummary;
-use crate::error::{DataIssue, Error, Result};
+use crate::error::{DataIssue, Error, Result, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -61,9 +60,9 @@ impl GammaGammaParams {
     /// infinite: predictions that need it return an error.)
     pub fn new(p: f64, q: f64, v: f64) -> Result<Self> {
         Ok(GammaGammaParams {
-            p: check_positive("p", p)?,
-            q: check_positive("q", q)?,
-            v: check_positive("v", v)?,
+            p: positive_parameter("p", p)?,
+            q: positive_parameter("q", q)?,
+            v: positive_parameter("v", v)?,
         })
     }
     /// Shape of the per-transaction spend distribution.
@@ -172,10 +171,9 @@ impl SpendData {
     /// information on spend and are left out (by the model's definition, not silently: the
     /// count is `n_customers`). A repeat buyer with mean value 0 is an error naming them.
     pub fn from_summary(s: &RfmSummary) -> Result<Self> {
-        let m = s.monetary_value().ok_or(Error::InvalidOption {
-            name: "summary",
-            reason: "has no monetary_value column: the Gamma-Gamma model needs each customer's mean repeat-transaction value".into(),
-        })?;
+        let m = s.require_monetary_value(
+            "the Gamma-Gamma model needs each customer's mean repeat-transaction value",
+        )?;
         let mut map: BTreeMap<(u64, u64), f64> = BTreeMap::new();
         for (i, (&x, &mv)) in s.frequency().iter().zip(m).enumerate() {
             if x == 0.0 {
