@@ -159,11 +159,12 @@ impl ClvOptions {
 /// Σᵢ (E[Y(tᵢ)] - E[Y(tᵢ₋₁)]) · discount(tᵢ), tᵢ = i·step (each step's purchases discounted
 /// from the step's end, as lifetimes does).
 pub fn discounted_purchases<T: TransactionModel>(tm: &T, c: &Customer, o: &ClvOptions) -> f64 {
+    let ts: Vec<f64> = (1..=o.steps()).map(|i| o.t(i)).collect();
+    let mut e = vec![0.0; ts.len()];
+    tm.conditional_expectations(c, &ts, &mut e);
     let mut prev = 0.0;
     let mut total = 0.0;
-    for i in 1..=o.steps() {
-        let t = o.t(i);
-        let e = tm.conditional_expected_purchases(c, t);
+    for (&t, &e) in ts.iter().zip(&e) {
         total += (e - prev) * o.discount.factor(t, o.unit);
         prev = e;
     }

@@ -15,16 +15,7 @@ pub fn check_horizon(t: f64) -> Result<f64> {
     positive_option("horizon", t)
 }
 
-/// One customer's scores for a horizon.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Score {
-    /// P(alive at T | history).
-    pub p_alive: f64,
-    /// E[purchases in (T, T + horizon] | history].
-    pub expected_purchases: f64,
-    /// P(no purchase in (T, T + horizon] | history).
-    pub prob_no_purchase: f64,
-}
+pub use crate::models::Score;
 
 /// Scores every customer of `summary` for `horizon` (in the summary's time unit).
 ///
@@ -46,11 +37,7 @@ pub fn score<M: TransactionModel>(
         .customers()
         .enumerate()
         .map(|(i, c)| {
-            let s = Score {
-                p_alive: model.p_alive(&c),
-                expected_purchases: model.conditional_expected_purchases(&c, t),
-                prob_no_purchase: model.conditional_pmf(&c, 0, t),
-            };
+            let s = model.score(&c, t);
             if s.p_alive.is_finite()
                 && s.expected_purchases.is_finite()
                 && s.prob_no_purchase.is_finite()

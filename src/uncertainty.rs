@@ -181,8 +181,11 @@ where
             |(pa, ep, cv), i| {
                 let c = summary.customer(i);
                 for (j, m) in t_draws.iter().enumerate() {
-                    pa[j] = m.p_alive(&c);
-                    ep[j] = m.conditional_expected_purchases(&c, horizon);
+                    pa[j] = m.conditional_expectations(
+                        &c,
+                        &[horizon],
+                        std::slice::from_mut(&mut ep[j]),
+                    );
                 }
                 let clv_iv = match &spend_part {
                     Some((draws, mv, o)) => {

@@ -146,12 +146,17 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
     // the parameters are computed once per distinct x.
     let mut last_x = f64::NAN;
     let (mut base, mut dg_rx, mut dg_bx, mut dg_abx) = (0.0, 0.0, 0.0, 0.0);
+    let (mut bx1, mut ln_bx1) = (0.0, 0.0); // b + x - 1 and its log, used only when x > 0
     for i in 0..d.len() {
         let (x, tx, t, w) = (d.x[i], d.t_x[i], d.t[i], d.weight[i]);
         let rx = r + x;
         if x != last_x {
             last_x = x;
             base = ln_gamma(rx) + ln_gamma(b + x) - ln_gamma(a + b + x);
+            if x > 0.0 {
+                bx1 = b + x - 1.0;
+                ln_bx1 = bx1.ln();
+            }
             if want_grad {
                 (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma(b + x), digamma(a + b + x));
             }
@@ -160,7 +165,7 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
         let d1 = -rx * ln_at;
         let (lse, w1, w2, ln_atx) = if x > 0.0 {
             let ln_atx = (alpha + tx).ln();
-            let d2 = ln_a - (b + x - 1.0).ln() - rx * ln_atx;
+            let d2 = ln_a - ln_bx1 - rx * ln_atx;
             let lse = log_add_exp(d1, d2);
             (lse, (d1 - lse).exp(), (d2 - lse).exp(), ln_atx)
         } else {
@@ -171,7 +176,7 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
             g[0] += w * (dg_rx - w1 * ln_at - w2 * ln_atx);
             g[1] += w * (-rx * (w1 / (alpha + t) + if x > 0.0 { w2 / (alpha + tx) } else { 0.0 }));
             g[2] += w * (-dg_abx + if x > 0.0 { w2 / a } else { 0.0 });
-            g[3] += w * (dg_bx - dg_abx - if x > 0.0 { w2 / (b + x - 1.0) } else { 0.0 });
+            g[3] += w * (dg_bx - dg_abx - if x > 0.0 { w2 / bx1 } else { 0.0 });
         }
     }
     let n = d.total_weight();
@@ -403,8 +408,7 @@ impl TransactionModel for BgNbdParams {
     /// (r+x, α+T, a, b+x) — the conditional expectation is the unconditional one with updated
     /// parameters, times P(alive). Accurate for x in the thousands (all in log space).
     fn conditional_expected_purchases(&self, c: &Customer, t: f64) -> f64 {
-        let (x, tt) = (c.x(), c.t());
-        self.p_alive(c) * mean_count(self.r + x, self.alpha + tt, self.a, self.b + x, t)
+        self.p_alive(c) * self.mean_count_if_alive(c, t)
     }
 
     /// P(Y(t) = n | x, t_x, T): a customer alive at T (posterior λ ~ Gamma(r+x, α+T),
@@ -412,8 +416,39 @@ impl TransactionModel for BgNbdParams {
     /// parameters; a customer who has dropped out buys nothing:
     /// P(alive)·P_{(r+x, α+T, a, b+x)}(X(t) = n) + (1 - P(alive))·1{n = 0}.
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64 {
-        let (x, tt) = (c.x(), c.t());
+        self.pmf_given(self.p_alive(c), c, n, t)
+    }
+
+    /// P(alive) computed once for the three scores.
+    fn score(&self, c: &Customer, t: f64) -> crate::models::Score {
         let pa = self.p_alive(c);
+        crate::models::Score {
+            p_alive: pa,
+            expected_purchases: pa * self.mean_count_if_alive(c, t),
+            prob_no_purchase: self.pmf_given(pa, c, 0, t),
+        }
+    }
+
+    /// P(alive) computed once for all horizons.
+    fn conditional_expectations(&self, c: &Customer, ts: &[f64], out: &mut [f64]) -> f64 {
+        let pa = self.p_alive(c);
+        for (o, &t) in out.iter_mut().zip(ts) {
+            *o = pa * self.mean_count_if_alive(c, t);
+        }
+        pa
+    }
+}
+
+impl BgNbdParams {
+    /// E[Y(t)] for a customer known to be alive at T: eq. (9) at the posterior (r+x, α+T, a, b+x).
+    fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
+        let (x, tt) = (c.x(), c.t());
+        mean_count(self.r + x, self.alpha + tt, self.a, self.b + x, t)
+    }
+
+    /// The conditional pmf given P(alive) = `pa`.
+    fn pmf_given(&self, pa: f64, c: &Customer, n: u64, t: f64) -> f64 {
+        let (x, tt) = (c.x(), c.t());
         let alive = pa * count_pmf(self.r + x, self.alpha + tt, self.a, self.b + x, n, t);
         if n == 0 { alive + (1.0 - pa) } else { alive }
     }

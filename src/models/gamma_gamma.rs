@@ -241,17 +241,27 @@ fn ll_grad(theta: &[f64], d: &SpendData, grad: Option<&mut [f64]>) -> f64 {
     let want = grad.is_some();
     let dg_q = if want { digamma(q) } else { 0.0 };
     let (mut ll, mut g, mut n) = (0.0, [0.0; 3], 0.0);
+    // Rows are sorted by x (`SpendData::from_summary`): the terms that depend only on x and the
+    // parameters are computed once per distinct x.
+    let mut last_x = f64::NAN;
+    let (mut px, mut ln_x, mut lg, mut dg, mut dg_diff) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for i in 0..d.x.len() {
         let (x, m, w) = (d.x[i], d.m[i], d.weight[i]);
-        let px = p * x;
+        if x != last_x {
+            last_x = x;
+            px = p * x;
+            ln_x = x.ln();
+            lg = ln_gamma(px + q) - ln_gamma(px);
+            if want {
+                dg = digamma(px + q);
+                dg_diff = dg - digamma(px);
+            }
+        }
         let ln_vxm = (v + x * m).ln();
-        ll += w
-            * (ln_gamma(px + q) - ln_gamma(px) + (px - 1.0) * m.ln() + px * x.ln()
-                - (px + q) * ln_vxm);
+        ll += w * (lg + (px - 1.0) * m.ln() + px * ln_x - (px + q) * ln_vxm);
         n += w;
         if want {
-            let dg = digamma(px + q);
-            g[0] += w * x * (dg - digamma(px) + m.ln() + x.ln() - ln_vxm);
+            g[0] += w * x * (dg_diff + m.ln() + ln_x - ln_vxm);
             g[1] += w * (dg - ln_vxm);
             g[2] += w * (-(px + q) / (v + x * m));
         }

@@ -29,4 +29,34 @@ pub trait TransactionModel {
     fn conditional_expected_purchases(&self, c: &Customer, t: f64) -> f64;
     /// Probability of exactly `n` purchases in `(T, T + t]` given the history.
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64;
+
+    /// P(alive), E[Y(t)] and P(Y(t) = 0) together. Models override it to compute what the three
+    /// share (P(alive), the posterior) once.
+    fn score(&self, c: &Customer, t: f64) -> Score {
+        Score {
+            p_alive: self.p_alive(c),
+            expected_purchases: self.conditional_expected_purchases(c, t),
+            prob_no_purchase: self.conditional_pmf(c, 0, t),
+        }
+    }
+
+    /// E[Y(t)] at every horizon of `ts`, written to `out` (same length); returns P(alive).
+    /// Models override it to compute P(alive) once rather than once per horizon.
+    fn conditional_expectations(&self, c: &Customer, ts: &[f64], out: &mut [f64]) -> f64 {
+        for (o, &t) in out.iter_mut().zip(ts) {
+            *o = self.conditional_expected_purchases(c, t);
+        }
+        self.p_alive(c)
+    }
+}
+
+/// One customer's scores for a horizon.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Score {
+    /// P(alive at T | history).
+    pub p_alive: f64,
+    /// E[purchases in (T, T + horizon] | history].
+    pub expected_purchases: f64,
+    /// P(no purchase in (T, T + horizon] | history).
+    pub prob_no_purchase: f64,
 }
