@@ -41,39 +41,18 @@ pub struct Convergence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "M: Serialize + serde::de::DeserializeOwned")]
 pub struct Fitted<M> {
-    params: M,
-    log_likelihood: f64,
-    n_customers: f64,
-    n_rows: usize,
-    penalizer: f64,
-    convergence: Convergence,
-    covariance: Option<Vec<Vec<f64>>>,
+    pub(super) params: M,
+    pub(super) log_likelihood: f64,
+    pub(super) n_customers: f64,
+    pub(super) n_rows: usize,
+    pub(super) penalizer: f64,
+    pub(super) convergence: Convergence,
+    pub(super) covariance: Option<Vec<Vec<f64>>>,
     #[serde(default)]
-    pub(crate) warnings: Vec<String>,
+    pub(super) warnings: Vec<String>,
 }
 
 impl<M: MaximumLikelihood> Fitted<M> {
-    pub(crate) fn new(
-        params: M,
-        log_likelihood: f64,
-        n_customers: f64,
-        n_rows: usize,
-        penalizer: f64,
-        convergence: Convergence,
-        covariance: Option<Vec<Vec<f64>>>,
-    ) -> Self {
-        Fitted {
-            params,
-            log_likelihood,
-            n_customers,
-            n_rows,
-            penalizer,
-            convergence,
-            covariance,
-            warnings: Vec::new(),
-        }
-    }
-
     /// Rebuilds a fitted value from stored parts (used when loading model files); the
     /// covariance, when present, must be square with one row per parameter.
     pub fn from_parts(
@@ -95,15 +74,16 @@ impl<M: MaximumLikelihood> Fitted<M> {
                 reason: format!("must be a finite {k}x{k} matrix"),
             });
         }
-        Ok(Fitted::new(
+        Ok(Fitted {
             params,
             log_likelihood,
             n_customers,
-            0,
+            n_rows: 0,
             penalizer,
             convergence,
             covariance,
-        ))
+            warnings: Vec::new(),
+        })
     }
 
     /// The estimated parameters (use them to predict).

@@ -211,17 +211,16 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
             });
         }
     }
-    let mut fitted = Fitted::new(
+    Ok(Fitted {
         params,
-        ll,
-        M::n_customers(&data),
-        M::n_rows(&data),
-        options.penalizer,
+        log_likelihood: ll,
+        n_customers: M::n_customers(&data),
+        n_rows: M::n_rows(&data),
+        penalizer: options.penalizer,
         convergence,
-        cov,
-    );
-    fitted.warnings = M::fit_warnings(&data, &params);
-    Ok(fitted)
+        covariance: cov,
+        warnings: M::fit_warnings(&data, &params),
+    })
 }
 
 /// The largest discrepancy between a model's analytic gradient and central differences at
