@@ -63,6 +63,24 @@ fn bench_hyp2f1(c: &mut Criterion) {
             })
         });
     }
+    // long horizons put z near 1 for customers with small x, where the 1 - z connection
+    // formula is needed: (r+x, b+x; a+b+x-1; 0.9) for x = 0 and 2
+    for x in [0.0, 2.0] {
+        g.bench_with_input(
+            BenchmarkId::new("bgnbd_conditional_z0.9", x),
+            &x,
+            |b, &x| {
+                b.iter(|| {
+                    ln_hyp2f1(
+                        black_box(0.243 + x),
+                        2.426 + x,
+                        0.793 + 2.426 + x - 1.0,
+                        0.9,
+                    )
+                })
+            },
+        );
+    }
     g.bench_function("edge_z_near_1", |b| {
         b.iter(|| ln_hyp2f1(black_box(2.0), 3.0, 5.000000001, 0.9999999999990905))
     });
