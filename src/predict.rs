@@ -67,8 +67,21 @@ pub fn holdout_expected<M: TransactionModel>(model: &M, summary: &RfmSummary) ->
         name: "summary",
         reason: "has no holdout period (summarise with an observation end)".into(),
     })?;
-    Ok(score(model, summary, h.duration)?
-        .into_iter()
-        .map(|s| s.expected_purchases)
-        .collect())
+    summary
+        .customers()
+        .enumerate()
+        .map(|(i, c)| {
+            let e = model.conditional_expected_purchases(&c, h.duration);
+            if e.is_finite() {
+                Ok(e)
+            } else {
+                Err(Error::Numerical {
+                    what: format!(
+                        "holdout expectation of customer {} ({c:?})",
+                        summary.ids()[i]
+                    ),
+                })
+            }
+        })
+        .collect()
 }
