@@ -27,7 +27,8 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .with_step(4.0)
         .unwrap()
-        .with_discount(DiscountRate::annual(0.1).unwrap());
+        .with_discount(DiscountRate::annual(0.1).unwrap())
+        .unwrap();
     let mut g = c.benchmark_group("clv");
     g.sample_size(10);
     for n in [1_000usize, 10_000] {

@@ -3,9 +3,10 @@
 //! stated per a period you name (or per year of 365.25 days), and a profit margin. There is no
 //! hidden "a month is 30 days" anywhere: a month is whatever period you pass.
 
-use crate::data::{Customer, RfmSummary, TimeUnit};
+use crate::data::{Customer, FrequencyGroups, RfmSummary, TimeUnit};
 use crate::error::{Error, Result, nonnegative_option, positive_option};
-use crate::models::{SpendModel, TransactionModel};
+use crate::models::{Schedule, SpendModel, TransactionModel};
+use rayon::prelude::*;
 
 /// Why CLV asks for a summary's monetary values.
 pub(crate) const CLV_NEEDS_SPEND: &str = "CLV needs each customer's mean spend";
@@ -84,9 +85,12 @@ impl DiscountRate {
 /// let month = 4.345;
 /// let o = ClvOptions::new(12.0 * month, TimeUnit::Weeks).unwrap()
 ///     .with_step(month).unwrap()
-///     .with_discount(DiscountRate::per_period(0.01, month, TimeUnit::Weeks).unwrap());
+///     .with_discount(DiscountRate::per_period(0.01, month, TimeUnit::Weeks).unwrap()).unwrap();
 /// assert_eq!(o.steps(), 12);
 /// assert!(ClvOptions::new(0.0, TimeUnit::Weeks).is_err());
+/// // a growth rate whose factor overflows within the horizon is refused
+/// let growth = DiscountRate::per_unit(-0.99, TimeUnit::Days).unwrap();
+/// assert!(ClvOptions::new(1000.0, TimeUnit::Days).unwrap().with_discount(growth).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClvOptions {
@@ -120,10 +124,23 @@ impl ClvOptions {
         self.step = step;
         Ok(self)
     }
-    /// The discount rate.
-    pub fn with_discount(mut self, d: DiscountRate) -> Self {
+    /// The discount rate. A negative rate (growth) must keep the factor at the horizon
+    /// finite.
+    pub fn with_discount(mut self, d: DiscountRate) -> Result<Self> {
+        let f = d.factor(self.horizon, self.unit);
+        if !f.is_finite() {
+            return Err(Error::InvalidOption {
+                name: "discount rate",
+                reason: format!(
+                    "a force of {} per {:?} grows without bound over the horizon {}",
+                    d.force(self.unit),
+                    self.unit,
+                    self.horizon
+                ),
+            });
+        }
         self.discount = d;
-        self
+        Ok(self)
     }
     /// Profit margin applied to spend (finite, >= 0; 1 = revenue).
     pub fn with_margin(mut self, m: f64) -> Result<Self> {
@@ -145,6 +162,26 @@ impl ClvOptions {
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
+    /// The discounting schedule: step ends tᵢ = i·step (the last one at the horizon) with
+    /// factors discount(tᵢ).
+    ///
+    /// ```
+    /// use clv::{clv::{ClvOptions, DiscountRate}, TimeUnit};
+    /// let o = ClvOptions::new(10.0, TimeUnit::Weeks).unwrap().with_step(4.0).unwrap()
+    ///     .with_discount(DiscountRate::per_unit(0.01, TimeUnit::Weeks).unwrap()).unwrap();
+    /// let s = o.schedule();
+    /// assert_eq!(s.horizons(), &[4.0, 8.0, 10.0]);
+    /// assert!((s.factors()[2] - 1.01f64.powi(-10)).abs() < 1e-15);
+    /// ```
+    pub fn schedule(&self) -> Schedule {
+        let ts: Vec<f64> = (1..=self.steps()).map(|i| self.t(i)).collect();
+        let factors = ts
+            .iter()
+            .map(|&t| self.discount.factor(t, self.unit))
+            .collect();
+        Schedule::new(ts, factors).expect("validated options give a valid schedule")
+    }
+
     /// End of step `i` (1-based).
     fn t(&self, i: usize) -> f64 {
         if i >= self.steps() {
@@ -157,18 +194,12 @@ impl ClvOptions {
 
 /// Discounted expected purchases over the horizon, discrete scheme:
 /// Σᵢ (E[Y(tᵢ)] - E[Y(tᵢ₋₁)]) · discount(tᵢ), tᵢ = i·step (each step's purchases discounted
-/// from the step's end, as lifetimes does).
+/// from the step's end, as lifetimes does): the value of [`ClvOptions::schedule`].
 pub fn discounted_purchases<T: TransactionModel>(tm: &T, c: &Customer, o: &ClvOptions) -> f64 {
-    let ts: Vec<f64> = (1..=o.steps()).map(|i| o.t(i)).collect();
-    let mut e = vec![0.0; ts.len()];
-    tm.conditional_expectations(c, &ts, &mut e);
-    let mut prev = 0.0;
-    let mut total = 0.0;
-    for (&t, &e) in ts.iter().zip(&e) {
-        total += (e - prev) * o.discount.factor(t, o.unit);
-        prev = e;
-    }
-    total
+    let s = o.schedule();
+    let mut e = vec![0.0; s.horizons().len()];
+    tm.conditional_expectations(c, s.horizons(), &mut e);
+    s.value(&e)
 }
 
 /// One customer's CLV = margin × E[spend per purchase | history] × discounted expected
@@ -181,7 +212,7 @@ pub fn discounted_purchases<T: TransactionModel>(tm: &T, c: &Customer, o: &ClvOp
 /// let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
 /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
 /// let o = ClvOptions::new(52.0, TimeUnit::Weeks).unwrap().with_step(1.0).unwrap()
-///     .with_discount(DiscountRate::annual(0.1).unwrap()).with_margin(0.3).unwrap();
+///     .with_discount(DiscountRate::annual(0.1).unwrap()).unwrap().with_margin(0.3).unwrap();
 /// let v = customer_value(&bg, &gg, &Customer::new(2.0, 30.43, 38.86).unwrap(), 22.35, &o).unwrap();
 /// assert!(v > 0.0 && v.is_finite());
 /// let heavy = GammaGammaParams::new(6.0, 0.9, 15.0).unwrap(); // q <= 1
@@ -194,8 +225,19 @@ pub fn customer_value<T: TransactionModel, S: SpendModel>(
     mean_spend: f64,
     o: &ClvOptions,
 ) -> Result<f64> {
+    value(sm, c, mean_spend, discounted_purchases(tm, c, o), o)
+}
+
+/// CLV from the discounted expected purchases `dp`.
+pub(crate) fn value<S: SpendModel>(
+    sm: &S,
+    c: &Customer,
+    mean_spend: f64,
+    dp: f64,
+    o: &ClvOptions,
+) -> Result<f64> {
     let spend = sm.conditional_expected_spend(c.x(), mean_spend)?;
-    let v = o.margin * spend * discounted_purchases(tm, c, o);
+    let v = o.margin * spend * dp;
     if v.is_finite() {
         Ok(v)
     } else {
@@ -206,8 +248,10 @@ pub fn customer_value<T: TransactionModel, S: SpendModel>(
 }
 
 /// [`customer_value`] for every customer of a summary (which needs monetary values and must be
-/// in the options' time unit); errors name the customer.
-pub fn summary_values<T: TransactionModel, S: SpendModel>(
+/// in the options' time unit); errors name the first failing customer. Customers are valued in
+/// parallel through the transaction model's [`TransactionModel::plan`] (for BG/NBD, tabulated
+/// per distinct frequency: relative differences from [`customer_value`] below 1e-10).
+pub fn summary_values<T: TransactionModel + Sync, S: SpendModel + Sync>(
     tm: &T,
     sm: &S,
     s: &RfmSummary,
@@ -224,16 +268,16 @@ pub fn summary_values<T: TransactionModel, S: SpendModel>(
         });
     }
     let m = s.require_monetary_value(CLV_NEEDS_SPEND)?;
-    s.customers()
-        .zip(m)
-        .enumerate()
-        .map(|(i, (c, &mv))| {
-            customer_value(tm, sm, &c, mv, o).map_err(|e| match e {
-                Error::Numerical { what } => Error::Numerical {
-                    what: format!("{what} (customer {})", s.ids()[i]),
-                },
-                other => other,
-            })
-        })
-        .collect()
+    let groups = FrequencyGroups::new(s);
+    let schedules = [o.schedule()];
+    let plan = tm.plan(&groups, &schedules);
+    let one = |i: usize| {
+        let c = s.customer(i);
+        let mut dp = 0.0;
+        plan.eval(&c, std::slice::from_mut(&mut dp));
+        value(sm, &c, m[i], dp, o).map_err(|e| e.for_customer(&s.ids()[i]))
+    };
+    let out: Result<Vec<f64>> = (0..s.len()).into_par_iter().map(one).collect();
+    // on failure, report the first failing customer, whatever the thread schedule
+    out.or_else(|_| (0..s.len()).map(one).collect())
 }

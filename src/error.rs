@@ -181,6 +181,19 @@ impl fmt::Display for DataIssue {
 }
 
 /// A model parameter: finite and > 0.
+impl Error {
+    /// Names the customer a numerical failure happened for (other errors already say what they
+    /// are about).
+    pub(crate) fn for_customer(self, id: &str) -> Self {
+        match self {
+            Error::Numerical { what } => Error::Numerical {
+                what: format!("{what} (customer {id})"),
+            },
+            other => other,
+        }
+    }
+}
+
 pub(crate) fn positive_parameter(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value > 0.0 {
         Ok(value)

@@ -59,12 +59,14 @@ pub mod uncertainty;
 #[cfg(feature = "csv")]
 pub use data::io;
 pub use data::{
-    CompressedRfm, Customer, Granularity, History, Holdout, RfmSummary, Summarized, SummaryBuilder,
-    SummaryOptions, TimeUnit, Transaction, summarize,
+    CompressedRfm, Customer, FrequencyGroups, Granularity, History, Holdout, RfmSummary,
+    Summarized, SummaryBuilder, SummaryOptions, TimeUnit, Transaction, summarize,
 };
 pub use error::{DataIssue, Error, Result};
 pub use fit::{FitOptions, Fitted};
-pub use models::{BgNbdParams, GammaGammaParams, SpendModel, TransactionModel};
+pub use models::{
+    BgNbdParams, GammaGammaParams, Schedule, SchedulePlan, SpendModel, TransactionModel,
+};
 
 /// The most used types in one import: `use clv::prelude::*;`.
 pub mod prelude {

@@ -7,11 +7,11 @@
 //! Draws are made from a seeded generator before any parallel work, so results are identical
 //! for a seed whatever the number of threads. Customers are processed in parallel (rayon).
 
-use crate::clv::{CLV_NEEDS_SPEND, ClvOptions, customer_value};
-use crate::data::RfmSummary;
+use crate::clv::{CLV_NEEDS_SPEND, ClvOptions, value};
+use crate::data::{FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
 use crate::fit::{Fitted, MaximumLikelihood};
-use crate::models::{SpendModel, TransactionModel};
+use crate::models::{Schedule, SchedulePlan, SpendModel, TransactionModel};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -174,34 +174,41 @@ where
             });
         }
     };
-    (0..summary.len())
+    let groups = FrequencyGroups::new(summary);
+    let mut schedules = vec![Schedule::horizon(horizon)?];
+    if let Some((_, _, o)) = &spend_part {
+        schedules.push(o.schedule());
+    }
+    let plans: Vec<Box<dyn SchedulePlan + '_>> = t_draws
+        .par_iter()
+        .map(|m| m.plan(&groups, &schedules))
+        .collect();
+    let one = |(pa, ep, cv): &mut (Vec<f64>, Vec<f64>, Vec<f64>), i: usize| {
+        let c = summary.customer(i);
+        // per draw: P(alive), P(alive)·E[Y(horizon)] and, with CLV, P(alive)·discounted purchases
+        let mut vals = [0.0; 2];
+        for (j, plan) in plans.iter().enumerate() {
+            pa[j] = plan.eval(&c, &mut vals[..schedules.len()]);
+            ep[j] = vals[0];
+            if let Some((draws, mv, o)) = &spend_part {
+                cv[j] = value(&draws[j], &c, mv[i], vals[1], o)
+                    .map_err(|e| e.for_customer(&summary.ids()[i]))?;
+            }
+        }
+        Ok(CustomerIntervals {
+            p_alive: interval(pa, options.level),
+            expected_purchases: interval(ep, options.level),
+            clv: spend_part.as_ref().map(|_| interval(cv, options.level)),
+        })
+    };
+    let init = || (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let out: Result<Vec<CustomerIntervals>> = (0..summary.len())
         .into_par_iter()
-        .map_init(
-            || (vec![0.0; k], vec![0.0; k], vec![0.0; k]),
-            |(pa, ep, cv), i| {
-                let c = summary.customer(i);
-                for (j, m) in t_draws.iter().enumerate() {
-                    pa[j] = m.conditional_expectations(
-                        &c,
-                        &[horizon],
-                        std::slice::from_mut(&mut ep[j]),
-                    );
-                }
-                let clv_iv = match &spend_part {
-                    Some((draws, mv, o)) => {
-                        for j in 0..k {
-                            cv[j] = customer_value(&t_draws[j], &draws[j], &c, mv[i], o)?;
-                        }
-                        Some(interval(cv, options.level))
-                    }
-                    None => None,
-                };
-                Ok(CustomerIntervals {
-                    p_alive: interval(pa, options.level),
-                    expected_purchases: interval(ep, options.level),
-                    clv: clv_iv,
-                })
-            },
-        )
-        .collect()
+        .map_init(init, one)
+        .collect();
+    // on failure, report the first failing customer, whatever the thread schedule
+    out.or_else(|_| {
+        let mut bufs = init();
+        (0..summary.len()).map(|i| one(&mut bufs, i)).collect()
+    })
 }

@@ -37,7 +37,8 @@ fn matches_lifetimes_customer_lifetime_value() {
         .unwrap()
         .with_step(month)
         .unwrap()
-        .with_discount(DiscountRate::per_period(0.01, month, TimeUnit::Weeks).unwrap());
+        .with_discount(DiscountRate::per_period(0.01, month, TimeUnit::Weeks).unwrap())
+        .unwrap();
     let got = summary_values(&bg, &gg, &s, &o).unwrap();
     assert_eq!(got.len(), want.len());
     let mut worst = 0.0_f64;

@@ -19,7 +19,8 @@ fn bootstrap_intervals_on_cdnow() {
         .unwrap()
         .with_step(13.0)
         .unwrap()
-        .with_discount(DiscountRate::annual(0.1).unwrap());
+        .with_discount(DiscountRate::annual(0.1).unwrap())
+        .unwrap();
     let opts = BootstrapOptions::new(100, 0.9, 11).unwrap();
     let a = intervals(&bg, Some(&gg), &s, 39.0, Some(&o), &opts).unwrap();
     let b = intervals(&bg, Some(&gg), &s, 39.0, Some(&o), &opts).unwrap();

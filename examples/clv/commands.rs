@@ -414,8 +414,8 @@ pub fn predict(a: PredictArgs) -> Res {
         let opts = ClvOptions::new(a.horizon, unit)
             .and_then(|o| o.with_step(a.step.min(a.horizon)))
             .and_then(|o| o.with_margin(a.margin))
-            .map_err(s)?
-            .with_discount(discount);
+            .and_then(|o| o.with_discount(discount))
+            .map_err(s)?;
         let values = summary_values(fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
         let m = sm.monetary_value().expect("checked by summary_values");
         for (i, v) in values.into_iter().enumerate() {

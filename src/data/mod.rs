@@ -6,6 +6,7 @@
 //! calibration. Times are in a [`TimeUnit`].
 
 mod customer;
+mod groups;
 #[cfg(feature = "csv")]
 pub mod io;
 mod summarize;
@@ -13,6 +14,7 @@ mod summary;
 mod time;
 
 pub use customer::Customer;
+pub use groups::FrequencyGroups;
 pub use summarize::{
     History, Summarized, SummaryBuilder, SummaryOptions, Transaction, When, summarize,
 };

@@ -248,7 +248,7 @@ impl MaximumLikelihood for BgNbdParams {
 ///
 /// The formula has removable singularities at a = 1 and where a+b-1 is a non-positive
 /// integer; there it is evaluated symmetrically on both sides (error O(δ²) = 1e-12).
-fn mean_count(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
+pub(super) fn mean_count(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
@@ -302,7 +302,7 @@ fn count_pmf(r: f64, alpha: f64, a: f64, b: f64, n: u64, t: f64) -> f64 {
 
 /// ln of the odds that a customer with x > 0 has dropped out:
 /// ln[a/(b+x-1) · ((α+T)/(α+t_x))^{r+x}].
-fn ln_dropout_odds(p: &BgNbdParams, c: &Customer) -> f64 {
+pub(super) fn ln_dropout_odds(p: &BgNbdParams, c: &Customer) -> f64 {
     let (x, tx, t) = (c.x(), c.t_x(), c.t());
     p.a.ln() - (p.b + x - 1.0).ln() + (p.r + x) * ((t - tx) / (p.alpha + tx)).ln_1p()
 }
@@ -436,6 +436,17 @@ impl TransactionModel for BgNbdParams {
             *o = pa * self.mean_count_if_alive(c, t);
         }
         pa
+    }
+
+    /// Tabulates E[Y(t)] given alive per distinct frequency (Chebyshev interpolants in
+    /// ln(1 + t/(α+T)) and ln(α+T)); relative error below 1e-10, tested against direct
+    /// evaluation.
+    fn plan<'a>(
+        &'a self,
+        groups: &'a crate::data::FrequencyGroups,
+        schedules: &'a [crate::models::Schedule],
+    ) -> Box<dyn crate::models::SchedulePlan + 'a> {
+        Box::new(super::bgnbd_plan::BgNbdPlan::new(self, groups, schedules))
     }
 }
 

@@ -6,12 +6,15 @@
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
 pub mod bgnbd;
+mod bgnbd_plan;
 pub mod gamma_gamma;
+pub mod plan;
 
 pub use bgnbd::BgNbdParams;
 pub use gamma_gamma::{GammaGammaParams, SpendModel};
+pub use plan::{Schedule, SchedulePlan};
 
-use crate::data::Customer;
+use crate::data::{Customer, FrequencyGroups};
 
 /// Predictions of a model of repeat-purchase counts, as pure functions of the parameters and a
 /// customer's history. Times are in the unit the model was fitted in; horizons `t` must be
@@ -47,6 +50,39 @@ pub trait TransactionModel {
             *o = self.conditional_expected_purchases(c, t);
         }
         self.p_alive(c)
+    }
+
+    /// Prepares this parameter set to evaluate `schedules` for the customers of `groups` (and
+    /// any other customer, more slowly). The default evaluates each customer directly; BG/NBD
+    /// tabulates E[Y(t)] given alive once per distinct frequency, which makes scoring many
+    /// customers tens of times faster at a relative error below 1e-10.
+    ///
+    /// ```
+    /// use clv::{BgNbdParams, Customer, FrequencyGroups, Schedule, TransactionModel};
+    /// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    /// let cs: Vec<Customer> = (1..200).map(|i| Customer::new(2.0, 10.0, 10.0 + i as f64 * 0.1).unwrap()).collect();
+    /// let groups = FrequencyGroups::from_customers(cs.iter().copied());
+    /// let schedules = [Schedule::horizon(39.0).unwrap()];
+    /// let plan = m.plan(&groups, &schedules);
+    /// let mut e = [0.0];
+    /// let pa = plan.eval(&cs[7], &mut e);
+    /// assert_eq!(pa, m.p_alive(&cs[7]));
+    /// let direct = m.conditional_expected_purchases(&cs[7], 39.0);
+    /// assert!((e[0] / direct - 1.0).abs() < 1e-10);
+    /// ```
+    fn plan<'a>(
+        &'a self,
+        groups: &'a FrequencyGroups,
+        schedules: &'a [Schedule],
+    ) -> Box<dyn SchedulePlan + 'a>
+    where
+        Self: Sized + Sync,
+    {
+        let _ = groups;
+        Box::new(plan::DirectPlan {
+            model: self,
+            schedules,
+        })
     }
 }
 

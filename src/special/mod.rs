@@ -14,11 +14,13 @@
 //! assert!((log_add_exp(0.0, 0.0) - 2f64.ln()).abs() < 1e-15);
 //! ```
 
+mod chebyshev;
 mod gamma;
 mod hyp2f1;
 mod logspace;
 mod quadrature;
 
+pub(crate) use chebyshev::Chebyshev;
 pub use gamma::{ln_gamma_diff, ln_gamma_signed};
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
 pub use logspace::{SignedLog, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp};
