@@ -8,7 +8,7 @@ use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
-use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, log1p_exp};
+use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp};
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::beta_reg;
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -300,11 +300,24 @@ fn count_pmf(r: f64, alpha: f64, a: f64, b: f64, n: u64, t: f64) -> f64 {
     log_add_exp(first, second).exp().min(1.0)
 }
 
-/// ln of the odds that a customer with x > 0 has dropped out:
-/// ln[a/(b+x-1) · ((α+T)/(α+t_x))^{r+x}].
-pub(super) fn ln_dropout_odds(p: &BgNbdParams, c: &Customer) -> f64 {
+/// ln[a/(b+x-1)]: the part of the log dropout odds that depends on the customer only through x.
+pub(super) fn ln_odds_x(p: &BgNbdParams, x: f64) -> f64 {
+    p.a.ln() - (p.b + x - 1.0).ln()
+}
+
+/// P(alive) of a customer with x > 0 from `ln_odds_x(p, x)`: 1/(1 + odds) with the odds of
+/// having dropped out a/(b+x-1) · ((α+T)/(α+t_x))^{r+x}, in log space.
+#[inline]
+pub(super) fn p_alive_repeat(p: &BgNbdParams, c: &Customer, ln_odds_x: f64) -> f64 {
     let (x, tx, t) = (c.x(), c.t_x(), c.t());
-    p.a.ln() - (p.b + x - 1.0).ln() + (p.r + x) * ((t - tx) / (p.alpha + tx)).ln_1p()
+    let ln_odds = ln_odds_x + (p.r + x) * ((t - tx) / (p.alpha + tx)).ln_1p();
+    // 1/(1 + e^o) with one exponential, in the form that cannot overflow
+    if ln_odds > 0.0 {
+        let e = (-ln_odds).exp();
+        e / (1.0 + e)
+    } else {
+        1.0 / (1.0 + ln_odds.exp())
+    }
 }
 
 impl BgNbdParams {
@@ -401,7 +414,7 @@ impl TransactionModel for BgNbdParams {
         if c.x() == 0.0 {
             return 1.0;
         }
-        (-log1p_exp(ln_dropout_odds(self, c))).exp()
+        p_alive_repeat(self, c, ln_odds_x(self, c.x()))
     }
 
     /// Eq. (10): E[Y(t) | x, t_x, T] = P(alive) · E[X(t)] under the posterior

@@ -18,7 +18,7 @@
 //! by degree [`MAX_DEGREE`], are evaluated directly, as is any customer outside the tabulated
 //! range. P(alive) is always computed directly (it is cheap).
 
-use super::bgnbd::{BgNbdParams, mean_count};
+use super::bgnbd::{BgNbdParams, ln_odds_x, mean_count, p_alive_repeat};
 use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
 use crate::models::TransactionModel;
@@ -41,8 +41,8 @@ enum Table {
         beta: f64,
         values: Vec<f64>,
     },
-    /// ln F per schedule, in v = ln β.
-    Cheb(Vec<Chebyshev>),
+    /// ln F per schedule, in v = ln β; and ln[a/(b+x-1)] for P(alive).
+    Cheb(Vec<Chebyshev>, f64),
 }
 
 pub(super) struct BgNbdPlan<'a> {
@@ -133,7 +133,7 @@ impl<'a> BgNbdPlan<'a> {
                 None => return Table::Direct,
             }
         }
-        Table::Cheb(out)
+        Table::Cheb(out, ln_odds_x(m, x))
     }
 }
 
@@ -141,11 +141,15 @@ impl SchedulePlan for BgNbdPlan<'_> {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
         let beta = self.model.alpha() + c.t();
         match self.groups.find(c.x()).map(|g| &self.tables[g]) {
-            Some(Table::Cheb(tables)) => {
+            Some(Table::Cheb(tables, k)) => {
                 let v = beta.ln();
                 let (lo, hi) = tables[0].domain();
                 if (lo..=hi).contains(&v) {
-                    let pa = self.model.p_alive(c);
+                    let pa = if c.x() == 0.0 {
+                        1.0
+                    } else {
+                        p_alive_repeat(self.model, c, *k)
+                    };
                     for (o, t) in out.iter_mut().zip(tables) {
                         *o = pa * t.eval(v).exp();
                     }
@@ -208,7 +212,7 @@ mod tests {
                 .filter(|&g| groups.count(g) * 14 >= MIN_EVALS)
                 .count();
             let longest = plan.tables.iter().fold(0, |n, t| match t {
-                Table::Cheb(c) => c.iter().fold(n, |n, c| n.max(c.len())),
+                Table::Cheb(c, _) => c.iter().fold(n, |n, c| n.max(c.len())),
                 _ => n,
             });
             let (mut worst, mut out, mut refv) = (0.0f64, [0.0; 2], [0.0; 2]);
