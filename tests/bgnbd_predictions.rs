@@ -42,7 +42,7 @@ fn predictions_match_mpmath_including_huge_x() {
 }
 
 #[test]
-fn gradient_matches_central_differences() {
+fn gradient_and_hessian_match_central_differences() {
     let s = RfmSummary::new(
         (0..5).map(|i| i.to_string()).collect(),
         vec![0.0, 1.0, 4.0, 30.0, 2.0],
@@ -59,6 +59,10 @@ fn gradient_matches_central_differences() {
     ] {
         let err = clv::fit::gradient_discrepancy::<BgNbdParams>(&theta, &data, 1e-6);
         assert!(err < 1e-6, "theta {theta:?}: gradient discrepancy {err:e}");
+        // central differences of the gradient: truncation ~ (1e-5)² relative, rounding
+        // ~ 1e-16 / 1e-5; 1e-6 leaves room for both and catches any wrong term
+        let err = clv::fit::hessian_discrepancy::<BgNbdParams>(&theta, &data, 1e-5).unwrap();
+        assert!(err < 1e-6, "theta {theta:?}: Hessian discrepancy {err:e}");
     }
 }
 

@@ -83,6 +83,47 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
     }
 }
 
+impl<M: MaximumLikelihood> LogProblem<'_, M> {
+    /// The mean objective at φ with its gradient and Hessian in φ, for models with an analytic
+    /// Hessian; `None` otherwise. With θ = e^φ and the penalty λ Σ (sᵢθᵢ)²:
+    /// gᵢ = θᵢ(-∂ℓ/∂θᵢ/n + 2λsᵢ²θᵢ) and
+    /// Hᵢⱼ = θᵢθⱼ(-∂²ℓ/∂θᵢ∂θⱼ/n) + δᵢⱼ(θᵢ(-∂ℓ/∂θᵢ/n) + 4λsᵢ²θᵢ²).
+    /// A point where anything is not finite gets f = +inf.
+    pub(crate) fn eval_hessian(&self, phi: &[f64]) -> Option<(f64, Vec<f64>, DMatrix<f64>)> {
+        let k = phi.len();
+        let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
+        let (mut gt, mut ht) = (vec![0.0; k], vec![0.0; k * k]);
+        let ll = M::log_likelihood_hessian(&theta, self.data, &mut gt, &mut ht)?;
+        let (n, lam, s) = (self.n, self.penalizer, &self.scales);
+        let pen: f64 = theta
+            .iter()
+            .zip(s)
+            .map(|(t, s)| (s * t).powi(2))
+            .sum::<f64>()
+            * lam;
+        let f = -ll / n + pen;
+        let g: Vec<f64> = (0..k)
+            .map(|i| theta[i] * (-gt[i] / n + 2.0 * lam * s[i] * s[i] * theta[i]))
+            .collect();
+        let h = DMatrix::from_fn(k, k, |i, j| {
+            let mut v = theta[i] * theta[j] * (-ht[i * k + j] / n);
+            if i == j {
+                v += theta[i] * (-gt[i] / n) + 4.0 * lam * (s[i] * theta[i]).powi(2);
+            }
+            v
+        });
+        let finite = f.is_finite()
+            && g.iter().all(|v| v.is_finite())
+            && h.iter().all(|v| v.is_finite())
+            && theta.iter().all(|t| t.is_finite() && *t > 0.0);
+        Some(if finite {
+            (f, g, h)
+        } else {
+            (f64::INFINITY, vec![0.0; k], DMatrix::zeros(k, k))
+        })
+    }
+}
+
 impl<M: MaximumLikelihood> CostFunction for LogProblem<'_, M> {
     type Param = DVector<f64>;
     type Output = f64;
@@ -154,6 +195,85 @@ fn lbfgs<M: MaximumLikelihood>(
     })
 }
 
+/// Newton's method with the analytic Hessian, for models that have one: the step solves
+/// (H + μI) p = -g with the smallest μ in {0, 1e-8, 1e-7, ...}·(1 + max |Hᵢᵢ|) that makes the
+/// matrix positive definite (a Levenberg–Marquardt shift where the objective is not convex),
+/// is capped at 5 in every log-parameter, and is halved until the Armijo condition holds.
+/// Near the optimum the steps are pure Newton steps and converge quadratically.
+fn newton<M: MaximumLikelihood>(
+    p: &LogProblem<'_, M>,
+    phi0: &[f64],
+    max_iters: u64,
+    tol_grad: f64,
+) -> Option<Attempt> {
+    let k = phi0.len();
+    let mut phi = phi0.to_vec();
+    let (mut f, mut g, mut h) = p.eval_hessian(&phi)?;
+    if !f.is_finite() {
+        return None;
+    }
+    let mut iterations = 0;
+    let mut reason = "iteration limit reached".to_string();
+    let mut converged = false;
+    while iterations < max_iters {
+        if norm(&g) <= tol_grad {
+            converged = true;
+            reason = "gradient tolerance reached".into();
+            break;
+        }
+        iterations += 1;
+        let scale = 1.0 + h.diagonal().amax();
+        let gv = DVector::from_column_slice(&g);
+        let mut step = None;
+        for e in std::iter::once(None).chain((-8..=8).map(Some)) {
+            let mu = e.map_or(0.0, |e| scale * 10f64.powi(e));
+            let shifted = &h + DMatrix::identity(k, k) * mu;
+            if let Some(c) = shifted.cholesky() {
+                step = Some(-c.solve(&gv));
+                break;
+            }
+        }
+        let Some(mut d) = step else {
+            reason = "no positive definite shift of the Hessian".into();
+            break;
+        };
+        let cap = d.amax();
+        if cap > 5.0 {
+            d *= 5.0 / cap;
+        }
+        let slope = gv.dot(&d);
+        let mut t = 1.0;
+        let mut accepted = None;
+        for _ in 0..50 {
+            let trial: Vec<f64> = phi.iter().zip(d.iter()).map(|(x, s)| x + t * s).collect();
+            let (ft, gt, ht) = p.eval_hessian(&trial)?;
+            if ft.is_finite() && ft <= f + 1e-4 * t * slope {
+                accepted = Some((trial, ft, gt, ht));
+                break;
+            }
+            t *= 0.5;
+        }
+        let Some((x, ft, gt, ht)) = accepted else {
+            reason = "line search found no decrease".into();
+            break;
+        };
+        let stalled = ft >= f;
+        (phi, f, g, h) = (x, ft, gt, ht);
+        if stalled {
+            // no further decrease in f64: a stationary point if the gradient is small
+            reason = "no further decrease".into();
+            break;
+        }
+    }
+    Some(Attempt {
+        phi,
+        cost: f,
+        iterations,
+        reason,
+        solver_converged: converged,
+    })
+}
+
 fn nelder_mead<M: MaximumLikelihood>(
     p: &LogProblem<'_, M>,
     phi0: &[f64],
@@ -209,6 +329,21 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
         tried += 1;
         if !p.eval(s).0.is_finite() {
             continue;
+        }
+        if let Some(a) = newton(p, s, max_iters, tol_grad) {
+            iterations += a.iterations;
+            if accept(&a) {
+                let g = norm(&p.eval(&a.phi).1);
+                return Run {
+                    phi: a.phi,
+                    reason: a.reason,
+                    iterations,
+                    gradient_norm: g,
+                    converged: true,
+                    method: "Newton",
+                    starts_tried: tried,
+                };
+            }
         }
         if let Some(a) = lbfgs(p, s, max_iters, tol_grad) {
             iterations += a.iterations;
@@ -285,12 +420,18 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
     }
 }
 
-/// Hessian of the *total* penalised negative log-likelihood in φ, by central differences of the
-/// analytic gradient (step 1e-4 in ln θ: truncation ~1e-8, rounding ~1e-12 relative).
+/// Hessian of the *total* penalised negative log-likelihood in φ: the analytic one when the
+/// model has it, else central differences of the analytic gradient (step 1e-4 in ln θ:
+/// truncation ~1e-8, rounding ~1e-12 relative).
 pub(crate) fn hessian_phi<M: MaximumLikelihood>(
     p: &LogProblem<'_, M>,
     phi: &[f64],
 ) -> DMatrix<f64> {
+    if let Some((f, _, h)) = p.eval_hessian(phi)
+        && f.is_finite()
+    {
+        return h * p.n;
+    }
     let k = phi.len();
     let h = 1e-4;
     let mut m = DMatrix::zeros(k, k);

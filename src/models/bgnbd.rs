@@ -8,7 +8,7 @@ use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
-use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp};
+use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, trigamma};
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::beta_reg;
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -127,14 +127,27 @@ impl BgNbdParams {
     }
 }
 
-/// Total weighted log-likelihood over compressed rows and, if asked, its gradient with respect
-/// to (r, α, a, b). One pass; the terms that depend only on the parameters are hoisted.
-pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>) -> f64 {
+/// Total weighted log-likelihood over compressed rows and, if asked, its gradient and Hessian
+/// with respect to (r, α, a, b) (Hessian row-major, 4×4). One pass; the terms that depend only
+/// on the parameters, or only on x, are hoisted.
+///
+/// Per row the likelihood is `base(x) + log_add_exp(d1, d2)` (eq. 6 of the paper in the form
+/// of note 027), d1 = -(r+x) ln(α+T), d2 = ln a - ln(b+x-1) - (r+x) ln(α+t_x) (x > 0 only).
+/// With weights wᵢ = e^{dᵢ - lse}, the Hessian of the log-sum is
+/// `w1 ∇²d1 + w2 ∇²d2 + w1 w2 (∇d1 - ∇d2)(∇d1 - ∇d2)ᵀ`; the Gamma-function terms give
+/// trigamma values.
+pub(crate) fn ll_grad_hess(
+    theta: &[f64],
+    d: &CompressedRfm,
+    grad: Option<&mut [f64]>,
+    hess: Option<&mut [f64]>,
+) -> f64 {
     let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
     let ln_alpha = alpha.ln();
     let ln_a = a.ln();
     let common = r * ln_alpha - ln_gamma(r) + ln_gamma(a + b) - ln_gamma(b);
-    let want_grad = grad.is_some();
+    let want_hess = hess.is_some();
+    let want_grad = grad.is_some() || want_hess;
     let (dg_r, dg_ab, dg_b) = if want_grad {
         (digamma(r), digamma(a + b), digamma(b))
     } else {
@@ -142,10 +155,13 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
     };
     let mut ll = 0.0;
     let mut g = [0.0; 4];
+    // upper triangle: rr, rα, αα, aa, ab, bb, and the rank-one part's 10 entries
+    let mut h = [0.0; 16];
     // Rows are sorted by x (see `RfmSummary::compress`), so the terms that depend only on x and
     // the parameters are computed once per distinct x.
     let mut last_x = f64::NAN;
     let (mut base, mut dg_rx, mut dg_bx, mut dg_abx) = (0.0, 0.0, 0.0, 0.0);
+    let (mut tg_rx, mut tg_bx, mut tg_abx) = (0.0, 0.0, 0.0);
     let (mut bx1, mut ln_bx1) = (0.0, 0.0); // b + x - 1 and its log, used only when x > 0
     for i in 0..d.len() {
         let (x, tx, t, w) = (d.x[i], d.t_x[i], d.t[i], d.weight[i]);
@@ -160,23 +176,61 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
             if want_grad {
                 (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma(b + x), digamma(a + b + x));
             }
+            if want_hess {
+                (tg_rx, tg_bx, tg_abx) = (trigamma(rx), trigamma(b + x), trigamma(a + b + x));
+            }
         }
         let ln_at = (alpha + t).ln();
         let d1 = -rx * ln_at;
-        let (lse, w1, w2, ln_atx) = if x > 0.0 {
+        if x > 0.0 {
             let ln_atx = (alpha + tx).ln();
             let d2 = ln_a - ln_bx1 - rx * ln_atx;
-            let lse = log_add_exp(d1, d2);
-            (lse, (d1 - lse).exp(), (d2 - lse).exp(), ln_atx)
+            // log_add_exp(d1, d2) and the two weights e^{d_i - lse} from one exponential
+            let e = (-(d1 - d2).abs()).exp();
+            let (hi, lo) = (1.0 / (1.0 + e), e / (1.0 + e));
+            let lse = d1.max(d2) + e.ln_1p();
+            let (w1, w2) = if d1 >= d2 { (hi, lo) } else { (lo, hi) };
+            ll += w * (base + lse);
+            if want_grad {
+                let (iat, iatx) = (1.0 / (alpha + t), 1.0 / (alpha + tx));
+                g[0] += w * (dg_rx - w1 * ln_at - w2 * ln_atx);
+                g[1] += w * (-rx * (w1 * iat + w2 * iatx));
+                g[2] += w * (-dg_abx + w2 / a);
+                g[3] += w * (dg_bx - dg_abx - w2 / bx1);
+                if want_hess {
+                    let ib = 1.0 / bx1;
+                    // ∇d1 - ∇d2
+                    let dd = [ln_atx - ln_at, rx * (iatx - iat), -1.0 / a, ib];
+                    let ww = w * w1 * w2;
+                    h[0] += w * tg_rx + ww * dd[0] * dd[0];
+                    h[1] += -w * (w1 * iat + w2 * iatx) + ww * dd[0] * dd[1];
+                    h[2] += ww * dd[0] * dd[2];
+                    h[3] += ww * dd[0] * dd[3];
+                    h[5] += w * rx * (w1 * iat * iat + w2 * iatx * iatx) + ww * dd[1] * dd[1];
+                    h[6] += ww * dd[1] * dd[2];
+                    h[7] += ww * dd[1] * dd[3];
+                    h[10] += -w * (tg_abx + w2 / (a * a)) + ww * dd[2] * dd[2];
+                    h[11] += -w * tg_abx + ww * dd[2] * dd[3];
+                    h[15] += w * (tg_bx - tg_abx + w2 * ib * ib) + ww * dd[3] * dd[3];
+                }
+            }
         } else {
-            (d1, 1.0, 0.0, 0.0)
-        };
-        ll += w * (base + lse);
-        if want_grad {
-            g[0] += w * (dg_rx - w1 * ln_at - w2 * ln_atx);
-            g[1] += w * (-rx * (w1 / (alpha + t) + if x > 0.0 { w2 / (alpha + tx) } else { 0.0 }));
-            g[2] += w * (-dg_abx + if x > 0.0 { w2 / a } else { 0.0 });
-            g[3] += w * (dg_bx - dg_abx - if x > 0.0 { w2 / bx1 } else { 0.0 });
+            ll += w * (base + d1);
+            if want_grad {
+                let iat = 1.0 / (alpha + t);
+                g[0] += w * (dg_rx - ln_at);
+                g[1] += w * (-rx * iat);
+                g[2] += w * (-dg_abx);
+                g[3] += w * (dg_bx - dg_abx);
+                if want_hess {
+                    h[0] += w * tg_rx;
+                    h[1] += -w * iat;
+                    h[5] += w * rx * iat * iat;
+                    h[10] += -w * tg_abx;
+                    h[11] += -w * tg_abx;
+                    h[15] += w * (tg_bx - tg_abx);
+                }
+            }
         }
     }
     let n = d.total_weight();
@@ -186,7 +240,26 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
         out[2] = g[2] + n * dg_ab;
         out[3] = g[3] + n * (dg_ab - dg_b);
     }
+    if let Some(out) = hess {
+        let tg_ab = trigamma(a + b);
+        h[0] -= n * trigamma(r);
+        h[1] += n / alpha;
+        h[5] -= n * r / (alpha * alpha);
+        h[10] += n * tg_ab;
+        h[11] += n * tg_ab;
+        h[15] += n * (tg_ab - trigamma(b));
+        for i in 0..4 {
+            for j in 0..4 {
+                out[4 * i + j] = h[4 * i.min(j) + i.max(j)];
+            }
+        }
+    }
     ll + n * common
+}
+
+/// [`ll_grad_hess`] without the Hessian.
+pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>) -> f64 {
+    ll_grad_hess(theta, d, grad, None)
 }
 
 impl MaximumLikelihood for BgNbdParams {
@@ -233,6 +306,14 @@ impl MaximumLikelihood for BgNbdParams {
     }
     fn log_likelihood_grad(theta: &[f64], data: &CompressedRfm, grad: Option<&mut [f64]>) -> f64 {
         ll_grad(theta, data, grad)
+    }
+    fn log_likelihood_hessian(
+        theta: &[f64],
+        data: &CompressedRfm,
+        grad: &mut [f64],
+        hess: &mut [f64],
+    ) -> Option<f64> {
+        Some(ll_grad_hess(theta, data, Some(grad), Some(hess)))
     }
     /// α has the time unit of the data: it is penalised as α/max(T), lifetimes' scaling, so
     /// a penalizer means the same in days or weeks and fits match lifetimes'.
