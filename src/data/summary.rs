@@ -2,8 +2,9 @@
 
 use super::{Customer, TimeUnit};
 use crate::error::{DataIssue, Error, Result, positive_option};
+use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 /// Per-customer holdout-period observations, aligned with the calibration rows of an
 /// [`RfmSummary`].
@@ -200,22 +201,24 @@ impl RfmSummary {
     /// Merges identical `(x, t_x, T)` rows into weighted rows: fitting cost then grows with the
     /// number of distinct histories, not customers.
     pub fn compress(&self) -> CompressedRfm {
-        let mut map: BTreeMap<(u64, u64, u64), f64> = BTreeMap::new();
-        for i in 0..self.len() {
-            // non-negative finite floats order like their bit patterns
-            let key = (
-                self.x[i].to_bits(),
-                self.t_x[i].to_bits(),
-                self.t[i].to_bits(),
-            );
-            *map.entry(key).or_insert(0.0) += 1.0;
-        }
+        // non-negative finite floats order like their bit patterns (+ 0.0 turns -0.0 into 0.0)
+        let bits = |v: f64| (v + 0.0).to_bits();
+        let mut keys: Vec<(u64, u64, u64)> = (0..self.len())
+            .map(|i| (bits(self.x[i]), bits(self.t_x[i]), bits(self.t[i])))
+            .collect();
+        keys.par_sort_unstable();
         let mut c = CompressedRfm::default();
-        for ((x, t_x, t), w) in map {
-            c.x.push(f64::from_bits(x));
-            c.t_x.push(f64::from_bits(t_x));
-            c.t.push(f64::from_bits(t));
-            c.weight.push(w);
+        let mut last = None;
+        for k in keys {
+            if last == Some(k) {
+                *c.weight.last_mut().expect("a row was pushed") += 1.0;
+            } else {
+                c.x.push(f64::from_bits(k.0));
+                c.t_x.push(f64::from_bits(k.1));
+                c.t.push(f64::from_bits(k.2));
+                c.weight.push(1.0);
+                last = Some(k);
+            }
         }
         c
     }
@@ -247,5 +250,27 @@ impl CompressedRfm {
     /// Number of customers (sum of weights).
     pub fn total_weight(&self) -> f64 {
         self.weight.iter().sum()
+    }
+    /// Every k-th row, k = ⌈len / rows⌉ (so at most about `rows` rows, in the same order and
+    /// spread over all frequencies); all rows when there are no more than `rows`.
+    ///
+    /// ```
+    /// use clv::{RfmSummary, TimeUnit};
+    /// let n = 100;
+    /// let s = RfmSummary::new((0..n).map(|i| i.to_string()).collect(), vec![1.0; n],
+    ///     (0..n).map(|i| i as f64 * 0.1).collect(), vec![20.0; n], TimeUnit::Weeks).unwrap();
+    /// let sub = s.compress().spread_subsample(10);
+    /// assert_eq!(sub.len(), 10);
+    /// assert_eq!(sub.t_x[1], 1.0);
+    /// ```
+    pub fn spread_subsample(&self, rows: usize) -> CompressedRfm {
+        let k = self.len().div_ceil(rows.max(1)).max(1);
+        let pick = |v: &[f64]| v.iter().step_by(k).copied().collect::<Vec<_>>();
+        CompressedRfm {
+            x: pick(&self.x),
+            t_x: pick(&self.t_x),
+            t: pick(&self.t),
+            weight: pick(&self.weight),
+        }
     }
 }

@@ -12,14 +12,22 @@ use argmin::solver::quasinewton::LBFGS;
 use nalgebra::{DMatrix, DVector};
 use std::cell::RefCell;
 
-type Cache = Option<(Vec<f64>, f64, Vec<f64>)>;
+/// One evaluated point: φ, the unpenalised log-likelihood, the mean objective, its gradient
+/// in φ and, when computed, its Hessian in φ.
+struct Point {
+    phi: Vec<f64>,
+    ll: f64,
+    f: f64,
+    g: Vec<f64>,
+    h: Option<DMatrix<f64>>,
+}
 
 pub(crate) struct LogProblem<'a, M: MaximumLikelihood> {
     data: &'a M::Data,
-    n: f64,
+    pub(crate) n: f64,
     penalizer: f64,
     scales: Vec<f64>,
-    cache: RefCell<Cache>,
+    cache: RefCell<Option<Point>>,
 }
 
 impl<M: MaximumLikelihood> Clone for LogProblem<'_, M> {
@@ -45,55 +53,22 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
         }
     }
 
-    /// Mean penalised negative log-likelihood at φ and its gradient in φ. A point where the
-    /// likelihood is not finite (a parameter under- or overflowing) gets cost +inf, which the
-    /// line search treats as "step too long".
-    pub(crate) fn eval(&self, phi: &[f64]) -> (f64, Vec<f64>) {
-        if let Some((p, f, g)) = self.cache.borrow().as_ref()
-            && p.as_slice() == phi
-        {
-            return (*f, g.clone());
-        }
-        let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
-        let mut grad = vec![0.0; theta.len()];
-        let ll = M::log_likelihood_grad(&theta, self.data, Some(&mut grad));
-        let s = &self.scales;
-        let pen: f64 = theta
-            .iter()
-            .zip(s)
-            .map(|(t, s)| (s * t).powi(2))
-            .sum::<f64>()
-            * self.penalizer;
-        let mut f = -ll / self.n + pen;
-        let mut g: Vec<f64> = theta
-            .iter()
-            .zip(&grad)
-            .zip(s)
-            .map(|((t, d), s)| t * (-d / self.n + 2.0 * self.penalizer * s * s * t))
-            .collect();
-        if !f.is_finite()
-            || g.iter().any(|v| !v.is_finite())
-            || theta.iter().any(|t| !(t.is_finite() && *t > 0.0))
-        {
-            f = f64::INFINITY;
-            g = vec![0.0; theta.len()];
-        }
-        *self.cache.borrow_mut() = Some((phi.to_vec(), f, g.clone()));
-        (f, g)
-    }
-}
-
-impl<M: MaximumLikelihood> LogProblem<'_, M> {
-    /// The mean objective at φ with its gradient and Hessian in φ, for models with an analytic
-    /// Hessian; `None` otherwise. With θ = e^φ and the penalty λ Σ (sᵢθᵢ)²:
-    /// gᵢ = θᵢ(-∂ℓ/∂θᵢ/n + 2λsᵢ²θᵢ) and
-    /// Hᵢⱼ = θᵢθⱼ(-∂²ℓ/∂θᵢ∂θⱼ/n) + δᵢⱼ(θᵢ(-∂ℓ/∂θᵢ/n) + 4λsᵢ²θᵢ²).
-    /// A point where anything is not finite gets f = +inf.
-    pub(crate) fn eval_hessian(&self, phi: &[f64]) -> Option<(f64, Vec<f64>, DMatrix<f64>)> {
+    /// Evaluates at φ, with the Hessian when `hessian` (`None` if the model has no analytic
+    /// one). With θ = e^φ and the penalty λ Σ (sᵢθᵢ)², the mean objective is
+    /// f = -ℓ/n + λ Σ (sᵢθᵢ)², its gradient gᵢ = θᵢ(-∂ℓ/∂θᵢ/n + 2λsᵢ²θᵢ) and its Hessian
+    /// Hᵢⱼ = θᵢθⱼ(-∂²ℓ/∂θᵢ∂θⱼ/n) + δᵢⱼ(θᵢ(-∂ℓ/∂θᵢ/n) + 4λsᵢ²θᵢ²). A point where anything is
+    /// not finite (a parameter under- or overflowing) gets f = +inf, which the line searches
+    /// treat as "step too long".
+    fn compute(&self, phi: &[f64], hessian: bool) -> Option<Point> {
         let k = phi.len();
         let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
-        let (mut gt, mut ht) = (vec![0.0; k], vec![0.0; k * k]);
-        let ll = M::log_likelihood_hessian(&theta, self.data, &mut gt, &mut ht)?;
+        let mut gt = vec![0.0; k];
+        let mut ht = vec![0.0; k * k];
+        let ll = if hessian {
+            M::log_likelihood_hessian(&theta, self.data, &mut gt, &mut ht)?
+        } else {
+            M::log_likelihood_grad(&theta, self.data, Some(&mut gt))
+        };
         let (n, lam, s) = (self.n, self.penalizer, &self.scales);
         let pen: f64 = theta
             .iter()
@@ -105,22 +80,78 @@ impl<M: MaximumLikelihood> LogProblem<'_, M> {
         let g: Vec<f64> = (0..k)
             .map(|i| theta[i] * (-gt[i] / n + 2.0 * lam * s[i] * s[i] * theta[i]))
             .collect();
-        let h = DMatrix::from_fn(k, k, |i, j| {
-            let mut v = theta[i] * theta[j] * (-ht[i * k + j] / n);
-            if i == j {
-                v += theta[i] * (-gt[i] / n) + 4.0 * lam * (s[i] * theta[i]).powi(2);
-            }
-            v
+        let h = hessian.then(|| {
+            DMatrix::from_fn(k, k, |i, j| {
+                let mut v = theta[i] * theta[j] * (-ht[i * k + j] / n);
+                if i == j {
+                    v += theta[i] * (-gt[i] / n) + 4.0 * lam * (s[i] * theta[i]).powi(2);
+                }
+                v
+            })
         });
         let finite = f.is_finite()
             && g.iter().all(|v| v.is_finite())
-            && h.iter().all(|v| v.is_finite())
+            && h.as_ref().is_none_or(|h| h.iter().all(|v| v.is_finite()))
             && theta.iter().all(|t| t.is_finite() && *t > 0.0);
         Some(if finite {
-            (f, g, h)
+            Point {
+                phi: phi.to_vec(),
+                ll,
+                f,
+                g,
+                h,
+            }
         } else {
-            (f64::INFINITY, vec![0.0; k], DMatrix::zeros(k, k))
+            Point {
+                phi: phi.to_vec(),
+                ll,
+                f: f64::INFINITY,
+                g: vec![0.0; k],
+                h: hessian.then(|| DMatrix::zeros(k, k)),
+            }
         })
+    }
+
+    /// Mean penalised negative log-likelihood at φ and its gradient in φ (cached: argmin asks
+    /// for the cost and the gradient separately).
+    pub(crate) fn eval(&self, phi: &[f64]) -> (f64, Vec<f64>) {
+        if let Some(p) = self.cache.borrow().as_ref()
+            && p.phi.as_slice() == phi
+        {
+            return (p.f, p.g.clone());
+        }
+        let p = self
+            .compute(phi, false)
+            .expect("the gradient always exists");
+        let out = (p.f, p.g.clone());
+        *self.cache.borrow_mut() = Some(p);
+        out
+    }
+
+    /// The mean objective with its gradient and Hessian in φ, for models with an analytic
+    /// Hessian; `None` otherwise.
+    pub(crate) fn eval_hessian(&self, phi: &[f64]) -> Option<(f64, Vec<f64>, DMatrix<f64>)> {
+        if let Some(p) = self.cache.borrow().as_ref()
+            && p.phi.as_slice() == phi
+            && let Some(h) = &p.h
+        {
+            return Some((p.f, p.g.clone(), h.clone()));
+        }
+        let p = self.compute(phi, true)?;
+        let out = (p.f, p.g.clone(), p.h.clone().expect("asked for"));
+        *self.cache.borrow_mut() = Some(p);
+        Some(out)
+    }
+
+    /// The unpenalised total log-likelihood at φ.
+    pub(crate) fn log_likelihood(&self, phi: &[f64]) -> f64 {
+        if let Some(p) = self.cache.borrow().as_ref()
+            && p.phi.as_slice() == phi
+        {
+            return p.ll;
+        }
+        let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
+        M::log_likelihood_grad(&theta, self.data, None)
     }
 }
 

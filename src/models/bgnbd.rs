@@ -9,6 +9,7 @@ use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
 use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, trigamma};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::beta_reg;
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -144,18 +145,78 @@ pub(crate) fn ll_grad_hess(
 ) -> f64 {
     let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
     let ln_alpha = alpha.ln();
-    let ln_a = a.ln();
     let common = r * ln_alpha - ln_gamma(r) + ln_gamma(a + b) - ln_gamma(b);
     let want_hess = hess.is_some();
     let want_grad = grad.is_some() || want_hess;
-    let (dg_r, dg_ab, dg_b) = if want_grad {
-        (digamma(r), digamma(a + b), digamma(b))
+    let sums = if d.len() < PARALLEL_ROWS {
+        row_sums(theta, d, 0..d.len(), want_grad, want_hess)
     } else {
-        (0.0, 0.0, 0.0)
+        // fixed chunks summed in order: the same result on any number of threads
+        let chunks: Vec<RowSums> = (0..d.len().div_ceil(CHUNK_ROWS))
+            .into_par_iter()
+            .map(|k| {
+                let rows = k * CHUNK_ROWS..((k + 1) * CHUNK_ROWS).min(d.len());
+                row_sums(theta, d, rows, want_grad, want_hess)
+            })
+            .collect();
+        chunks.iter().fold(RowSums::default(), |mut acc, c| {
+            acc.ll += c.ll;
+            acc.g.iter_mut().zip(&c.g).for_each(|(a, v)| *a += v);
+            acc.h.iter_mut().zip(&c.h).for_each(|(a, v)| *a += v);
+            acc
+        })
     };
+    let (g, mut h) = (sums.g, sums.h);
+    let n = d.total_weight();
+    if let Some(out) = grad {
+        let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
+        out[0] = g[0] + n * (ln_alpha - dg_r);
+        out[1] = g[1] + n * r / alpha;
+        out[2] = g[2] + n * dg_ab;
+        out[3] = g[3] + n * (dg_ab - dg_b);
+    }
+    if let Some(out) = hess {
+        let tg_ab = trigamma(a + b);
+        h[0] -= n * trigamma(r);
+        h[1] += n / alpha;
+        h[5] -= n * r / (alpha * alpha);
+        h[10] += n * tg_ab;
+        h[11] += n * tg_ab;
+        h[15] += n * (tg_ab - trigamma(b));
+        for i in 0..4 {
+            for j in 0..4 {
+                out[4 * i + j] = h[4 * i.min(j) + i.max(j)];
+            }
+        }
+    }
+    sums.ll + n * common
+}
+
+/// Rows from which the likelihood is summed in parallel chunks of [`CHUNK_ROWS`].
+const PARALLEL_ROWS: usize = 32_768;
+const CHUNK_ROWS: usize = 8_192;
+
+/// The per-row part of the log-likelihood and its derivatives over `rows`: ll, gradient, and
+/// the Hessian's upper triangle (row-major 4×4).
+#[derive(Default)]
+struct RowSums {
+    ll: f64,
+    g: [f64; 4],
+    h: [f64; 16],
+}
+
+fn row_sums(
+    theta: &[f64],
+    d: &CompressedRfm,
+    rows: std::ops::Range<usize>,
+    want_grad: bool,
+    want_hess: bool,
+) -> RowSums {
+    let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
+    let ln_a = a.ln();
     let mut ll = 0.0;
     let mut g = [0.0; 4];
-    // upper triangle: rr, rα, αα, aa, ab, bb, and the rank-one part's 10 entries
+    // upper triangle: rr, rα, ra, rb, αα, αa, αb, aa, ab, bb
     let mut h = [0.0; 16];
     // Rows are sorted by x (see `RfmSummary::compress`), so the terms that depend only on x and
     // the parameters are computed once per distinct x.
@@ -163,7 +224,7 @@ pub(crate) fn ll_grad_hess(
     let (mut base, mut dg_rx, mut dg_bx, mut dg_abx) = (0.0, 0.0, 0.0, 0.0);
     let (mut tg_rx, mut tg_bx, mut tg_abx) = (0.0, 0.0, 0.0);
     let (mut bx1, mut ln_bx1) = (0.0, 0.0); // b + x - 1 and its log, used only when x > 0
-    for i in 0..d.len() {
+    for i in rows {
         let (x, tx, t, w) = (d.x[i], d.t_x[i], d.t[i], d.weight[i]);
         let rx = r + x;
         if x != last_x {
@@ -233,28 +294,7 @@ pub(crate) fn ll_grad_hess(
             }
         }
     }
-    let n = d.total_weight();
-    if let Some(out) = grad {
-        out[0] = g[0] + n * (ln_alpha - dg_r);
-        out[1] = g[1] + n * r / alpha;
-        out[2] = g[2] + n * dg_ab;
-        out[3] = g[3] + n * (dg_ab - dg_b);
-    }
-    if let Some(out) = hess {
-        let tg_ab = trigamma(a + b);
-        h[0] -= n * trigamma(r);
-        h[1] += n / alpha;
-        h[5] -= n * r / (alpha * alpha);
-        h[10] += n * tg_ab;
-        h[11] += n * tg_ab;
-        h[15] += n * (tg_ab - trigamma(b));
-        for i in 0..4 {
-            for j in 0..4 {
-                out[4 * i + j] = h[4 * i.min(j) + i.max(j)];
-            }
-        }
-    }
-    ll + n * common
+    RowSums { ll, g, h }
 }
 
 /// [`ll_grad_hess`] without the Hessian.
@@ -306,6 +346,9 @@ impl MaximumLikelihood for BgNbdParams {
     }
     fn log_likelihood_grad(theta: &[f64], data: &CompressedRfm, grad: Option<&mut [f64]>) -> f64 {
         ll_grad(theta, data, grad)
+    }
+    fn subsample(data: &CompressedRfm, rows: usize) -> Option<CompressedRfm> {
+        Some(data.spread_subsample(rows))
     }
     fn log_likelihood_hessian(
         theta: &[f64],
