@@ -6,7 +6,6 @@
 use crate::data::{Customer, FrequencyGroups, RfmSummary, TimeUnit};
 use crate::error::{Error, Result, nonnegative_option, positive_option};
 use crate::models::{Schedule, SpendModel, TransactionModel};
-use rayon::prelude::*;
 
 /// Why CLV asks for a summary's monetary values.
 pub(crate) const CLV_NEEDS_SPEND: &str = "CLV needs each customer's mean spend";
@@ -277,7 +276,5 @@ pub fn summary_values<T: TransactionModel + Sync, S: SpendModel + Sync>(
         plan.eval(&c, std::slice::from_mut(&mut dp));
         value(sm, &c, m[i], dp, o).map_err(|e| e.for_customer(&s.ids()[i]))
     };
-    let out: Result<Vec<f64>> = (0..s.len()).into_par_iter().map(one).collect();
-    // on failure, report the first failing customer, whatever the thread schedule
-    out.or_else(|_| (0..s.len()).map(one).collect())
+    crate::predict::par_collect(s.len(), one)
 }

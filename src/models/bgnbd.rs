@@ -408,6 +408,10 @@ fn count_pmf(r: f64, alpha: f64, a: f64, b: f64, n: u64, t: f64) -> f64 {
     if t == 0.0 {
         return if n == 0 { 1.0 } else { 0.0 };
     }
+    if n == 0 {
+        // eq. (8) at n = 0: the Beta ratio is 1 and the NB term (α/(α+t))^r
+        return (-r * (t / alpha).ln_1p()).exp();
+    }
     let nf = n as f64;
     let ln_beta_ratio = ln_gamma(b + nf) - ln_gamma(a + b + nf) + ln_gamma(a + b) - ln_gamma(b);
     let ln_q = -(t / alpha).ln_1p(); // ln(α/(α+t))
@@ -554,6 +558,12 @@ impl TransactionModel for BgNbdParams {
     /// P(alive)·P_{(r+x, α+T, a, b+x)}(X(t) = n) + (1 - P(alive))·1{n = 0}.
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64 {
         self.pmf_given(self.p_alive(c), c, n, t)
+    }
+
+    /// P(alive)·(α+T)^{r+x}/(α+T+t)^{r+x} + 1 - P(alive): eq. (8) at n = 0 under the
+    /// posterior.
+    fn prob_no_purchase_given(&self, p_alive: f64, c: &Customer, t: f64) -> f64 {
+        self.pmf_given(p_alive, c, 0, t)
     }
 
     /// P(alive) computed once for the three scores.

@@ -33,6 +33,13 @@ pub trait TransactionModel {
     /// Probability of exactly `n` purchases in `(T, T + t]` given the history.
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64;
 
+    /// P(Y(t) = 0 | history) for a customer whose P(alive) is already known to be
+    /// `p_alive`. Models override it to skip recomputing P(alive).
+    fn prob_no_purchase_given(&self, p_alive: f64, c: &Customer, t: f64) -> f64 {
+        let _ = p_alive;
+        self.conditional_pmf(c, 0, t)
+    }
+
     /// P(alive), E[Y(t)] and P(Y(t) = 0) together. Models override it to compute what the three
     /// share (P(alive), the posterior) once.
     fn score(&self, c: &Customer, t: f64) -> Score {
