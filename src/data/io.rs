@@ -289,20 +289,34 @@ pub fn parse_datetime(text: &str, format: Option<&str>) -> Option<NaiveDateTime>
 
 /// Streams a transaction file into a [`SummaryBuilder`]; returns the number of data rows read.
 /// Fails on the first invalid row (unparseable date or amount, negative amount, a date after the
-/// observation end...), naming the row, customer and field.
+/// observation end...), naming the row, customer and field. When some customer's transactions
+/// are out of time order, the file is read a second time for those customers only (see
+/// [`SummaryBuilder`]): memory stays proportional to the customers for time-sorted logs.
 pub fn read_transactions_into(
     path: impl AsRef<Path>,
     format: &TransactionFormat,
     builder: &mut SummaryBuilder,
 ) -> Result<usize> {
     let path = path.as_ref();
-    read_transactions_from(open(path)?, format, builder).map_err(|e| match e {
+    let with_path = |e| match e {
         Error::Io { message, .. } => io_error(path, message),
         other => other,
-    })
+    };
+    let rows = read_transactions_from(open(path)?, format, builder).map_err(with_path)?;
+    if builder.needs_replay() {
+        builder.begin_replay();
+        parse_rows(open(path)?, format, |_, customer, time, amount| {
+            builder.replay(customer, time, amount);
+            Ok(())
+        })
+        .map_err(with_path)?;
+    }
+    Ok(rows)
 }
 
-/// [`read_transactions_into`] from any reader.
+/// [`read_transactions_into`] from any reader, in one pass: a log whose transactions are out
+/// of time order needs a builder made with [`SummaryBuilder::keep_all`] (or a second pass
+/// through [`SummaryBuilder::replay`]).
 ///
 /// ```
 /// use clv::io::{read_transactions_from, TransactionFormat};
@@ -320,6 +334,18 @@ pub fn read_transactions_from(
     reader: impl Read,
     format: &TransactionFormat,
     builder: &mut SummaryBuilder,
+) -> Result<usize> {
+    parse_rows(reader, format, |row, customer, time, amount| {
+        builder.push(row, customer, time, amount)
+    })
+}
+
+/// Parses every data row of a transaction file and hands (row, customer, time, amount) to
+/// `sink`; returns the number of rows.
+fn parse_rows(
+    reader: impl Read,
+    format: &TransactionFormat,
+    mut sink: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<usize> {
     let mut rows = 0usize;
     let mut handle = |row: usize,
@@ -360,7 +386,7 @@ pub fn read_transactions_from(
             )?,
             None => 0.0,
         };
-        builder.push(row, customer, time, amount)
+        sink(row, customer, time, amount)
     };
     let resolve = |header: Option<&[String]>| -> Result<(usize, usize, Option<usize>)> {
         Ok((

@@ -157,9 +157,9 @@ pub struct History {
 /// use chrono::NaiveDate;
 /// let d = |m, day| NaiveDate::from_ymd_opt(1997, m, day).unwrap();
 /// let tx = vec![
-///     Transaction::new("a", d(1, 1), 10.0),
-///     Transaction::new("a", d(1, 1), 5.0),  // same day: same occasion
 ///     Transaction::new("a", d(1, 15), 20.0),
+///     Transaction::new("a", d(1, 1), 10.0), // out of order: fine
+///     Transaction::new("a", d(1, 1), 5.0),  // same day: same occasion
 ///     Transaction::new("b", d(1, 8), 7.0),
 /// ];
 /// let out = summarize(&tx, &SummaryOptions::new(d(1, 29), TimeUnit::Weeks)).unwrap();
@@ -168,36 +168,113 @@ pub struct History {
 /// assert_eq!(s.recency(), &[2.0, 0.0]);
 /// assert_eq!(s.age(), &[4.0, 3.0]);
 /// assert_eq!(s.monetary_value().unwrap(), &[20.0, 0.0]);
+/// assert_eq!(out.history.calibration_spend, &[35.0, 7.0]);
 /// ```
 pub fn summarize(transactions: &[Transaction], options: &SummaryOptions) -> Result<Summarized> {
     let mut b = SummaryBuilder::new(*options);
     for (i, t) in transactions.iter().enumerate() {
         b.push(i + 1, &t.customer, t.time, t.amount)?;
     }
+    if b.needs_replay() {
+        b.begin_replay();
+        for t in transactions {
+            b.replay(&t.customer, t.time, t.amount);
+        }
+    }
     b.finish()
 }
 
-#[derive(Debug, Default)]
-struct Account {
-    /// (occasion start in seconds since the epoch, amount)
-    occasions: Vec<(i64, f64)>,
+/// One customer's purchase occasions folded in time order: the first occasion, the repeat
+/// occasions in calibration and those in the holdout. Constant size.
+#[derive(Debug, Clone, Copy, Default)]
+struct Folded {
+    occasions: u32,
+    first: i64,
+    first_amount: f64,
+    cal_repeats: u32,
+    cal_last: i64,
+    cal_repeat_sum: f64,
+    holdout: u32,
+    holdout_sum: f64,
 }
 
-/// Streaming summariser: push transactions one at a time (in any order), then
-/// [`finish`](SummaryBuilder::finish). Memory grows with customers and their purchase
-/// occasions, not with the raw rows of a file.
+impl Folded {
+    /// Adds the next occasion (later than every previous one).
+    fn close(&mut self, key: i64, amount: f64, cal_key: i64) {
+        if self.occasions == 0 {
+            self.first = key;
+            self.first_amount = amount;
+            self.cal_last = key;
+        } else if key <= cal_key {
+            self.cal_repeats += 1;
+            self.cal_last = key;
+            self.cal_repeat_sum += amount;
+        } else {
+            self.holdout += 1;
+            self.holdout_sum += amount;
+        }
+        self.occasions += 1;
+    }
+}
+
+/// A customer's state while the log streams in.
+#[derive(Debug)]
+enum Account {
+    /// Transactions so far in time order: the folded closed occasions and the open one (the
+    /// latest, which a same-occasion transaction may still add to).
+    InOrder { folded: Folded, open: (i64, f64) },
+    /// An earlier occasion arrived after a later one: the folded state cannot take it, so the
+    /// customer's transactions are collected again by a replay of the log.
+    Unordered,
+    /// Every transaction kept (replay, or a builder asked to keep everything).
+    All(Vec<(i64, f64)>),
+}
+
+/// Streaming summariser: push transactions one at a time, then
+/// [`finish`](SummaryBuilder::finish).
+///
+/// Memory is proportional to the number of customers, not of transactions: each customer is a
+/// constant-size fold of their occasions as long as their transactions arrive in time order
+/// (logs sorted by time, or grouped by customer and sorted, the usual exports). A customer
+/// whose transactions arrive out of order is marked; [`needs_replay`](Self::needs_replay) then
+/// says the log must be pushed again through [`replay`](Self::replay) (after
+/// [`begin_replay`](Self::begin_replay)), which collects only those customers' transactions.
+/// [`read_transactions_into`](crate::io::read_transactions_into) and [`summarize`] do this
+/// themselves; a source that cannot be read twice uses [`keep_all`](Self::keep_all), which
+/// keeps every occasion and accepts any order in one pass.
+///
+/// ```
+/// use clv::{SummaryBuilder, SummaryOptions, TimeUnit};
+/// use chrono::NaiveDate;
+/// let d = |m, day| NaiveDate::from_ymd_opt(1997, m, day).unwrap().and_hms_opt(0, 0, 0).unwrap();
+/// let log = [("a", d(1, 15), 20.0), ("a", d(1, 1), 10.0), ("b", d(1, 8), 7.0)];
+/// let mut b = SummaryBuilder::new(SummaryOptions::new(d(1, 29), TimeUnit::Weeks));
+/// for (i, (c, t, a)) in log.iter().enumerate() {
+///     b.push(i + 1, c, *t, *a).unwrap();
+/// }
+/// assert!(b.needs_replay()); // "a" went back in time
+/// b.begin_replay();
+/// for (c, t, a) in &log {
+///     b.replay(c, *t, *a);
+/// }
+/// assert_eq!(b.finish().unwrap().summary.frequency(), &[1.0, 0.0]);
+/// ```
 #[derive(Debug)]
 pub struct SummaryBuilder {
     options: SummaryOptions,
     cal_key: i64,
     obs_key: Option<i64>,
+    keep_all: bool,
+    unordered: usize,
+    replaying: bool,
     index: HashMap<String, usize>,
     ids: Vec<String>,
     accounts: Vec<Account>,
 }
 
 impl SummaryBuilder {
-    /// An empty builder.
+    /// An empty builder (constant memory per customer; see the type's docs for logs out of
+    /// time order).
     pub fn new(options: SummaryOptions) -> Self {
         let g = options.granularity;
         SummaryBuilder {
@@ -206,9 +283,21 @@ impl SummaryBuilder {
                 .observation_end
                 .map(|t| g.floor(t).and_utc().timestamp()),
             options,
+            keep_all: false,
+            unordered: 0,
+            replaying: false,
             index: HashMap::new(),
             ids: Vec::new(),
             accounts: Vec::new(),
+        }
+    }
+
+    /// A builder that keeps every occasion: any order in one pass, memory proportional to the
+    /// number of purchase occasions.
+    pub fn keep_all(options: SummaryOptions) -> Self {
+        SummaryBuilder {
+            keep_all: true,
+            ..Self::new(options)
         }
     }
 
@@ -260,12 +349,62 @@ impl SummaryBuilder {
                 let i = self.ids.len();
                 self.index.insert(customer.to_string(), i);
                 self.ids.push(customer.to_string());
-                self.accounts.push(Account::default());
+                self.accounts.push(if self.keep_all {
+                    Account::All(Vec::new())
+                } else {
+                    Account::InOrder {
+                        folded: Folded::default(),
+                        open: (key, 0.0),
+                    }
+                });
                 i
             }
         };
-        self.accounts[idx].occasions.push((key, amount));
+        let cal_key = self.cal_key;
+        match &mut self.accounts[idx] {
+            Account::InOrder { folded, open } => {
+                if key == open.0 {
+                    open.1 += amount;
+                } else if key > open.0 {
+                    folded.close(open.0, open.1, cal_key);
+                    *open = (key, amount);
+                } else {
+                    self.accounts[idx] = Account::Unordered;
+                    self.unordered += 1;
+                }
+            }
+            Account::Unordered => {}
+            Account::All(v) => v.push((key, amount)),
+        }
         Ok(())
+    }
+
+    /// Whether some customer's transactions arrived out of time order, so that the log must be
+    /// replayed before [`finish`](Self::finish).
+    pub fn needs_replay(&self) -> bool {
+        self.unordered > 0 && !self.replaying
+    }
+
+    /// Starts the replay: the out-of-order customers will collect every transaction.
+    pub fn begin_replay(&mut self) {
+        for a in &mut self.accounts {
+            if matches!(a, Account::Unordered) {
+                *a = Account::All(Vec::new());
+            }
+        }
+        self.replaying = true;
+    }
+
+    /// Pushes a transaction again during the replay (the rows were validated by
+    /// [`push`](Self::push)); only the out-of-order customers' transactions are kept.
+    pub fn replay(&mut self, customer: &str, time: NaiveDateTime, amount: f64) {
+        if let Some(&i) = self.index.get(customer)
+            && let Account::All(v) = &mut self.accounts[i]
+            && !self.keep_all
+        {
+            let key = self.options.granularity.floor(time).and_utc().timestamp();
+            v.push((key, amount));
+        }
     }
 
     /// Number of distinct customers seen so far.
@@ -273,12 +412,24 @@ impl SummaryBuilder {
         self.ids.len()
     }
 
-    /// Builds the summary (customers in order of first appearance).
+    /// Builds the summary (customers in order of first appearance). Errors if the log has to
+    /// be replayed ([`needs_replay`](Self::needs_replay)) and was not.
     pub fn finish(self) -> Result<Summarized> {
         if self.ids.is_empty() {
             return Err(Error::EmptyData("no transactions"));
         }
+        if self.needs_replay() {
+            return Err(Error::InvalidOption {
+                name: "transactions",
+                reason: format!(
+                    "{} customers' transactions are out of time order: replay the log \
+                     (SummaryBuilder::replay) or use SummaryBuilder::keep_all",
+                    self.unordered
+                ),
+            });
+        }
         let unit = self.options.unit;
+        let cal_key = self.cal_key;
         let n = self.ids.len();
         let (mut ids, mut x, mut t_x, mut t, mut m) = (
             Vec::with_capacity(n),
@@ -291,47 +442,59 @@ impl SummaryBuilder {
         let (mut first_purchase, mut calibration_spend) =
             (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut first_seen_in_holdout = Vec::new();
-        for (id, mut acc) in self.ids.into_iter().zip(self.accounts) {
-            acc.occasions.sort_by_key(|o| o.0);
-            // merge transactions of the same occasion
-            let mut occ: Vec<(i64, f64)> = Vec::with_capacity(acc.occasions.len());
-            for (k, a) in acc.occasions {
-                match occ.last_mut() {
-                    Some(last) if last.0 == k => last.1 += a,
-                    _ => occ.push((k, a)),
+        for (id, acc) in self.ids.into_iter().zip(self.accounts) {
+            let f = match acc {
+                Account::InOrder { mut folded, open } => {
+                    folded.close(open.0, open.1, cal_key);
+                    folded
                 }
-            }
-            let n_cal = occ.partition_point(|o| o.0 <= self.cal_key);
-            if n_cal == 0 {
+                Account::All(mut v) => {
+                    v.sort_by_key(|o| o.0);
+                    let mut folded = Folded::default();
+                    let mut open: Option<(i64, f64)> = None;
+                    for (k, a) in v {
+                        match &mut open {
+                            Some(o) if o.0 == k => o.1 += a,
+                            _ => {
+                                if let Some(o) = open {
+                                    folded.close(o.0, o.1, cal_key);
+                                }
+                                open = Some((k, a));
+                            }
+                        }
+                    }
+                    if let Some(o) = open {
+                        folded.close(o.0, o.1, cal_key);
+                    }
+                    folded
+                }
+                Account::Unordered => unreachable!("replayed before finishing"),
+            };
+            if f.first > cal_key {
                 first_seen_in_holdout.push(id);
                 continue;
             }
-            let (cal, hold) = occ.split_at(n_cal);
-            let first = cal[0].0;
-            let last = cal[n_cal - 1].0;
             ids.push(id);
-            x.push((n_cal - 1) as f64);
-            t_x.push(unit.from_seconds(last - first));
-            t.push(unit.from_seconds(self.cal_key - first));
-            let repeat: f64 = cal[1..].iter().map(|o| o.1).sum();
+            x.push(f.cal_repeats as f64);
+            t_x.push(unit.from_seconds(f.cal_last - f.first));
+            t.push(unit.from_seconds(cal_key - f.first));
             first_purchase.push(
-                chrono::DateTime::from_timestamp(first, 0)
+                chrono::DateTime::from_timestamp(f.first, 0)
                     .expect("from a date")
                     .naive_utc(),
             );
-            calibration_spend.push(repeat + cal[0].1);
-            m.push(if n_cal > 1 {
-                repeat / (n_cal - 1) as f64
+            calibration_spend.push(f.first_amount + f.cal_repeat_sum);
+            m.push(if f.cal_repeats > 0 {
+                f.cal_repeat_sum / f.cal_repeats as f64
             } else {
                 0.0
             });
             if self.obs_key.is_some() {
-                hx.push(hold.len() as f64);
-                let spend: f64 = hold.iter().map(|o| o.1).sum();
-                hm.push(if hold.is_empty() {
+                hx.push(f.holdout as f64);
+                hm.push(if f.holdout == 0 {
                     0.0
                 } else {
-                    spend / hold.len() as f64
+                    f.holdout_sum / f.holdout as f64
                 });
             }
         }
