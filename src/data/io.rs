@@ -1,9 +1,10 @@
 //! Reading RFM summaries and transaction logs from delimited text (feature `csv`, on by
 //! default).
 
+use super::dates::DateParser;
 use super::{Holdout, RfmSummary, SummaryBuilder, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -252,16 +253,6 @@ impl TransactionFormat {
     }
 }
 
-const AUTO_FORMATS: [&str; 7] = [
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%Y%m%d",
-    "%Y/%m/%d",
-    "%Y-%m-%d %H:%M:%S%.f",
-];
-
 /// Parses a date or date-time with `format`, or with the common unambiguous formats
 /// (ISO 8601 dates and date-times, `YYYYMMDD`, `YYYY/MM/DD`) when `format` is `None`.
 ///
@@ -273,18 +264,7 @@ const AUTO_FORMATS: [&str; 7] = [
 /// assert!(parse_datetime("01/02/1997", Some("%d/%m/%Y")).is_some());
 /// ```
 pub fn parse_datetime(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    let one = |f: &str| {
-        NaiveDateTime::parse_from_str(text, f).ok().or_else(|| {
-            NaiveDate::parse_from_str(text, f)
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-    };
-    match format {
-        Some(f) => one(f),
-        None => AUTO_FORMATS.iter().find_map(|f| one(f)),
-    }
+    DateParser::new(format).parse(text)
 }
 
 /// Streams a transaction file into a [`SummaryBuilder`]; returns the number of data rows read.
@@ -348,9 +328,12 @@ fn parse_rows(
     mut sink: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<usize> {
     let mut rows = 0usize;
+    let dates = DateParser::new(format.date_format.as_deref());
+    // the row's customer, date and amount fields (None: the row is too short)
     let mut handle = |row: usize,
-                      fields: &[&str],
-                      cols: (usize, usize, Option<usize>)|
+                      customer: Option<&str>,
+                      date_text: Option<&str>,
+                      amount_text: Option<Option<&str>>|
      -> Result<()> {
         let missing = |field| Error::InvalidData {
             row: Some(row),
@@ -358,12 +341,9 @@ fn parse_rows(
             field,
             issue: DataIssue::MissingField,
         };
-        let customer = fields
-            .get(cols.0)
-            .ok_or_else(|| missing("customer"))?
-            .trim();
-        let date_text = fields.get(cols.1).ok_or_else(|| missing("date"))?;
-        let time = parse_datetime(date_text, format.date_format.as_deref()).ok_or_else(|| {
+        let customer = customer.ok_or_else(|| missing("customer"))?.trim();
+        let date_text = date_text.ok_or_else(|| missing("date"))?;
+        let time = dates.parse(date_text).ok_or_else(|| {
             Error::InvalidData {
                 row: Some(row),
                 customer: Some(customer.to_string()),
@@ -377,9 +357,9 @@ fn parse_rows(
                 },
             }
         })?;
-        let amount = match cols.2 {
-            Some(j) => parse_f64(
-                fields.get(j).ok_or_else(|| missing("amount"))?,
+        let amount = match amount_text {
+            Some(text) => parse_f64(
+                text.ok_or_else(|| missing("amount"))?,
                 row,
                 customer,
                 "amount",
@@ -426,8 +406,19 @@ fn parse_rows(
                     continue;
                 }
                 rows += 1;
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                handle(rows, &fields, cols)?;
+                let (mut c, mut d, mut a) = (None, None, None);
+                for (i, f) in line.split_whitespace().enumerate() {
+                    if i == cols.0 {
+                        c = Some(f);
+                    }
+                    if i == cols.1 {
+                        d = Some(f);
+                    }
+                    if Some(i) == cols.2 {
+                        a = Some(f);
+                    }
+                }
+                handle(rows, c, d, cols.2.map(|_| a))?;
             }
         }
         Delimiter::Byte(d) => {
@@ -453,8 +444,12 @@ fn parse_rows(
                 .map_err(|e| io_error(Path::new("transactions"), e))?
             {
                 rows += 1;
-                let fields: Vec<&str> = rec.iter().collect();
-                handle(rows, &fields, cols)?;
+                handle(
+                    rows,
+                    rec.get(cols.0),
+                    rec.get(cols.1),
+                    cols.2.map(|j| rec.get(j)),
+                )?;
             }
         }
     }

@@ -6,6 +6,8 @@
 //! calibration. Times are in a [`TimeUnit`].
 
 mod customer;
+#[cfg(feature = "csv")]
+mod dates;
 mod groups;
 #[cfg(feature = "csv")]
 pub mod io;

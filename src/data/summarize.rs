@@ -3,7 +3,7 @@
 use super::{Granularity, Holdout, RfmSummary, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
 use chrono::{NaiveDate, NaiveDateTime};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// One purchase: who, when, how much.
 ///
@@ -267,8 +267,8 @@ pub struct SummaryBuilder {
     keep_all: bool,
     unordered: usize,
     replaying: bool,
-    index: HashMap<String, usize>,
-    ids: Vec<String>,
+    /// customer id → position in `accounts` (the ids are kept only here until `finish`)
+    index: FxHashMap<String, usize>,
     accounts: Vec<Account>,
 }
 
@@ -286,8 +286,7 @@ impl SummaryBuilder {
             keep_all: false,
             unordered: 0,
             replaying: false,
-            index: HashMap::new(),
-            ids: Vec::new(),
+            index: FxHashMap::default(),
             accounts: Vec::new(),
         }
     }
@@ -346,9 +345,8 @@ impl SummaryBuilder {
         let idx = match self.index.get(customer) {
             Some(&i) => i,
             None => {
-                let i = self.ids.len();
+                let i = self.accounts.len();
                 self.index.insert(customer.to_string(), i);
-                self.ids.push(customer.to_string());
                 self.accounts.push(if self.keep_all {
                     Account::All(Vec::new())
                 } else {
@@ -409,13 +407,13 @@ impl SummaryBuilder {
 
     /// Number of distinct customers seen so far.
     pub fn customers(&self) -> usize {
-        self.ids.len()
+        self.accounts.len()
     }
 
     /// Builds the summary (customers in order of first appearance). Errors if the log has to
     /// be replayed ([`needs_replay`](Self::needs_replay)) and was not.
     pub fn finish(self) -> Result<Summarized> {
-        if self.ids.is_empty() {
+        if self.accounts.is_empty() {
             return Err(Error::EmptyData("no transactions"));
         }
         if self.needs_replay() {
@@ -430,7 +428,11 @@ impl SummaryBuilder {
         }
         let unit = self.options.unit;
         let cal_key = self.cal_key;
-        let n = self.ids.len();
+        let n = self.accounts.len();
+        let mut all_ids = vec![String::new(); n];
+        for (id, i) in self.index {
+            all_ids[i] = id;
+        }
         let (mut ids, mut x, mut t_x, mut t, mut m) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -442,7 +444,7 @@ impl SummaryBuilder {
         let (mut first_purchase, mut calibration_spend) =
             (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut first_seen_in_holdout = Vec::new();
-        for (id, acc) in self.ids.into_iter().zip(self.accounts) {
+        for (id, acc) in all_ids.into_iter().zip(self.accounts) {
             let f = match acc {
                 Account::InOrder { mut folded, open } => {
                     folded.close(open.0, open.1, cal_key);
