@@ -67,13 +67,15 @@ fn fit_and_conditional_spend_match_published_values() {
 }
 
 #[test]
-fn gradient_matches_central_differences() {
+fn gradient_and_hessian_match_central_differences() {
     let d = SpendData::from_summary(&cdnow()).unwrap();
     for theta in [[6.25, 3.74, 15.44], [0.5, 1.2, 3.0], [40.0, 9.0, 100.0]] {
         // the total over 946 buyers is ~4000, so rounding noise in a difference quotient is
         // ~1e-11/h: h = 1e-4·θ keeps it and the O(h²) truncation both below the 1e-5 tolerance
         let err = clv::fit::gradient_discrepancy::<GammaGammaParams>(&theta, &d, 1e-4);
         assert!(err < 1e-5, "{theta:?}: gradient discrepancy {err:e}");
+        let err = clv::fit::hessian_discrepancy::<GammaGammaParams>(&theta, &d, 1e-4).unwrap();
+        assert!(err < 1e-5, "{theta:?}: Hessian discrepancy {err:e}");
     }
 }
 

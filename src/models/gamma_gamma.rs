@@ -10,9 +10,10 @@
 use crate::data::RfmSummary;
 use crate::error::{DataIssue, Error, Result, positive_parameter};
 use crate::fit::MaximumLikelihood;
+use crate::special::trigamma;
+use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
-use std::collections::BTreeMap;
 
 /// Validated Gamma-Gamma parameters p, q, v (all finite and > 0).
 ///
@@ -103,7 +104,7 @@ impl GammaGammaParams {
             m: vec![mean_spend],
             weight: vec![1.0],
         };
-        ll_grad(&[self.p, self.q, self.v], &d, None)
+        ll_grad_hess(&[self.p, self.q, self.v], &d, None, None)
     }
 }
 
@@ -174,7 +175,7 @@ impl SpendData {
         let m = s.require_monetary_value(
             "the Gamma-Gamma model needs each customer's mean repeat-transaction value",
         )?;
-        let mut map: BTreeMap<(u64, u64), f64> = BTreeMap::new();
+        let mut keys: Vec<(u64, u64)> = Vec::new();
         for (i, (&x, &mv)) in s.frequency().iter().zip(m).enumerate() {
             if x == 0.0 {
                 continue;
@@ -187,18 +188,26 @@ impl SpendData {
                     issue: DataIssue::NotPositive(mv),
                 });
             }
-            *map.entry((x.to_bits(), mv.to_bits())).or_insert(0.0) += 1.0;
+            // positive finite floats order like their bit patterns
+            keys.push((x.to_bits(), mv.to_bits()));
         }
-        if map.is_empty() {
+        if keys.is_empty() {
             return Err(Error::EmptyData(
                 "no customer made a repeat purchase: nothing to fit a spend model on",
             ));
         }
+        keys.par_sort_unstable();
         let mut d = SpendData::default();
-        for ((x, m), w) in map {
-            d.x.push(f64::from_bits(x));
-            d.m.push(f64::from_bits(m));
-            d.weight.push(w);
+        let mut last = None;
+        for k in keys {
+            if last == Some(k) {
+                *d.weight.last_mut().expect("a row was pushed") += 1.0;
+            } else {
+                d.x.push(f64::from_bits(k.0));
+                d.m.push(f64::from_bits(k.1));
+                d.weight.push(1.0);
+                last = Some(k);
+            }
         }
         Ok(d)
     }
@@ -233,18 +242,29 @@ pub fn frequency_spend_correlation(d: &SpendData) -> f64 {
     sxy / (sxx * syy).sqrt()
 }
 
-/// Total log-likelihood over repeat buyers and, if asked, its gradient in (p, q, v).
-fn ll_grad(theta: &[f64], d: &SpendData, grad: Option<&mut [f64]>) -> f64 {
+/// Total log-likelihood over repeat buyers and, if asked, its gradient and Hessian (row-major
+/// 3×3) in (p, q, v). Per customer (note 025, eq. 3 in logs):
+/// `lnΓ(px+q) - lnΓ(px) + (px-1) ln m̄ + px ln x - (px+q) ln(v+x m̄) + q ln v - lnΓ(q)`,
+/// whose second derivatives are x²(ψ₁(px+q) - ψ₁(px)), xψ₁(px+q), -x/(v+x m̄) for (p,p),
+/// (p,q), (p,v); ψ₁(px+q) - ψ₁(q), 1/v - 1/(v+x m̄) for (q,q), (q,v); and
+/// (px+q)/(v+x m̄)² - q/v² for (v,v).
+fn ll_grad_hess(
+    theta: &[f64],
+    d: &SpendData,
+    grad: Option<&mut [f64]>,
+    hess: Option<&mut [f64]>,
+) -> f64 {
     let (p, q, v) = (theta[0], theta[1], theta[2]);
     let ln_v = v.ln();
     let const_q = q * ln_v - ln_gamma(q);
-    let want = grad.is_some();
-    let dg_q = if want { digamma(q) } else { 0.0 };
-    let (mut ll, mut g, mut n) = (0.0, [0.0; 3], 0.0);
+    let want_hess = hess.is_some();
+    let want = grad.is_some() || want_hess;
+    let (mut ll, mut g, mut h, mut n) = (0.0, [0.0; 3], [0.0; 9], 0.0);
     // Rows are sorted by x (`SpendData::from_summary`): the terms that depend only on x and the
     // parameters are computed once per distinct x.
     let mut last_x = f64::NAN;
     let (mut px, mut ln_x, mut lg, mut dg, mut dg_diff) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut tg, mut tg_diff) = (0.0, 0.0);
     for i in 0..d.x.len() {
         let (x, m, w) = (d.x[i], d.m[i], d.weight[i]);
         if x != last_x {
@@ -256,20 +276,44 @@ fn ll_grad(theta: &[f64], d: &SpendData, grad: Option<&mut [f64]>) -> f64 {
                 dg = digamma(px + q);
                 dg_diff = dg - digamma(px);
             }
+            if want_hess {
+                tg = trigamma(px + q);
+                tg_diff = tg - trigamma(px);
+            }
         }
-        let ln_vxm = (v + x * m).ln();
-        ll += w * (lg + (px - 1.0) * m.ln() + px * ln_x - (px + q) * ln_vxm);
+        let (ln_m, vxm) = (m.ln(), v + x * m);
+        let ln_vxm = vxm.ln();
+        ll += w * (lg + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_vxm);
         n += w;
         if want {
-            g[0] += w * x * (dg_diff + m.ln() + ln_x - ln_vxm);
+            let ivxm = 1.0 / vxm;
+            g[0] += w * x * (dg_diff + ln_m + ln_x - ln_vxm);
             g[1] += w * (dg - ln_vxm);
-            g[2] += w * (-(px + q) / (v + x * m));
+            g[2] += w * (-(px + q) * ivxm);
+            if want_hess {
+                h[0] += w * x * x * tg_diff;
+                h[1] += w * x * tg;
+                h[2] += -w * x * ivxm;
+                h[4] += w * tg;
+                h[5] += -w * ivxm;
+                h[8] += w * (px + q) * ivxm * ivxm;
+            }
         }
     }
     if let Some(out) = grad {
         out[0] = g[0];
-        out[1] = g[1] + n * (ln_v - dg_q);
+        out[1] = g[1] + n * (ln_v - digamma(q));
         out[2] = g[2] + n * q / v;
+    }
+    if let Some(out) = hess {
+        h[4] -= n * trigamma(q);
+        h[5] += n / v;
+        h[8] -= n * q / (v * v);
+        for i in 0..3 {
+            for j in 0..3 {
+                out[3 * i + j] = h[3 * i.min(j) + i.max(j)];
+            }
+        }
     }
     ll + n * const_q
 }
@@ -304,7 +348,24 @@ impl MaximumLikelihood for GammaGammaParams {
         ]
     }
     fn log_likelihood_grad(theta: &[f64], data: &SpendData, grad: Option<&mut [f64]>) -> f64 {
-        ll_grad(theta, data, grad)
+        ll_grad_hess(theta, data, grad, None)
+    }
+    fn log_likelihood_hessian(
+        theta: &[f64],
+        data: &SpendData,
+        grad: &mut [f64],
+        hess: &mut [f64],
+    ) -> Option<f64> {
+        Some(ll_grad_hess(theta, data, Some(grad), Some(hess)))
+    }
+    fn subsample(data: &SpendData, rows: usize) -> Option<SpendData> {
+        let k = data.x.len().div_ceil(rows.max(1)).max(1);
+        let pick = |v: &[f64]| v.iter().step_by(k).copied().collect::<Vec<_>>();
+        Some(SpendData {
+            x: pick(&data.x),
+            m: pick(&data.m),
+            weight: pick(&data.weight),
+        })
     }
     /// The frequency–spend correlation (always reported), flagged when above
     /// [`CORRELATION_WARNING`]; and q <= 1, where the population mean spend is infinite.
