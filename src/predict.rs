@@ -64,14 +64,64 @@ pub fn score<M: TransactionModel + Sync>(
     par_collect(summary.len(), one)
 }
 
-/// `(0..n).map(f)` in parallel, in order; on failure the error of the first failing index,
-/// whatever the thread schedule.
-pub(crate) fn par_collect<T: Send>(
+/// P(alive) and E[Y(horizon)] for every customer of `summary`, as two columns: what
+/// [`score`] computes without P(Y = 0), for pipelines that need only these two (the figures
+/// lifetimes' `conditional_probability_alive` and
+/// `conditional_expected_number_of_purchases_up_to_time` give). Parallel, through the model's
+/// [`TransactionModel::plan`].
+///
+/// ```
+/// use clv::{BgNbdParams, RfmSummary, TimeUnit, predict::alive_and_expected};
+/// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+/// let s = RfmSummary::new(vec!["a".into()], vec![2.0], vec![30.43], vec![38.86], TimeUnit::Weeks).unwrap();
+/// let (alive, expected) = alive_and_expected(&m, &s, 39.0).unwrap();
+/// assert!((alive[0] - 0.72).abs() < 0.01 && (expected[0] - 1.226).abs() < 1e-3);
+/// ```
+pub fn alive_and_expected<M: TransactionModel + Sync>(
+    model: &M,
+    summary: &RfmSummary,
+    horizon: f64,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let t = check_horizon(horizon)?;
+    let groups = FrequencyGroups::new(summary);
+    let schedules = [Schedule::horizon(t)?];
+    let plan = model.plan(&groups, &schedules);
+    let pairs = par_collect(summary.len(), |i| {
+        let c = summary.customer(i);
+        let mut e = 0.0;
+        let pa = plan.eval(&c, std::slice::from_mut(&mut e));
+        if pa.is_finite() && e.is_finite() {
+            Ok((pa, e))
+        } else {
+            Err(Error::Numerical {
+                what: format!("scores of customer {} ({c:?})", summary.ids()[i]),
+            })
+        }
+    })?;
+    Ok(pairs.into_iter().unzip())
+}
+
+/// `(0..n).map(f)` in parallel, in order, written straight into the output; on failure the
+/// error of the first failing index, whatever the thread schedule.
+pub(crate) fn par_collect<T: Send + Default + Clone>(
     n: usize,
     f: impl Fn(usize) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
-    let out: Result<Vec<T>> = (0..n).into_par_iter().map(&f).collect();
-    out.or_else(|_| (0..n).map(f).collect())
+    const CHUNK: usize = 4096;
+    let mut out = vec![T::default(); n];
+    let all_ok: Result<()> = out
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .try_for_each(|(k, chunk)| {
+            for (j, o) in chunk.iter_mut().enumerate() {
+                *o = f(k * CHUNK + j)?;
+            }
+            Ok(())
+        });
+    match all_ok {
+        Ok(()) => Ok(out),
+        Err(_) => (0..n).map(f).collect(),
+    }
 }
 
 /// Expected purchases of each customer in the summary's holdout window (for validation against

@@ -22,7 +22,7 @@ use super::bgnbd::{BgNbdParams, ln_odds_x, mean_count, p_alive_repeat};
 use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
 use crate::models::TransactionModel;
-use crate::special::Chebyshev;
+use crate::special::{Chebyshev, Piecewise};
 
 /// Interpolation tolerance in log space: the relative error of each interpolant. ln_hyp2f1 is
 /// accurate to a few 1e-13 relative in its log, which sets the noise floor the coefficients
@@ -30,6 +30,9 @@ use crate::special::Chebyshev;
 pub(super) const TOL: f64 = 1e-12;
 /// Largest interpolation degree tried before a group falls back to direct evaluation.
 pub(super) const MAX_DEGREE: usize = 128;
+/// Coefficients per piece of the per-customer interpolants: evaluation cost is a chain of this
+/// many multiply-adds.
+const PIECE_TERMS: usize = 10;
 /// A group is tabulated when its customers need at least this many evaluations of E[Y(t)]:
 /// building costs about 30-60 direct evaluations.
 const MIN_EVALS: usize = 64;
@@ -42,7 +45,7 @@ enum Table {
         values: Vec<f64>,
     },
     /// ln F per schedule, in v = ln β; and ln[a/(b+x-1)] for P(alive).
-    Cheb(Vec<Chebyshev>, f64),
+    Cheb(Vec<Piecewise>, f64),
 }
 
 pub(super) struct BgNbdPlan<'a> {
@@ -128,7 +131,7 @@ impl<'a> BgNbdPlan<'a> {
         let mut out = Vec::with_capacity(schedules.len());
         for s in schedules {
             let f = |v: f64| schedule_value(s, v.exp(), |u| m_from(&ls, u)).ln();
-            match Chebyshev::fit(f, v_lo, v_hi, TOL, MAX_DEGREE) {
+            match Piecewise::fit(f, v_lo, v_hi, TOL, MAX_DEGREE, PIECE_TERMS) {
                 Some(c) => out.push(c),
                 None => return Table::Direct,
             }
@@ -212,7 +215,7 @@ mod tests {
                 .filter(|&g| groups.count(g) * 14 >= MIN_EVALS)
                 .count();
             let longest = plan.tables.iter().fold(0, |n, t| match t {
-                Table::Cheb(c, _) => c.iter().fold(n, |n, c| n.max(c.len())),
+                Table::Cheb(c, _) => c.iter().fold(n, |n, c| n.max(c.max_len())),
                 _ => n,
             });
             let (mut worst, mut out, mut refv) = (0.0f64, [0.0; 2], [0.0; 2]);

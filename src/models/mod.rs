@@ -94,7 +94,7 @@ pub trait TransactionModel {
 }
 
 /// One customer's scores for a horizon.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Score {
     /// P(alive at T | history).
     pub p_alive: f64,
