@@ -8,10 +8,12 @@ use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
-use crate::special::{gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, trigamma};
+use crate::special::{
+    adaptive_gauss_legendre, gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, trigamma,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::function::beta::beta_reg;
+use statrs::function::beta::{beta_reg, ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 /// Validated BG/NBD parameters: r, α (the Gamma purchase-rate heterogeneity) and a, b (the Beta
@@ -370,23 +372,27 @@ impl MaximumLikelihood for BgNbdParams {
 /// E[X(t)] for raw (possibly posterior) parameters, eq. (9):
 /// (a+b-1)/(a-1) · [1 - (α/(α+t))^r · 2F1(r, b; a+b-1; t/(α+t))].
 ///
-/// The formula has removable singularities at a = 1 and where a+b-1 is a non-positive
-/// integer; there it is evaluated symmetrically on both sides (error O(δ²) = 1e-12).
+/// The closed form cancels badly where a is near 1 (a removable singularity), where a+b-1 is
+/// small or negative (the 2F1 has huge terms of both signs and a pole at a+b-1 = 0, -1, ...),
+/// or where 1 - (α/(α+t))^r 2F1 loses digits. There, and whenever its estimated relative
+/// error exceeds 1e-9, E[X(t)] is computed from the integral representation instead
+/// ([`mean_count_integral`]).
 pub(super) fn mean_count(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
-    let c = a + b - 1.0;
-    let near_pole = (a - 1.0).abs() < 1e-6 || (c <= 1e-6 && (c - c.round()).abs() < 1e-6);
-    if near_pole {
-        let d = 1e-6;
-        return 0.5
-            * (mean_count_raw(r, alpha, a + d, b, t) + mean_count_raw(r, alpha, a - d, b, t));
+    if a + b - 1.0 > 0.5
+        && let Some(v) = mean_count_closed(r, alpha, a, b, t)
+    {
+        return v;
     }
-    mean_count_raw(r, alpha, a, b, t)
+    mean_count_integral(r, alpha, a, b, t)
 }
 
-fn mean_count_raw(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
+/// Eq. (9) in closed form, `None` when its estimated relative error exceeds 1e-9: ln_hyp2f1
+/// is accurate to ~1e-13·max(1, |ln 2F1|) in its logarithm, which the bracket
+/// 1 - (α/(α+t))^r 2F1 amplifies by (its largest term)/(its value).
+fn mean_count_closed(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> Option<f64> {
     let c = a + b - 1.0;
     let z = t / (alpha + t);
     let (l, s) = ln_hyp2f1_signed(r, b, c, z);
@@ -397,7 +403,68 @@ fn mean_count_raw(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     } else {
         1.0 - s * ln_term.exp()
     };
-    c / (a - 1.0) * bracket
+    let err = (ln_term.exp() * 1e-13 * l.abs().max(1.0) + 1e-16) / bracket.abs();
+    let v = c / (a - 1.0) * bracket;
+    (err < 1e-9 && v.is_finite() && v >= 0.0).then_some(v)
+}
+
+/// E[X(t)] from its integral representation (the model's definition): given (λ, p) the
+/// expected count is (1 - e^{-λpt})/p; averaged over λ ~ Gamma(r, α) it is
+/// h(p) = (1 - (1 + p·t/α)^{-r})/p, and E[X(t)] = ∫_0^1 h(p) Beta(p; a, b) dp. Only
+/// elementary functions, no cancellation, no singularity at a = 1 or a+b-1 <= 0. The Beta
+/// density's end-point singularities are removed by q = p^a on [0, 1/2] and q = (1-p)^b on
+/// [1/2, 1]; each part is integrated by adaptive Gauss–Legendre. Used only where the closed
+/// form is inaccurate.
+fn mean_count_integral(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
+    let u = t / alpha;
+    let h = |p: f64| {
+        let x = p * u;
+        if x * (r + 1.0) < 1e-8 {
+            r * u * (1.0 - 0.5 * (r + 1.0) * x)
+        } else {
+            -(-r * x.ln_1p()).exp_m1() / p
+        }
+    };
+    // ∫_0^{1/2} h(p) p^{a-1} (1-p)^{b-1} dp with p = q^{1/a}: (1/a) ∫ h(p) (1-p)^{b-1} dq
+    let lower = |q: f64| {
+        let p = q.powf(1.0 / a);
+        h(p) * ((b - 1.0) * (-p).ln_1p()).exp() / a
+    };
+    // ∫_{1/2}^1 h(p) p^{a-1} (1-p)^{b-1} dp with 1-p = q^{1/b}: (1/b) ∫ h(p) p^{a-1} dq
+    let upper = |q: f64| {
+        let p = -(q.powf(1.0 / b)) + 1.0;
+        h(p) * ((a - 1.0) * p.ln()).exp() / b
+    };
+    // Geometric panels toward q = 0 find mass concentrated there (p ~ 1e-4 when b is huge)
+    // that one panel would miss; once h and the other Beta factor are constant to 1e-10 the
+    // rest is integrated exactly.
+    let graded = |f: &dyn Fn(f64) -> f64, q_hi: f64, rest: &dyn Fn(f64) -> Option<f64>| {
+        let (mut total, mut hi) = (0.0, q_hi);
+        for _ in 0..4000 {
+            if hi < 1e-300 {
+                break;
+            }
+            if let Some(r) = rest(hi) {
+                return total + r;
+            }
+            let lo = 0.5 * hi;
+            total += adaptive_gauss_legendre(f, lo, hi, 1e-12);
+            hi = lo;
+        }
+        total
+    };
+    let lower_rest = |q: f64| {
+        let p = q.powf(1.0 / a);
+        (p * ((r + 1.0) * u).max(b.abs() + 1.0) < 1e-10).then(|| r * u * q / a)
+    };
+    let h1 = h(1.0);
+    let upper_rest = |q: f64| {
+        let d = q.powf(1.0 / b); // 1 - p
+        (d * ((a - 1.0).abs() + 1.0 + r * u) < 1e-10).then(|| h1 * q / b)
+    };
+    let total =
+        graded(&lower, 0.5f64.powf(a), &lower_rest) + graded(&upper, 0.5f64.powf(b), &upper_rest);
+    (total.ln() - ln_beta(a, b)).exp()
 }
 
 /// P(X(t) = n) for raw parameters, eq. (8), in log space: the sum of
@@ -609,5 +676,60 @@ impl BgNbdParams {
         let (x, tt) = (c.x(), c.t());
         let alive = pa * count_pmf(self.r + x, self.alpha + tt, self.a, self.b + x, n, t);
         if n == 0 { alive + (1.0 - pa) } else { alive }
+    }
+}
+
+#[cfg(test)]
+mod mean_count_tests {
+    use super::{mean_count, mean_count_integral};
+
+    /// Eq. (9) where the closed form cancels (a+b-1 near -1, a near 1, a+b-1 < 0.5) and where
+    /// it does not, against 80-digit mpmath; and the integral against the closed form where
+    /// both apply. The first case was found by the property tests: it used to be -4e64.
+    #[test]
+    #[allow(clippy::excessive_precision)] // 20-digit mpmath references
+    fn matches_mpmath_where_the_closed_form_cancels() {
+        let (r, a, b) = (
+            258.1253871031148,
+            0.0028519323307671595,
+            0.0010165686685052503,
+        );
+        let cases = [
+            (r, 2.0, a, b, 1e-3, 0.123_157_382_042_499_93),
+            (r, 2.0, a, b, 1.0, 34.229_549_032_824_575),
+            (r, 2.0, a, b, 1e4, 326_209.145_752_180_35),
+            (
+                0.243,
+                4.414,
+                1.0 + 1e-9,
+                2.426,
+                39.0,
+                1.084_279_010_116_292_3,
+            ),
+            (0.5, 3.0, 0.3, 0.4, 10.0, 1.029_221_458_572_246_2),
+            (2.0, 1.0, 0.2, 0.3, 100.0, 49.900_464_185_049_718),
+            (0.243, 4.414, 0.793, 2.426, 39.0, 1.196_723_193_320_816_9),
+            // a posterior with x = 30361 (also from the property tests: it gave 0)
+            (
+                30362.0,
+                84.419_710_963_413_65,
+                4.015_848_039_297_158_5,
+                30362.0,
+                0.375_811_155_687_674_76,
+                133.963_367_104_639_87,
+            ),
+        ];
+        for (r, al, a, b, t, want) in cases {
+            let got = mean_count(r, al, a, b, t);
+            assert!(
+                (got / want - 1.0).abs() < 1e-9,
+                "{r} {al} {a} {b} {t}: {got} vs {want}"
+            );
+            let integral = mean_count_integral(r, al, a, b, t);
+            assert!(
+                (integral / want - 1.0).abs() < 1e-9,
+                "integral {integral} vs {want}"
+            );
+        }
     }
 }

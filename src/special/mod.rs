@@ -24,6 +24,6 @@ pub(crate) use chebyshev::{Chebyshev, Piecewise};
 pub use gamma::{ln_gamma_diff, ln_gamma_signed, trigamma};
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
 pub use logspace::{SignedLog, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp};
-pub use quadrature::gauss_legendre;
+pub use quadrature::{adaptive_gauss_legendre, gauss_legendre};
 pub use statrs::function::beta::ln_beta;
 pub use statrs::function::gamma::{digamma, ln_gamma};
