@@ -372,24 +372,40 @@ impl MaximumLikelihood for BgNbdParams {
 /// E[X(t)] for raw (possibly posterior) parameters, eq. (9):
 /// (a+b-1)/(a-1) · [1 - (α/(α+t))^r · 2F1(r, b; a+b-1; t/(α+t))].
 ///
-/// The closed form cancels badly where a is near 1 (a removable singularity), where a+b-1 is
-/// small or negative (the 2F1 has huge terms of both signs and a pole at a+b-1 = 0, -1, ...),
-/// or where 1 - (α/(α+t))^r 2F1 loses digits. There, and whenever its estimated relative
-/// error exceeds 1e-9, E[X(t)] is computed from the integral representation instead
-/// ([`mean_count_integral`]).
+/// The closed form cancels badly where a is near 1 (a removable singularity), near the poles
+/// of the 2F1 at a+b-1 = 0, -1, ... (huge terms of both signs), or where
+/// 1 - (α/(α+t))^r 2F1 loses digits. Within 0.1 of a pole, and whenever the closed form
+/// loses all its digits or comes out negative, E[X(t)] is computed from the integral
+/// representation instead ([`mean_count_integral`]); within 1e-6 of a = 1 the closed form is
+/// averaged at a ± 1e-6.
 pub(super) fn mean_count(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     if t == 0.0 {
         return 0.0;
     }
-    if a + b - 1.0 > 0.5
-        && let Some(v) = mean_count_closed(r, alpha, a, b, t)
-    {
-        return v;
+    // within 0.1 of a pole of the 2F1 at c = a+b-1 ∈ {0, -1, -2, ...} the closed form is not
+    // even attempted
+    let c = a + b - 1.0;
+    let near_pole = c < 0.1 && (c - c.round()).abs() < 0.1;
+    if !near_pole {
+        // a = 1 is a removable singularity: evaluated symmetrically at a ± 1e-6
+        let v = if (a - 1.0).abs() < 1e-6 {
+            let d = 1e-6;
+            mean_count_closed(r, alpha, a + d, b, t)
+                .zip(mean_count_closed(r, alpha, a - d, b, t))
+                .map(|(hi, lo)| 0.5 * (hi + lo))
+        } else {
+            mean_count_closed(r, alpha, a, b, t)
+        };
+        if let Some(v) = v {
+            return v;
+        }
     }
     mean_count_integral(r, alpha, a, b, t)
 }
 
-/// Eq. (9) in closed form, `None` when its estimated relative error exceeds 1e-9: ln_hyp2f1
+/// Eq. (9) in closed form, `None` when it is negative, not finite, or its estimated relative
+/// error exceeds 1e-3 (all its digits are in doubt; below that the error is the estimate's
+/// order, typically 1e-13 and about 1e-10 next to a = 1): ln_hyp2f1
 /// is accurate to ~1e-13·max(1, |ln 2F1|) in its logarithm, which the bracket
 /// 1 - (α/(α+t))^r 2F1 amplifies by (its largest term)/(its value).
 fn mean_count_closed(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> Option<f64> {
@@ -405,7 +421,7 @@ fn mean_count_closed(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> Option<f64> 
     };
     let err = (ln_term.exp() * 1e-13 * l.abs().max(1.0) + 1e-16) / bracket.abs();
     let v = c / (a - 1.0) * bracket;
-    (err < 1e-9 && v.is_finite() && v >= 0.0).then_some(v)
+    (err < 1e-3 && v.is_finite() && v >= 0.0).then_some(v)
 }
 
 /// E[X(t)] from its integral representation (the model's definition): given (λ, p) the
