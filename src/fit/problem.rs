@@ -361,34 +361,26 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
         if !p.eval(s).0.is_finite() {
             continue;
         }
+        // a converged attempt from this start ends the search
+        let success = |a: Attempt, iterations: u64, method: &'static str| Run {
+            gradient_norm: norm(&p.eval(&a.phi).1),
+            phi: a.phi,
+            reason: a.reason,
+            iterations,
+            converged: true,
+            method,
+            starts_tried: tried,
+        };
         if let Some(a) = newton(p, s, max_iters, tol_grad) {
             iterations += a.iterations;
             if accept(&a) {
-                let g = norm(&p.eval(&a.phi).1);
-                return Run {
-                    phi: a.phi,
-                    reason: a.reason,
-                    iterations,
-                    gradient_norm: g,
-                    converged: true,
-                    method: "Newton",
-                    starts_tried: tried,
-                };
+                return success(a, iterations, "Newton");
             }
         }
         if let Some(a) = lbfgs(p, s, max_iters, tol_grad) {
             iterations += a.iterations;
             if accept(&a) {
-                let g = norm(&p.eval(&a.phi).1);
-                return Run {
-                    phi: a.phi,
-                    reason: a.reason,
-                    iterations,
-                    gradient_norm: g,
-                    converged: true,
-                    method: "L-BFGS",
-                    starts_tried: tried,
-                };
+                return success(a, iterations, "L-BFGS");
             }
             if best.as_ref().is_none_or(|b| a.cost < b.cost) {
                 best = Some(a);
