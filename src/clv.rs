@@ -249,7 +249,8 @@ pub(crate) fn value<S: SpendModel>(
 /// [`customer_value`] for every customer of a summary (which needs monetary values and must be
 /// in the options' time unit); errors name the first failing customer. Customers are valued in
 /// parallel through the transaction model's [`TransactionModel::plan`] (for BG/NBD, tabulated
-/// per distinct frequency: relative differences from [`customer_value`] below 1e-10).
+/// per distinct frequency: relative differences from [`customer_value`] typically 1e-12, at
+/// most 1e-8 in the property tests).
 pub fn summary_values<T: TransactionModel + Sync, S: SpendModel + Sync>(
     tm: &T,
     sm: &S,

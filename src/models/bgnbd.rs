@@ -669,7 +669,7 @@ impl TransactionModel for BgNbdParams {
     }
 
     /// Tabulates E[Y(t)] given alive per distinct frequency (Chebyshev interpolants in
-    /// ln(1 + t/(α+T)) and ln(α+T)); relative error below 1e-10, tested against direct
+    /// ln(1 + t/(α+T)) and ln(α+T)); relative error typically 1e-12 (at most 1e-8), tested against direct
     /// evaluation.
     fn plan<'a>(
         &'a self,

@@ -62,7 +62,8 @@ pub trait TransactionModel {
     /// Prepares this parameter set to evaluate `schedules` for the customers of `groups` (and
     /// any other customer, more slowly). The default evaluates each customer directly; BG/NBD
     /// tabulates E[Y(t)] given alive once per distinct frequency, which makes scoring many
-    /// customers tens of times faster at a relative error below 1e-10.
+    /// customers tens of times faster at a relative error typically 1e-12 (at most 1e-8 over
+    /// the property tests).
     ///
     /// ```
     /// use clv::{BgNbdParams, Customer, FrequencyGroups, Schedule, TransactionModel};
