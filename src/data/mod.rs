@@ -12,7 +12,7 @@ mod groups;
 #[cfg(feature = "csv")]
 pub mod io;
 mod summarize;
-mod summary;
+pub(crate) mod summary;
 mod time;
 
 pub use customer::Customer;

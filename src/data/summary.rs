@@ -203,22 +203,15 @@ impl RfmSummary {
     pub fn compress(&self) -> CompressedRfm {
         // non-negative finite floats order like their bit patterns (+ 0.0 turns -0.0 into 0.0)
         let bits = |v: f64| (v + 0.0).to_bits();
-        let mut keys: Vec<(u64, u64, u64)> = (0..self.len())
+        let keys: Vec<(u64, u64, u64)> = (0..self.len())
             .map(|i| (bits(self.x[i]), bits(self.t_x[i]), bits(self.t[i])))
             .collect();
-        keys.par_sort_unstable();
         let mut c = CompressedRfm::default();
-        let mut last = None;
-        for k in keys {
-            if last == Some(k) {
-                *c.weight.last_mut().expect("a row was pushed") += 1.0;
-            } else {
-                c.x.push(f64::from_bits(k.0));
-                c.t_x.push(f64::from_bits(k.1));
-                c.t.push(f64::from_bits(k.2));
-                c.weight.push(1.0);
-                last = Some(k);
-            }
+        for ((x, t_x, t), w) in weighted_distinct(keys) {
+            c.x.push(f64::from_bits(x));
+            c.t_x.push(f64::from_bits(t_x));
+            c.t.push(f64::from_bits(t));
+            c.weight.push(w);
         }
         c
     }
@@ -264,13 +257,36 @@ impl CompressedRfm {
     /// assert_eq!(sub.t_x[1], 1.0);
     /// ```
     pub fn spread_subsample(&self, rows: usize) -> CompressedRfm {
-        let k = self.len().div_ceil(rows.max(1)).max(1);
-        let pick = |v: &[f64]| v.iter().step_by(k).copied().collect::<Vec<_>>();
+        let k = spread_step(self.len(), rows);
         CompressedRfm {
-            x: pick(&self.x),
-            t_x: pick(&self.t_x),
-            t: pick(&self.t),
-            weight: pick(&self.weight),
+            x: every(&self.x, k),
+            t_x: every(&self.t_x, k),
+            t: every(&self.t, k),
+            weight: every(&self.weight, k),
         }
     }
+}
+
+/// The distinct keys in sorted order, each with how many times it occurs (a parallel sort, then
+/// one pass): the weighted rows the likelihoods iterate over.
+pub(crate) fn weighted_distinct<K: Ord + Copy + Send>(mut keys: Vec<K>) -> Vec<(K, f64)> {
+    keys.par_sort_unstable();
+    let mut out: Vec<(K, f64)> = Vec::new();
+    for k in keys {
+        match out.last_mut() {
+            Some((last, w)) if *last == k => *w += 1.0,
+            _ => out.push((k, 1.0)),
+        }
+    }
+    out
+}
+
+/// The stride that keeps about `rows` of `len` rows: ⌈len / rows⌉, at least 1.
+pub(crate) fn spread_step(len: usize, rows: usize) -> usize {
+    len.div_ceil(rows.max(1)).max(1)
+}
+
+/// Every `k`-th value of `v`, from the first.
+pub(crate) fn every(v: &[f64], k: usize) -> Vec<f64> {
+    v.iter().step_by(k).copied().collect()
 }

@@ -8,10 +8,10 @@
 //! of purchase frequency.
 
 use crate::data::RfmSummary;
+use crate::data::summary::{every, spread_step, weighted_distinct};
 use crate::error::{DataIssue, Error, Result, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::special::trigamma;
-use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -196,18 +196,11 @@ impl SpendData {
                 "no customer made a repeat purchase: nothing to fit a spend model on",
             ));
         }
-        keys.par_sort_unstable();
         let mut d = SpendData::default();
-        let mut last = None;
-        for k in keys {
-            if last == Some(k) {
-                *d.weight.last_mut().expect("a row was pushed") += 1.0;
-            } else {
-                d.x.push(f64::from_bits(k.0));
-                d.m.push(f64::from_bits(k.1));
-                d.weight.push(1.0);
-                last = Some(k);
-            }
+        for ((x, m), w) in weighted_distinct(keys) {
+            d.x.push(f64::from_bits(x));
+            d.m.push(f64::from_bits(m));
+            d.weight.push(w);
         }
         Ok(d)
     }
@@ -359,12 +352,11 @@ impl MaximumLikelihood for GammaGammaParams {
         Some(ll_grad_hess(theta, data, Some(grad), Some(hess)))
     }
     fn subsample(data: &SpendData, rows: usize) -> Option<SpendData> {
-        let k = data.x.len().div_ceil(rows.max(1)).max(1);
-        let pick = |v: &[f64]| v.iter().step_by(k).copied().collect::<Vec<_>>();
+        let k = spread_step(data.x.len(), rows);
         Some(SpendData {
-            x: pick(&data.x),
-            m: pick(&data.m),
-            weight: pick(&data.weight),
+            x: every(&data.x, k),
+            m: every(&data.m, k),
+            weight: every(&data.weight, k),
         })
     }
     /// The frequency–spend correlation (always reported), flagged when above
