@@ -55,6 +55,16 @@ pub enum Error {
         /// The header as read.
         found: Vec<String>,
     },
+    /// The data cannot identify the model's parameters (no repeat buyers, a single customer,
+    /// every customer with the same history...): no fit is attempted, since any estimate would
+    /// be an artefact of the optimiser's starting point.
+    #[error("{model} cannot be fitted to these data: {reason}")]
+    NotIdentifiable {
+        /// The model (`"bgnbd"`, `"gamma_gamma"`).
+        model: &'static str,
+        /// Why, in terms of the data.
+        reason: String,
+    },
     /// There is nothing to fit or summarise.
     #[error("no data: {0}")]
     EmptyData(&'static str),
@@ -146,6 +156,19 @@ pub enum DataIssue {
     Duplicate,
     /// Too few fields on the line.
     MissingField,
+    /// An empty field where a value is required (e.g. a blank customer id).
+    Blank,
+    /// The bytes are not valid UTF-8 (at `valid_up_to` bytes into the field).
+    NotUtf8 {
+        /// How many leading bytes of the field are valid UTF-8.
+        valid_up_to: usize,
+    },
+    /// A line longer than the readers accept ([`crate::io::MAX_LINE_BYTES`]): not a
+    /// transaction log or summary (a binary file, or a file without line ends).
+    LineTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for DataIssue {
@@ -176,11 +199,19 @@ impl fmt::Display for DataIssue {
             }
             DataIssue::Duplicate => write!(f, "appears more than once"),
             DataIssue::MissingField => write!(f, "is missing (too few fields on the line)"),
+            DataIssue::Blank => write!(f, "is empty"),
+            DataIssue::NotUtf8 { valid_up_to } => write!(
+                f,
+                "is not valid UTF-8 (invalid byte after {valid_up_to} bytes; re-encode the file as UTF-8)"
+            ),
+            DataIssue::LineTooLong { limit } => write!(
+                f,
+                "is longer than {limit} bytes without a line end (not a text table?)"
+            ),
         }
     }
 }
 
-/// A model parameter: finite and > 0.
 impl Error {
     /// Names the customer a numerical failure happened for (other errors already say what they
     /// are about).
@@ -194,6 +225,7 @@ impl Error {
     }
 }
 
+/// A model parameter: finite and > 0.
 pub(crate) fn positive_parameter(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value > 0.0 {
         Ok(value)

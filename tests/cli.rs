@@ -177,3 +177,129 @@ fn user_mistakes_are_one_line_errors_without_output() {
         assert!(!out_path.exists());
     }
 }
+
+/// Bad data files and options through every subcommand: one line on stderr naming the problem,
+/// a failing exit status, and no output file (outputs are written to a temporary file and
+/// renamed only on success).
+#[test]
+fn bad_files_and_options_fail_cleanly_in_every_subcommand() {
+    let write = |name: &str, bytes: &[u8]| {
+        let p = tmp(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let bad_summary = write(
+        "bad_summary.csv",
+        b"customer_id,frequency,recency,T\na,1,2,10\nb,1,12,10\n",
+    );
+    let no_repeat = write(
+        "no_repeat.csv",
+        b"customer_id,frequency,recency,T\na,0,0,10\nb,0,0,12\nc,0,0,7\n",
+    );
+    let not_utf8 = write(
+        "not_utf8.csv",
+        b"id,date,amount\na,2024-01-01,5\nb,2024-01-\xff2,5\n",
+    );
+    let crlf_bom = write(
+        "crlf.csv",
+        b"\xef\xbb\xbfid,date,amount\r\n\"a\",2024-01-01,5\r\na,2024-02-01,6\r\n",
+    );
+    let summary = data("cdnow_customers_summary.csv");
+    let model = tmp("mistakes-bg.json");
+    let model = model.to_str().unwrap();
+    let Some(fit) = run(&["fit", "--summary", &summary, "-o", model]) else {
+        return;
+    };
+    assert!(fit.status.success());
+    let json = std::fs::read_to_string(model).unwrap();
+    let wrong_version = write(
+        "v99.json",
+        json.replace("\"format_version\": 1", "\"format_version\": 99")
+            .as_bytes(),
+    );
+    let out = tmp("never2.csv");
+    let out = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["fit", "--summary", &bad_summary, "-o", out],
+            "error: row 2 (customer b): recency recency 12 is later than the age T = 10",
+        ),
+        (vec!["fit", "--summary", &no_repeat, "-o", out], "error: "),
+        (
+            vec![
+                "summarize",
+                "--transactions",
+                &not_utf8,
+                "--calibration-end",
+                "2024-03-31",
+                "-o",
+                out,
+            ],
+            "error: row 2: date is not valid UTF-8",
+        ),
+        (
+            vec![
+                "summarize",
+                "--transactions",
+                &crlf_bom,
+                "--calibration-end",
+                "2024-01-15",
+                "-o",
+                out,
+            ],
+            "error: row 2 (customer a): date 2024-02-01 is after the calibration end 2024-01-15",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                model,
+                "--summary",
+                &summary,
+                "--horizon",
+                "-1",
+                "-o",
+                out,
+            ],
+            "error: invalid option horizon: must be finite and > 0, got -1",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                &wrong_version,
+                "--summary",
+                &summary,
+                "--horizon",
+                "10",
+                "-o",
+                out,
+            ],
+            "format_version 99 is not supported",
+        ),
+        (
+            vec![
+                "predict",
+                "--model",
+                model,
+                "--spend-model",
+                model,
+                "--summary",
+                &summary,
+                "--horizon",
+                "10",
+                "-o",
+                out,
+            ],
+            "holds a 'bgnbd' model, expected 'gamma_gamma'",
+        ),
+    ];
+    for (args, want) in cases {
+        let Some(o) = run(&args) else { return };
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!std::path::Path::new(out).exists(), "{args:?} wrote output");
+    }
+}

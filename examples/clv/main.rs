@@ -93,6 +93,7 @@ enum Command {
     /// Score customers: P(alive), expected purchases and P(no purchase) over a horizon; with a
     /// spend model also expected spend and discounted CLV.
     #[command(
+        allow_negative_numbers = true,
         after_help = "Examples:\n  clv predict --model bgnbd.json --summary summary.csv --horizon 52 -o predictions.csv\n  clv predict --model bgnbd.json --spend-model gg.json --summary summary.csv --horizon 52 \\\n      --discount-rate 0.1 --discount-per year --margin 0.3 -o clv.csv"
     )]
     Predict(commands::PredictArgs),

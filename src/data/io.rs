@@ -2,11 +2,14 @@
 //! default).
 
 use super::dates::DateParser;
+use super::line_guard::{LineGuard, from_csv, from_io};
 use super::{Holdout, RfmSummary, SummaryBuilder, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
 use chrono::NaiveDateTime;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+
+pub use super::line_guard::MAX_LINE_BYTES;
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Io {
@@ -32,6 +35,20 @@ fn require(header: &[String], names: &[&str]) -> Result<usize> {
     })
 }
 
+/// The header of a CSV reader, BOM and blanks trimmed; an empty file is [`Error::EmptyData`].
+fn csv_header<R: Read>(rdr: &mut csv::Reader<R>, what: &str) -> Result<Vec<String>> {
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| from_csv(&e, what, None, |_| "header"))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(Error::EmptyData("the file is empty (no header line)"));
+    }
+    Ok(header)
+}
+
 fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Result<f64> {
     text.trim().parse::<f64>().map_err(|_| Error::InvalidData {
         row: Some(row),
@@ -47,7 +64,15 @@ fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Res
 /// Reads a lifetimes-style RFM summary CSV from a file. See [`read_summary`].
 pub fn read_summary_csv(path: impl AsRef<Path>, unit: TimeUnit) -> Result<RfmSummary> {
     let path = path.as_ref();
-    read_summary(open(path)?, unit)
+    read_summary(open(path)?, unit).map_err(|e| with_path(path, e))
+}
+
+/// Names the file in an I/O error raised while reading it.
+fn with_path(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Io { message, .. } => io_error(path, message),
+        other => other,
+    }
 }
 
 /// Reads an RFM summary from CSV text with a header.
@@ -57,7 +82,7 @@ pub fn read_summary_csv(path: impl AsRef<Path>, unit: TimeUnit) -> Result<RfmSum
 /// `id`, `cust`; otherwise the row number), and the holdout columns `frequency_holdout`,
 /// `monetary_value_holdout`, `duration_holdout`. A UTF-8 BOM, CRLF line ends and quoted fields
 /// are accepted. Every row is validated; the first invalid one is reported by row, customer and
-/// field.
+/// field (a blank customer id, invalid UTF-8 and a line over [`MAX_LINE_BYTES`] included).
 ///
 /// ```
 /// use clv::{io::read_summary, TimeUnit};
@@ -69,13 +94,10 @@ pub fn read_summary_csv(path: impl AsRef<Path>, unit: TimeUnit) -> Result<RfmSum
 /// assert_eq!(err.to_string(), "row 1 (customer 1): recency recency is 3 > 0 but frequency is 0 (recency must be 0 without repeat purchases)");
 /// ```
 pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| io_error(Path::new("summary"), e))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(LineGuard::new(reader));
+    let header = csv_header(&mut rdr, "summary")?;
     let ci = find(&header, &["customer_id", "ID", "id", "cust", "customer"]);
     let xi = require(&header, &["frequency", "x"])?;
     let ri = require(&header, &["recency", "t_x"])?;
@@ -84,12 +106,27 @@ pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
     let hfi = find(&header, &["frequency_holdout"]);
     let hmi = find(&header, &["monetary_value_holdout"]);
     let hdi = find(&header, &["duration_holdout"]);
+    let column_name = |j: usize| -> &'static str {
+        [
+            (Some(xi), "frequency"),
+            (Some(ri), "recency"),
+            (Some(ti), "T"),
+            (ci, "customer_id"),
+            (mi, "monetary_value"),
+            (hfi, "frequency_holdout"),
+            (hmi, "monetary_value_holdout"),
+            (hdi, "duration_holdout"),
+        ]
+        .into_iter()
+        .find_map(|(c, name)| (c == Some(j)).then_some(name))
+        .unwrap_or("line")
+    };
 
     let (mut ids, mut x, mut t_x, mut t, mut m) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut hf, mut hm, mut hd) = (vec![], vec![], None::<f64>);
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 1;
-        let rec = rec.map_err(|e| io_error(Path::new("summary"), e))?;
+        let rec = rec.map_err(|e| from_csv(&e, "summary", Some(row), column_name))?;
         let field = |j: usize, name: &'static str, id: &str| -> Result<f64> {
             let text = rec.get(j).ok_or_else(|| Error::InvalidData {
                 row: Some(row),
@@ -100,7 +137,18 @@ pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
             parse_f64(text, row, id, name)
         };
         let id = match ci {
-            Some(j) => rec.get(j).unwrap_or("").trim().to_string(),
+            Some(j) => {
+                let id = rec.get(j).unwrap_or("").trim();
+                if id.is_empty() {
+                    return Err(Error::InvalidData {
+                        row: Some(row),
+                        customer: None,
+                        field: "customer_id",
+                        issue: DataIssue::Blank,
+                    });
+                }
+                id.to_string()
+            }
             None => row.to_string(),
         };
         x.push(field(xi, "frequency", &id)?);
@@ -278,10 +326,7 @@ pub fn read_transactions_into(
     builder: &mut SummaryBuilder,
 ) -> Result<usize> {
     let path = path.as_ref();
-    let with_path = |e| match e {
-        Error::Io { message, .. } => io_error(path, message),
-        other => other,
-    };
+    let with_path = |e| with_path(path, e);
     let rows = read_transactions_from(open(path)?, format, builder).map_err(with_path)?;
     if builder.needs_replay() {
         builder.begin_replay();
@@ -320,6 +365,31 @@ pub fn read_transactions_from(
     })
 }
 
+/// The next line of `r` without its line end; `None` at the end of input. `row` is the data row
+/// it would be (`None` for a header), for errors.
+fn next_line<'a>(
+    r: &mut impl BufRead,
+    buf: &'a mut Vec<u8>,
+    row: Option<usize>,
+) -> Result<Option<&'a str>> {
+    buf.clear();
+    if r.read_until(b'\n', buf)
+        .map_err(|e| from_io(&e, "transactions", row))?
+        == 0
+    {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(buf).map_err(|e| Error::InvalidData {
+        row,
+        customer: None,
+        field: if row.is_some() { "line" } else { "header" },
+        issue: DataIssue::NotUtf8 {
+            valid_up_to: e.valid_up_to(),
+        },
+    })?;
+    Ok(Some(text.trim_end_matches(['\n', '\r'])))
+}
+
 /// Parses every data row of a transaction file and hands (row, customer, time, amount) to
 /// `sink`; returns the number of rows.
 fn parse_rows(
@@ -342,6 +412,14 @@ fn parse_rows(
             issue: DataIssue::MissingField,
         };
         let customer = customer.ok_or_else(|| missing("customer"))?.trim();
+        if customer.is_empty() {
+            return Err(Error::InvalidData {
+                row: Some(row),
+                customer: None,
+                field: "customer",
+                issue: DataIssue::Blank,
+            });
+        }
         let date_text = date_text.ok_or_else(|| missing("date"))?;
         let time = dates.parse(date_text).ok_or_else(|| {
             Error::InvalidData {
@@ -381,26 +459,21 @@ fn parse_rows(
     };
     match format.delimiter {
         Delimiter::Whitespace => {
-            let mut lines = BufReader::new(reader).lines();
-            let mut cols = None;
-            if format.has_header {
-                let h = lines
-                    .next()
-                    .ok_or(Error::EmptyData("the file is empty"))?
-                    .map_err(|e| io_error(Path::new("transactions"), e))?;
+            let mut r = BufReader::new(LineGuard::new(reader));
+            let mut buf = Vec::new();
+            let cols = if format.has_header {
+                let h = next_line(&mut r, &mut buf, None)?
+                    .ok_or(Error::EmptyData("the file is empty"))?;
                 let h: Vec<String> = h
                     .trim_start_matches('\u{feff}')
                     .split_whitespace()
                     .map(str::to_string)
                     .collect();
-                cols = Some(resolve(Some(&h))?);
-            }
-            let cols = match cols {
-                Some(c) => c,
-                None => resolve(None)?,
+                resolve(Some(&h))?
+            } else {
+                resolve(None)?
             };
-            for line in lines {
-                let line = line.map_err(|e| io_error(Path::new("transactions"), e))?;
+            while let Some(line) = next_line(&mut r, &mut buf, Some(rows + 1))? {
                 let line = line.trim_start_matches('\u{feff}');
                 if line.trim().is_empty() {
                     continue;
@@ -426,22 +499,28 @@ fn parse_rows(
                 .delimiter(d)
                 .has_headers(format.has_header)
                 .flexible(true)
-                .from_reader(reader);
+                .from_reader(LineGuard::new(reader));
             let cols = if format.has_header {
-                let h: Vec<String> = rdr
-                    .headers()
-                    .map_err(|e| io_error(Path::new("transactions"), e))?
-                    .iter()
-                    .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
-                    .collect();
+                let h = csv_header(&mut rdr, "transactions")?;
                 resolve(Some(&h))?
             } else {
                 resolve(None)?
             };
+            let column_name = |j: usize| -> &'static str {
+                if j == cols.0 {
+                    "customer"
+                } else if j == cols.1 {
+                    "date"
+                } else if Some(j) == cols.2 {
+                    "amount"
+                } else {
+                    "line"
+                }
+            };
             let mut rec = csv::StringRecord::new();
             while rdr
                 .read_record(&mut rec)
-                .map_err(|e| io_error(Path::new("transactions"), e))?
+                .map_err(|e| from_csv(&e, "transactions", Some(rows + 1), column_name))?
             {
                 rows += 1;
                 handle(

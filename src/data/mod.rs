@@ -11,6 +11,8 @@ mod dates;
 mod groups;
 #[cfg(feature = "csv")]
 pub mod io;
+#[cfg(feature = "csv")]
+mod line_guard;
 mod summarize;
 pub(crate) mod summary;
 mod time;

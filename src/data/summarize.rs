@@ -5,6 +5,15 @@ use crate::error::{DataIssue, Error, Result};
 use chrono::{NaiveDate, NaiveDateTime};
 use rustc_hash::FxHashMap;
 
+/// A time as a user wrote it: the date alone when it is midnight.
+fn show(t: NaiveDateTime) -> String {
+    if t.time() == chrono::NaiveTime::MIN {
+        t.date().to_string()
+    } else {
+        t.to_string()
+    }
+}
+
 /// One purchase: who, when, how much.
 ///
 /// ```
@@ -87,8 +96,9 @@ impl SummaryOptions {
             return Err(Error::InvalidOption {
                 name: "observation end",
                 reason: format!(
-                    "{end} is before the calibration end {}",
-                    self.calibration_end
+                    "{} is before the calibration end {}",
+                    show(end),
+                    show(self.calibration_end)
                 ),
             });
         }
@@ -326,8 +336,8 @@ impl SummaryBuilder {
                 return Err(err(
                     "date",
                     DataIssue::AfterObservationEnd {
-                        date: time.to_string(),
-                        end: self.options.observation_end.expect("set").to_string(),
+                        date: show(time),
+                        end: show(self.options.observation_end.expect("set")),
                     },
                 ));
             }
@@ -335,8 +345,8 @@ impl SummaryBuilder {
                 return Err(err(
                     "date",
                     DataIssue::AfterCalibrationEnd {
-                        date: time.to_string(),
-                        end: self.options.calibration_end.to_string(),
+                        date: show(time),
+                        end: show(self.options.calibration_end),
                     },
                 ));
             }

@@ -186,17 +186,25 @@ pub(crate) fn covariance(h: &DMatrix<f64>, theta: &[f64]) -> Option<Vec<Vec<f64>
     Some(cov)
 }
 
-/// Names the parameters that look like they are heading to a boundary.
-pub(crate) fn describe_boundary(names: &[&str], theta: &[f64]) -> String {
+/// Estimates below this or above its inverse are taken to be heading to 0 or infinity: the
+/// optimum of the likelihood is on the boundary of the parameter space.
+pub(crate) const BOUNDARY: f64 = 1e-6;
+
+/// The parameters that look like they are heading to a boundary (`r = 3.2e8, ...`), if any.
+pub(crate) fn boundary_parameters(names: &[&str], theta: &[f64]) -> Option<String> {
     let odd: Vec<String> = names
         .iter()
         .zip(theta)
-        .filter(|(_, t)| **t < 1e-6 || **t > 1e6)
+        .filter(|(_, t)| **t < BOUNDARY || **t > 1.0 / BOUNDARY)
         .map(|(n, t)| format!("{n} = {t:.3e}"))
         .collect();
-    if odd.is_empty() {
-        "the likelihood is flat in some direction at the optimum".into()
-    } else {
-        format!("parameters at a boundary: {}", odd.join(", "))
+    (!odd.is_empty()).then(|| odd.join(", "))
+}
+
+/// Why the Hessian is singular: the parameters at a boundary, or a flat direction.
+pub(crate) fn describe_boundary(names: &[&str], theta: &[f64]) -> String {
+    match boundary_parameters(names, theta) {
+        Some(b) => format!("parameters at a boundary: {b}"),
+        None => "the likelihood is flat in some direction at the optimum".into(),
     }
 }

@@ -90,6 +90,9 @@ pub trait MaximumLikelihood: Sized + Copy {
     }
 }
 
+/// A standard error above this multiple of its estimate is reported as a fit warning.
+const POORLY_DETERMINED: f64 = 10.0;
+
 /// Data with more rows than this is first fitted on a subsample of [`SUBSAMPLE_ROWS`] rows.
 const SUBSAMPLE_ABOVE: usize = 100_000;
 const SUBSAMPLE_ROWS: usize = 20_000;
@@ -238,10 +241,18 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         starts_tried: run.starts_tried,
         hessian_positive_definite: cov.is_some(),
     };
+    let boundary = fitted::boundary_parameters(M::NAMES, &theta);
+    let not_converged = || {
+        let mut reason = format!("{} (gradient norm {:.3e})", run.reason, run.gradient_norm);
+        if let Some(b) = &boundary {
+            reason.push_str(&format!("; parameters heading to a boundary: {b}"));
+        }
+        reason
+    };
     if !options.allow_unconverged {
         if !run.converged {
             return Err(Error::NotConverged {
-                reason: format!("{} (gradient norm {:.3e})", run.reason, run.gradient_norm),
+                reason: not_converged(),
                 iterations: run.iterations,
             });
         }
@@ -251,6 +262,38 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
             });
         }
     }
+    let mut warnings = Vec::new();
+    if !run.converged {
+        warnings.push(format!(
+            "the fit did not converge after {} iterations: {}",
+            run.iterations,
+            not_converged()
+        ));
+    }
+    if cov.is_none() {
+        warnings.push(format!(
+            "the Hessian at the result is not positive definite, so there are no standard \
+             errors: {}",
+            fitted::describe_boundary(M::NAMES, &theta)
+        ));
+    } else if let Some(b) = &boundary {
+        warnings.push(format!(
+            "parameters heading to a boundary: {b}; the model may be mis-specified for these \
+             data and predictions that depend on them are unreliable"
+        ));
+    }
+    if let (Some(c), true) = (&cov, boundary.is_none()) {
+        for (i, name) in M::NAMES.iter().enumerate() {
+            let rel = c[i][i].sqrt() / theta[i];
+            if rel > POORLY_DETERMINED {
+                warnings.push(format!(
+                    "{name} is poorly determined: its standard error is {rel:.0} times the \
+                     estimate (too little data, or a direction in which the likelihood is flat)"
+                ));
+            }
+        }
+    }
+    warnings.extend(M::fit_warnings(&data, &params));
     Ok(Fitted {
         params,
         log_likelihood: ll,
@@ -259,7 +302,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         penalizer: options.penalizer,
         convergence,
         covariance: cov,
-        warnings: M::fit_warnings(&data, &params),
+        warnings,
     })
 }
 

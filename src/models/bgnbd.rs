@@ -311,10 +311,27 @@ impl MaximumLikelihood for BgNbdParams {
 
     fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
         let d = summary.compress();
+        let not_identifiable = |reason: String| Error::NotIdentifiable {
+            model: Self::MODEL,
+            reason,
+        };
         if d.x.iter().all(|&x| x == 0.0) {
-            return Err(Error::EmptyData(
-                "no customer made a repeat purchase: BG/NBD is not identifiable",
-            ));
+            return Err(not_identifiable(format!(
+                "none of the {} customers made a repeat purchase, so the purchase rate and the \
+                 dropout probability cannot be told apart",
+                d.total_weight()
+            )));
+        }
+        if d.len() == 1 {
+            return Err(not_identifiable(if d.total_weight() == 1.0 {
+                "a single customer says nothing about how customers differ".into()
+            } else {
+                format!(
+                    "all {} customers have the same history (x, t_x, T), which says nothing \
+                     about how customers differ",
+                    d.total_weight()
+                )
+            }));
         }
         Ok(d)
     }

@@ -191,16 +191,34 @@ impl SpendData {
             // positive finite floats order like their bit patterns
             keys.push((x.to_bits(), mv.to_bits()));
         }
+        let not_identifiable = |reason: String| Error::NotIdentifiable {
+            model: "gamma_gamma",
+            reason,
+        };
         if keys.is_empty() {
-            return Err(Error::EmptyData(
-                "no customer made a repeat purchase: nothing to fit a spend model on",
-            ));
+            return Err(not_identifiable(format!(
+                "none of the {} customers made a repeat purchase, and spend is modelled on \
+                 repeat transactions",
+                s.len()
+            )));
         }
         let mut d = SpendData::default();
         for ((x, m), w) in weighted_distinct(keys) {
             d.x.push(f64::from_bits(x));
             d.m.push(f64::from_bits(m));
             d.weight.push(w);
+        }
+        let buyers: f64 = d.weight.iter().sum();
+        if d.m.iter().all(|&m| m == d.m[0]) {
+            return Err(not_identifiable(if buyers == 1.0 {
+                "a single repeat buyer says nothing about how spend varies".into()
+            } else {
+                format!(
+                    "all {} repeat buyers have the same mean spend ({}), so spend shows no \
+                     variation to model",
+                    buyers, d.m[0]
+                )
+            }));
         }
         Ok(d)
     }
