@@ -82,6 +82,13 @@ pub enum Error {
         /// What was being computed.
         what: String,
     },
+    /// A model file that cannot be loaded: not JSON, another model, an unsupported
+    /// `format_version`, a missing or unknown field, or a value outside its domain.
+    #[error("invalid model file: {reason}")]
+    ModelFile {
+        /// What is wrong, naming the field.
+        reason: String,
+    },
     /// The optimiser did not converge (and the caller did not allow unconverged fits).
     #[error("fit did not converge after {iterations} iterations: {reason}")]
     NotConverged {

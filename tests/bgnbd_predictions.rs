@@ -145,7 +145,10 @@ fn params_and_fitted_round_trip_through_json() {
     );
     let s = clv::io::read_summary_csv(path, TimeUnit::Weeks).unwrap();
     let f = BgNbdParams::fit(&s, &clv::FitOptions::default()).unwrap();
-    let j = serde_json::to_string(&f).unwrap();
-    let back: clv::Fitted<BgNbdParams> = serde_json::from_str(&j).unwrap();
+    let j = clv::fit::ModelFile::from_fitted(&f).to_json().unwrap();
+    let back: clv::Fitted<BgNbdParams> = clv::fit::ModelFile::from_json(&j)
+        .unwrap()
+        .to_fitted()
+        .unwrap();
     assert_eq!(back, f);
 }

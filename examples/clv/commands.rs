@@ -322,7 +322,7 @@ where
         println!("{w}");
     }
     let file = ModelFile::from_fitted(&fitted).with_time_unit(unit);
-    let json = serde_json::to_string_pretty(&file).map_err(s)?;
+    let json = file.to_json().map_err(s)?;
     write_atomic(output, json.as_bytes())?;
     eprintln!("model written to {}", output.display());
     Ok(())
@@ -384,8 +384,7 @@ pub struct PredictArgs {
 fn load_model_file(path: &Path) -> Result<ModelFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a clv model file: {e}", path.display()))
+    ModelFile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn predict(a: PredictArgs) -> Res {

@@ -38,8 +38,11 @@ pub struct Convergence {
 /// assert!(lo < f.params().r() && f.params().r() < hi);
 /// assert!(f.params().expected_purchases(39.0) > 0.0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(bound = "M: Serialize + serde::de::DeserializeOwned")]
+///
+/// It serialises (for logs and reports) but does not deserialise: persist it as a
+/// [`ModelFile`](super::ModelFile), whose loading validates every field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(bound = "M: Serialize")]
 pub struct Fitted<M> {
     pub(super) params: M,
     pub(super) log_likelihood: f64,
@@ -48,37 +51,80 @@ pub struct Fitted<M> {
     pub(super) penalizer: f64,
     pub(super) convergence: Convergence,
     pub(super) covariance: Option<Vec<Vec<f64>>>,
-    #[serde(default)]
     pub(super) warnings: Vec<String>,
 }
 
 impl<M: MaximumLikelihood> Fitted<M> {
-    /// Rebuilds a fitted value from stored parts (used when loading model files); the
-    /// covariance, when present, must be square with one row per parameter.
+    /// Rebuilds a fitted value from stored parts (used when loading model files), checking
+    /// that they belong together: a finite log-likelihood, `n_customers >= 1`, `n_rows` in
+    /// 1..=n_customers, a finite penalizer >= 0, a finite gradient norm >= 0, and, when
+    /// present, a finite symmetric k×k covariance with positive diagonal, present exactly when
+    /// the convergence report says the Hessian was positive definite.
     pub fn from_parts(
         params: M,
         log_likelihood: f64,
         n_customers: f64,
+        n_rows: usize,
         penalizer: f64,
         convergence: Convergence,
         covariance: Option<Vec<Vec<f64>>>,
     ) -> crate::Result<Self> {
+        let invalid =
+            |name: &'static str, reason: String| crate::Error::InvalidOption { name, reason };
         let k = M::NAMES.len();
-        if let Some(c) = &covariance
-            && (c.len() != k
-                || c.iter()
-                    .any(|row| row.len() != k || row.iter().any(|v| !v.is_finite())))
-        {
-            return Err(crate::Error::InvalidOption {
-                name: "covariance",
-                reason: format!("must be a finite {k}x{k} matrix"),
-            });
+        if let Some(c) = &covariance {
+            let square = c.len() == k
+                && c.iter()
+                    .all(|row| row.len() == k && row.iter().all(|v| v.is_finite()));
+            if !square || (0..k).any(|i| c[i][i] <= 0.0 || (0..i).any(|j| c[i][j] != c[j][i])) {
+                return Err(invalid(
+                    "covariance",
+                    format!("must be a finite symmetric {k}x{k} matrix with a positive diagonal"),
+                ));
+            }
+        }
+        if covariance.is_some() != convergence.hessian_positive_definite {
+            return Err(invalid(
+                "covariance",
+                "must be present exactly when the Hessian was positive definite".into(),
+            ));
+        }
+        if !log_likelihood.is_finite() {
+            return Err(invalid(
+                "log_likelihood",
+                format!("must be finite, got {log_likelihood}"),
+            ));
+        }
+        if !(n_customers.is_finite() && n_customers >= 1.0) {
+            return Err(invalid(
+                "n_customers",
+                format!("must be >= 1, got {n_customers}"),
+            ));
+        }
+        if n_rows == 0 || n_rows as f64 > n_customers {
+            return Err(invalid(
+                "n_rows",
+                format!("must be in 1..={n_customers}, got {n_rows}"),
+            ));
+        }
+        if !(penalizer.is_finite() && penalizer >= 0.0) {
+            return Err(invalid(
+                "penalizer",
+                format!("must be finite and >= 0, got {penalizer}"),
+            ));
+        }
+        let g = convergence.gradient_norm;
+        if !(g.is_finite() && g >= 0.0) {
+            return Err(invalid(
+                "gradient_norm",
+                format!("must be finite and >= 0, got {g}"),
+            ));
         }
         Ok(Fitted {
             params,
             log_likelihood,
             n_customers,
-            n_rows: 0,
+            n_rows,
             penalizer,
             convergence,
             covariance,

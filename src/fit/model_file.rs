@@ -1,13 +1,26 @@
-//! Versioned model files: what `clv fit` writes and `clv predict` reads (serialise with any
-//! serde format; the binary uses JSON).
+//! Versioned model files: what `clv fit` writes and `clv predict` reads.
+//!
+//! A model file is JSON with a `model` name and a `format_version`. Loading
+//! ([`ModelFile::from_json`], then [`ModelFile::to_fitted`]) checks the version first, then
+//! refuses unknown and missing fields and validates every number, so a hand-edited or truncated
+//! file is an [`Error::ModelFile`] naming the field, never a model that predicts nonsense.
+//! Numbers are written in the shortest form that reads back to the same `f64`, so a round trip
+//! is exact: the loaded model predicts bit for bit what the fitted one does.
 
 use super::{Convergence, Fitted, MaximumLikelihood};
+use crate::data::TimeUnit;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The current model-file format version.
 pub const FORMAT_VERSION: u32 = 1;
+
+fn bad(reason: impl Into<String>) -> Error {
+    Error::ModelFile {
+        reason: reason.into(),
+    }
+}
 
 /// A fitted model in a self-describing, versioned form: parameters and standard errors as
 /// name → value maps, covariance in the order of [`MaximumLikelihood::NAMES`].
@@ -17,20 +30,22 @@ pub const FORMAT_VERSION: u32 = 1;
 /// use clv::fit::ModelFile;
 /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
 /// let f = BgNbdParams::fit(&read_summary_csv(path, TimeUnit::Weeks).unwrap(), &FitOptions::default()).unwrap();
-/// let file = ModelFile::from_fitted(&f);
+/// let json = ModelFile::from_fitted(&f).to_json().unwrap();
+/// let file = ModelFile::from_json(&json).unwrap();
 /// assert_eq!(file.model, "bgnbd");
 /// let back: Fitted<BgNbdParams> = file.to_fitted().unwrap();
-/// assert_eq!(back.params(), f.params());
+/// assert_eq!(back, f); // exact: same bits
+/// assert!(ModelFile::from_json(&json.replace("\"format_version\": 1", "\"format_version\": 2")).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
-    /// Model name (`"bgnbd"`).
+    /// Model name (`"bgnbd"`, `"gamma_gamma"`).
     pub model: String,
     /// Format version ([`FORMAT_VERSION`]).
     pub format_version: u32,
     /// Time unit of the data the model was fitted on.
-    pub time_unit: crate::data::TimeUnit,
+    pub time_unit: TimeUnit,
     /// Parameter name → estimate.
     pub params: BTreeMap<String, f64>,
     /// Parameter name → standard error (absent when the Hessian was not positive definite).
@@ -43,12 +58,13 @@ pub struct ModelFile {
     pub log_likelihood: f64,
     /// Number of customers fitted.
     pub n_customers: f64,
+    /// Number of distinct histories the likelihood looped over.
+    pub n_rows: usize,
     /// L2 penalty used.
     pub penalizer: f64,
     /// Convergence report.
     pub convergence: Convergence,
     /// Warnings about the fit.
-    #[serde(default)]
     pub warnings: Vec<String>,
 }
 
@@ -68,13 +84,14 @@ impl ModelFile {
         ModelFile {
             model: M::MODEL.to_string(),
             format_version: FORMAT_VERSION,
-            time_unit: crate::data::TimeUnit::Weeks,
+            time_unit: TimeUnit::Weeks,
             params,
             standard_errors,
             covariance: f.covariance().map(|c| c.to_vec()),
             parameter_order: names.iter().map(|n| n.to_string()).collect(),
             log_likelihood: f.log_likelihood(),
             n_customers: f.n_customers(),
+            n_rows: f.n_rows(),
             penalizer: f.penalizer(),
             convergence: f.convergence().clone(),
             warnings: f.warnings().to_vec(),
@@ -82,18 +99,93 @@ impl ModelFile {
     }
 
     /// Records the time unit of the data.
-    pub fn with_time_unit(mut self, unit: crate::data::TimeUnit) -> Self {
+    pub fn with_time_unit(mut self, unit: TimeUnit) -> Self {
         self.time_unit = unit;
         self
     }
 
-    /// Rebuilds the fitted model, refusing another model's file, an unknown version, missing or
-    /// invalid parameters and a malformed covariance.
-    pub fn to_fitted<M: MaximumLikelihood>(&self) -> Result<Fitted<M>> {
-        let bad = |reason: String| Error::InvalidOption {
-            name: "model file",
-            reason,
+    /// The file as pretty-printed JSON. Refuses a non-finite number (JSON has none; it would
+    /// be written as `null` and not load).
+    pub fn to_json(&self) -> Result<String> {
+        self.check_numbers()?;
+        serde_json::to_string_pretty(self).map_err(|e| bad(e.to_string()))
+    }
+
+    /// Parses a model file: JSON with a supported `format_version` (checked before anything
+    /// else, so a newer file says so instead of failing on a field it does not know), every
+    /// field present, no unknown field, every number finite and in its domain. Which model it
+    /// holds is checked by [`to_fitted`](Self::to_fitted).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let obj = value.as_object().ok_or_else(|| bad("not a JSON object"))?;
+        match obj.get("format_version") {
+            None => return Err(bad("missing field `format_version`")),
+            Some(v) if v.as_u64() != Some(u64::from(FORMAT_VERSION)) => {
+                return Err(bad(format!(
+                    "format_version {v} is not supported (this build reads version {FORMAT_VERSION})"
+                )));
+            }
+            Some(_) => {}
+        }
+        let file: ModelFile = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+        file.check_numbers()?;
+        if let TimeUnit::Periods(d) = file.time_unit
+            && !(d.is_finite() && d > 0.0)
+        {
+            return Err(bad(format!(
+                "time_unit: a period must be a finite number of days > 0, got {d}"
+            )));
+        }
+        Ok(file)
+    }
+
+    /// Every number finite and in its domain (the model-independent checks).
+    fn check_numbers(&self) -> Result<()> {
+        let finite = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(bad(format!("{name} is not finite ({v})")))
+            }
         };
+        for (k, v) in &self.params {
+            finite(&format!("params.{k}"), *v)?;
+        }
+        for (k, v) in self.standard_errors.iter().flatten() {
+            if finite(&format!("standard_errors.{k}"), *v)? <= 0.0 {
+                return Err(bad(format!("standard_errors.{k} must be > 0, got {v}")));
+            }
+        }
+        for v in self.covariance.iter().flatten().flatten() {
+            finite("covariance", *v)?;
+        }
+        finite("log_likelihood", self.log_likelihood)?;
+        if finite("n_customers", self.n_customers)? < 1.0 {
+            return Err(bad(format!(
+                "n_customers must be >= 1, got {}",
+                self.n_customers
+            )));
+        }
+        if finite("penalizer", self.penalizer)? < 0.0 {
+            return Err(bad(format!(
+                "penalizer must be >= 0, got {}",
+                self.penalizer
+            )));
+        }
+        let g = self.convergence.gradient_norm;
+        if finite("convergence.gradient_norm", g)? < 0.0 {
+            return Err(bad(format!(
+                "convergence.gradient_norm must be >= 0, got {g}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the fitted model, refusing another model's file, missing or unknown
+    /// parameters, invalid parameter values, and standard errors or a covariance that do not
+    /// belong together (see [`Fitted::from_parts`]).
+    pub fn to_fitted<M: MaximumLikelihood>(&self) -> Result<Fitted<M>> {
         if self.model != M::MODEL {
             return Err(bad(format!(
                 "holds a '{}' model, expected '{}'",
@@ -107,6 +199,7 @@ impl ModelFile {
                 self.format_version
             )));
         }
+        self.check_numbers()?;
         let theta = M::NAMES
             .iter()
             .map(|n| {
@@ -127,15 +220,40 @@ impl ModelFile {
         {
             return Err(bad(format!("parameter_order must be {:?}", M::NAMES)));
         }
-        let params = M::from_slice(&theta)?;
+        let params = M::from_slice(&theta).map_err(|e| bad(format!("params: {e}")))?;
         let mut f = Fitted::from_parts(
             params,
             self.log_likelihood,
             self.n_customers,
+            self.n_rows,
             self.penalizer,
             self.convergence.clone(),
             self.covariance.clone(),
-        )?;
+        )
+        .map_err(|e| match e {
+            Error::InvalidOption { name, reason } => bad(format!("{name} {reason}")),
+            other => other,
+        })?;
+        // the standard errors are the covariance's diagonal, to the bit
+        let expected: Option<BTreeMap<String, f64>> = f
+            .standard_errors()
+            .map(|se| M::NAMES.iter().map(|n| n.to_string()).zip(se).collect());
+        let same = match (&self.standard_errors, &expected) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((ka, va), (kb, vb))| ka == kb && va.to_bits() == vb.to_bits())
+            }
+            _ => false,
+        };
+        if !same {
+            return Err(bad(
+                "standard_errors must be the square roots of the covariance diagonal \
+                 (both present or both absent)",
+            ));
+        }
         f.warnings = self.warnings.clone();
         Ok(f)
     }
