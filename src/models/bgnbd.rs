@@ -9,7 +9,7 @@ use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
 use crate::special::{
-    adaptive_gauss_legendre, gauss_legendre, ln_hyp2f1, ln_hyp2f1_signed, log_add_exp, trigamma,
+    adaptive_gauss_legendre, gauss_legendre, ln_hyp2f1, ln_hyp2f1_with_loss, log_add_exp, trigamma,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -428,7 +428,7 @@ pub(super) fn mean_count(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
 fn mean_count_closed(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> Option<f64> {
     let c = a + b - 1.0;
     let z = t / (alpha + t);
-    let (l, s) = ln_hyp2f1_signed(r, b, c, z);
+    let (l, s, loss) = ln_hyp2f1_with_loss(r, b, c, z);
     let ln_term = -r * (t / alpha).ln_1p() + l;
     // 1 - s·e^{ln_term}
     let bracket = if s > 0.0 {
@@ -436,7 +436,10 @@ fn mean_count_closed(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> Option<f64> 
     } else {
         1.0 - s * ln_term.exp()
     };
-    let err = (ln_term.exp() * 1e-13 * l.abs().max(1.0) + 1e-16) / bracket.abs();
+    // relative error of the 2F1: its logarithm's accuracy, or the cancellation inside its
+    // series (terms of both signs when a+b-1 < 0), whichever is worse
+    let rel_f = (1e-13 * l.abs().max(1.0)).max(f64::EPSILON * loss);
+    let err = (ln_term.exp() * rel_f + 1e-16) / bracket.abs();
     let v = c / (a - 1.0) * bracket;
     (err < 1e-3 && v.is_finite() && v >= 0.0).then_some(v)
 }
@@ -750,6 +753,24 @@ mod mean_count_tests {
                 30362.0,
                 0.375_811_155_687_674_76,
                 133.963_367_104_639_87,
+            ),
+            // a+b-1 = -0.33 with r = 803: 2F1 ~ -1e4801 summed with cancellation the old
+            // error estimate did not see (it gave 1.9e226; the 2000-case property run)
+            (
+                802.688_513_505_977_1,
+                1.059_059_999_856_276_2,
+                0.395_895_173_830_241_9,
+                0.277_394_533_742_549_8,
+                1.0,
+                38.068_552_558_343_640,
+            ),
+            (
+                802.688_513_505_977_1,
+                1.059_059_999_856_276_2,
+                0.395_895_173_830_241_9,
+                0.277_394_533_742_549_8,
+                1e6,
+                158_209.748_548_705_85,
             ),
         ];
         for (r, al, a, b, t, want) in cases {

@@ -22,6 +22,7 @@ mod quadrature;
 
 pub(crate) use chebyshev::{Chebyshev, Piecewise};
 pub use gamma::{ln_gamma_diff, ln_gamma_signed, trigamma};
+pub(crate) use hyp2f1::ln_hyp2f1_with_loss;
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
 pub use logspace::{SignedLog, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp};
 pub use quadrature::{adaptive_gauss_legendre, gauss_legendre};
