@@ -47,6 +47,7 @@
 
 pub mod clv;
 pub mod data;
+pub mod diagnostics;
 pub mod error;
 pub mod fit;
 pub mod history;
