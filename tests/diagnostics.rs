@@ -121,3 +121,46 @@ fn property_matrices_match_the_model_pointwise() {
     assert!(PropertyMatrix::p_alive(&m, 0.0, 5, 5).is_err());
     assert!(PropertyMatrix::p_alive(&m, 39.0, 5, 0).is_err());
 }
+
+#[test]
+fn tracking_counts_every_repeat_purchase_and_matches_the_summary() {
+    use clv::diagnostics::TrackingBuilder;
+    use clv::io::for_each_transaction;
+    let s = cdnow();
+    let m = *BgNbdParams::fit(&s, &FitOptions::default())
+        .unwrap()
+        .params();
+    let d = |y, mo, day| NaiveDate::from_ymd_opt(y, mo, day).unwrap();
+    let opts = SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
+        .with_observation_end(d(1998, 6, 30))
+        .unwrap();
+    let mut b = TrackingBuilder::new(opts);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+    for_each_transaction(path, &TransactionFormat::cdnow_sample(), |_, c, t, _| {
+        b.push(c, t)
+    })
+    .unwrap();
+    let tr = b.finish(&m, 7.0).unwrap();
+    assert_eq!(tr.customers, 2357);
+    // 78 weeks from 1997-01-01 to 1998-06-30 (the paper's tracking plot)
+    assert_eq!(tr.actual.len(), 78);
+    assert!((tr.calibration_end - 272.0 / 7.0).abs() < 1e-12);
+    // observed: the calibration weeks hold Σx, the holdout weeks the holdout purchases
+    let x: f64 = s.frequency().iter().sum();
+    let holdout: f64 = s.holdout().unwrap().frequency.iter().sum();
+    let cal_weeks = tr.ends.iter().filter(|&&e| e <= tr.calibration_end).count();
+    assert_eq!(cal_weeks, 38); // week 39 straddles the calibration end (day 272 of 273)
+    let total: f64 = tr.actual.iter().sum();
+    assert_eq!(total, x + holdout);
+    assert_eq!(*tr.cumulative_actual.last().unwrap(), total);
+    // expected: at the end of observation, Σ_i E[X(T_i + holdout)], by eq. (9) directly
+    let dur = s.holdout().unwrap().duration;
+    let want: f64 = s.age().iter().map(|&t| m.expected_purchases(t + dur)).sum();
+    let got = *tr.cumulative_expected.last().unwrap();
+    assert!((got / want - 1.0).abs() < 1e-12, "{got} vs {want}");
+    let inc: f64 = tr.expected.iter().sum();
+    assert!((inc / got - 1.0).abs() < 1e-12);
+    // the model tracks the data: total within 5% over the 78 weeks
+    assert!((got / total - 1.0).abs() < 0.05, "{got} vs {total}");
+    assert!(tr.expected.iter().all(|e| *e >= 0.0));
+}

@@ -339,6 +339,31 @@ pub fn read_transactions_into(
     Ok(rows)
 }
 
+/// Calls `f(row, customer, time, amount)` for every data row of a transaction file, in file
+/// order, after the same parsing and validation of fields as [`read_transactions_into`]
+/// (dates, amounts, blank ids); stops at the first error, `f`'s included. Returns the number
+/// of rows. For consumers other than the summariser, e.g. the tracking diagnostics.
+///
+/// ```
+/// use clv::io::{for_each_transaction, TransactionFormat};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+/// let mut total = 0.0;
+/// let rows = for_each_transaction(path, &TransactionFormat::cdnow_sample(), |_, _, _, amount| {
+///     total += amount;
+///     Ok(())
+/// }).unwrap();
+/// assert_eq!(rows, 6919);
+/// assert!(total > 0.0);
+/// ```
+pub fn for_each_transaction(
+    path: impl AsRef<Path>,
+    format: &TransactionFormat,
+    f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
+) -> Result<usize> {
+    let path = path.as_ref();
+    parse_rows(open(path)?, format, f).map_err(|e| with_path(path, e))
+}
+
 /// [`read_transactions_into`] from any reader, in one pass: a log whose transactions are out
 /// of time order needs a builder made with [`SummaryBuilder::keep_all`] (or a second pass
 /// through [`SummaryBuilder::replay`]).

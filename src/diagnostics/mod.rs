@@ -8,7 +8,13 @@
 //! - [`period_transactions`]: how many customers made 0, 1, ..., N+ repeat purchases in
 //!   calibration, observed vs expected under the model (Σ_i P(X(T_i) = n), exact), with an
 //!   optional simulated count;
-//! - [`PropertyMatrix`]: P(alive) or E[Y(t)] over a (frequency, recency) grid at a fixed age.
+//! - [`PropertyMatrix`]: P(alive) or E[Y(t)] over a (frequency, recency) grid at a fixed age;
+//! - [`Tracking`]: repeat transactions per period (weekly), observed vs expected, incremental
+//!   and cumulative, over calibration and holdout.
+
+mod tracking;
+
+pub use tracking::{Tracking, TrackingBuilder, tracking};
 
 use crate::data::{Customer, RfmSummary};
 use crate::error::{Error, Result, positive_option};
