@@ -53,6 +53,7 @@ pub mod fit;
 pub mod history;
 pub mod models;
 pub mod predict;
+pub mod segments;
 pub mod sim;
 pub mod special;
 pub mod uncertainty;

@@ -1,0 +1,87 @@
+//! Segments on CDNOW: every customer in exactly one stage and tier, tiers and quintiles of the
+//! sizes they promise, and the per-segment totals adding up.
+
+use clv::clv::{ClvOptions, summary_values};
+use clv::segments::{Stage, StageRules, clv_tiers, rfm_scores, segment_summary};
+use clv::{BgNbdParams, FitOptions, GammaGammaParams, SummaryBuilder, SummaryOptions, TimeUnit};
+
+#[test]
+fn cdnow_segments_partition_the_customers() {
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let mut b = SummaryBuilder::new(SummaryOptions::new(d(1998, 6, 30), TimeUnit::Weeks));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+    clv::io::read_transactions_into(path, &clv::io::TransactionFormat::cdnow_sample(), &mut b)
+        .unwrap();
+    let s = b.finish().unwrap().summary;
+    let bg = *BgNbdParams::fit(&s, &FitOptions::default())
+        .unwrap()
+        .params();
+    let gg = *GammaGammaParams::fit(&s, &FitOptions::default())
+        .unwrap()
+        .params();
+    let values = summary_values(
+        &bg,
+        &gg,
+        &s,
+        &ClvOptions::new(52.0, TimeUnit::Weeks).unwrap(),
+    )
+    .unwrap();
+    let scores = clv::predict::score(&bg, &s, 52.0).unwrap();
+    let pa: Vec<f64> = scores.iter().map(|s| s.p_alive).collect();
+    let n = s.len();
+
+    // stages: all customers of CDNOW joined in Q1 1997, so none is new at mid-1998
+    let stages = StageRules::default().stages(&s, &pa).unwrap();
+    assert!(!stages.contains(&Stage::New));
+    for (i, st) in stages.iter().enumerate() {
+        let want = if pa[i] < 0.3 {
+            Stage::LikelyChurned
+        } else if pa[i] < 0.7 {
+            Stage::AtRisk
+        } else {
+            Stage::Active
+        };
+        assert_eq!(*st, want);
+    }
+    let rows = segment_summary(&stages, &values, |s| s.label().into()).unwrap();
+    assert_eq!(rows.iter().map(|r| r.customers).sum::<usize>(), n);
+    let total: f64 = values.iter().sum();
+    assert!((rows.iter().map(|r| r.total_value).sum::<f64>() / total - 1.0).abs() < 1e-12);
+    assert!((rows.iter().map(|r| r.value_share).sum::<f64>() - 1.0).abs() < 1e-12);
+
+    // tiers: sizes as promised (CLV values are distinct here, no ties)
+    let (tier, labels) = clv_tiers(&values, &[0.01, 0.1, 0.5]).unwrap();
+    let count = |t| tier.iter().filter(|&&x| x == t).count();
+    assert_eq!(labels.len(), 4);
+    assert_eq!(count(0), (0.01 * n as f64).ceil() as usize);
+    assert_eq!(count(0) + count(1), (0.1 * n as f64).ceil() as usize);
+    // the top tier holds the largest values
+    let min_top = (0..n)
+        .filter(|&i| tier[i] == 0)
+        .map(|i| values[i])
+        .fold(f64::INFINITY, f64::min);
+    assert!((0..n).all(|i| tier[i] == 0 || values[i] <= min_top));
+
+    // RFM: scores in 1..=5, higher frequency never scores lower
+    let rfm = rfm_scores(&s);
+    assert!(
+        rfm.iter()
+            .all(|r| (1..=5).contains(&r.r) && (1..=5).contains(&r.f))
+    );
+    assert!(
+        rfm.iter()
+            .all(|r| r.m.is_some_and(|m| (1..=5).contains(&m)))
+    );
+    let x = s.frequency();
+    for i in 0..n {
+        for j in 0..n.min(200) {
+            if x[i] > x[j] {
+                assert!(rfm[i].f >= rfm[j].f);
+            }
+        }
+    }
+    // over half of CDNOW made no repeat purchase: they all share the lowest F score
+    assert!((0..n).filter(|&i| x[i] == 0.0).all(|i| rfm[i].f == 1));
+    assert!(clv_tiers(&values, &[0.5, 0.1]).is_err());
+    assert!(StageRules::default().stages(&s, &pa[1..]).is_err());
+}
