@@ -37,6 +37,10 @@ const TAIL_TOL: f64 = 0.25 * f64::EPSILON;
 /// A candidate whose largest term exceeds the result by more than this is rejected if another
 /// candidate does better (it would have lost more than three digits to cancellation).
 const MAX_LOSS: f64 = 1e3;
+/// A series term below this is lifted by `TERM_LIFT` (and the lift remembered) instead of
+/// underflowing.
+const TERM_FLOOR: f64 = 1e-250;
+const TERM_LIFT: f64 = 1e250;
 /// Rescale the running sums once magnitudes pass this.
 const RESCALE_AT: f64 = 1e280;
 const RESCALE_BY: f64 = 1e-280;
@@ -348,6 +352,10 @@ fn series(p: f64, q: f64, c: f64, y: f64, cap: usize, exact: Option<usize>) -> S
     }
     let limit = exact.unwrap_or(cap);
     let (mut term, mut sum, mut big, mut ln_scale) = (1.0_f64, 1.0_f64, 1.0_f64, 0.0_f64);
+    // The term is carried as term·e^{shift} relative to the sum's scale: with c < 0 the terms
+    // can fall far below f64's range and then grow again past n = -c (as (c)ₙ passes near 0),
+    // so a term that would underflow is rescaled instead of lost.
+    let mut shift = 0.0_f64;
     let mut converged = exact.is_some();
     let mut n = 0usize;
     while n + 1 < limit {
@@ -358,12 +366,33 @@ fn series(p: f64, q: f64, c: f64, y: f64, cap: usize, exact: Option<usize>) -> S
             break;
         }
         term *= num * y / ((c + nf) * (nf + 1.0));
-        sum += term;
+        if term.abs() < TERM_FLOOR && term != 0.0 {
+            term *= TERM_LIFT;
+            shift -= TERM_LIFT.ln();
+        }
+        let mut at = term.abs();
+        if shift != 0.0 {
+            let f = shift.exp();
+            if term.abs() * f >= TERM_FLOOR {
+                // back in range: fold the shift into the term
+                term *= f;
+                shift = 0.0;
+                at = term.abs();
+            } else {
+                at *= f;
+            }
+        }
+        sum += if shift == 0.0 {
+            term
+        } else {
+            term * shift.exp()
+        };
         n += 1;
-        let at = term.abs();
         big = big.max(at).max(sum.abs());
         if big > RESCALE_AT {
-            term *= RESCALE_BY;
+            // the term keeps its value relative to the new scale through `shift`
+            shift += RESCALE_BY.ln();
+            at *= RESCALE_BY;
             sum *= RESCALE_BY;
             big *= RESCALE_BY;
             ln_scale -= RESCALE_BY.ln();
@@ -555,6 +584,36 @@ mod tests {
             // 2F1 = 1 + ab z / c + ...
             assert!(close(v, a * b * z / c, 1e-6), "z={z}: {v}");
         }
+    }
+
+    /// 2F1(928.6, 737.9; 860.3; 0.519), a BG/NBD posterior from the property tests: the
+    /// connection formula's second series, 2F1(-68.3, 122.4; -805.2; 0.481), has terms that
+    /// fall below 1e-308 and climb back to e^96 past n = 805. They used to underflow to 0,
+    /// and the formula returned e^675.2 with no sign of cancellation instead of e^584.4
+    /// (mpmath, 60 digits: 584.39660795616130).
+    #[test]
+    fn series_terms_that_underflow_and_recover() {
+        let (a, b, c) = (
+            928.610_225_708_736_8,
+            737.920_180_101_066_2,
+            860.309_219_710_019_3,
+        );
+        let v = ln_hyp2f1(a, b, c, 0.518_682_910_298_602_1);
+        assert!(close(v, 584.396_607_956_161_3, 1e-13), "{v}");
+        let f2 = series(
+            c - a,
+            c - b,
+            1.0 + (c - a - b),
+            1.0 - 0.518_682_910_298_602_1,
+            MAX_TERMS,
+            None,
+        );
+        assert_eq!(f2.value.sign, -1.0);
+        assert!(
+            close(f2.value.ln, 95.698_764_350_455_66, 1e-12),
+            "{:?}",
+            f2.value
+        );
     }
 
     #[test]
