@@ -49,6 +49,10 @@ pub struct CohortValue {
     pub predicted_total: Option<f64>,
     /// Mean predicted CLV per customer, when given.
     pub predicted_mean: Option<f64>,
+    /// Share of the cohort with at least one repeat purchase in calibration (with a summary).
+    pub repeat_rate: Option<f64>,
+    /// 1 - mean P(alive) over the cohort (with P(alive) values).
+    pub churn_rate: Option<f64>,
 }
 
 /// Historical (and, with `predicted`, predictive) value per acquisition cohort, in cohort order.
@@ -75,33 +79,97 @@ pub fn cohort_values(
     period: CohortPeriod,
     predicted: Option<&[f64]>,
 ) -> Result<Vec<CohortValue>> {
+    cohort_table(history, period, None, None, predicted)
+}
+
+/// The full cohort table: [`cohort_values`] plus each cohort's repeat-purchase rate (from the
+/// summary the history came from) and churn rate, 1 - mean P(alive) (`p_alive` aligned with
+/// the summary).
+///
+/// ```
+/// use clv::{summarize, BgNbdParams, SummaryOptions, TimeUnit, Transaction, TransactionModel};
+/// use clv::history::{cohorts, CohortPeriod};
+/// use chrono::NaiveDate;
+/// let d = |m, day| NaiveDate::from_ymd_opt(1997, m, day).unwrap();
+/// let tx = vec![
+///     Transaction::new("a", d(1, 5), 10.0),
+///     Transaction::new("a", d(2, 1), 20.0),
+///     Transaction::new("b", d(1, 7), 7.0),
+///     Transaction::new("c", d(2, 7), 7.0),
+/// ];
+/// let out = summarize(&tx, &SummaryOptions::new(d(3, 31), TimeUnit::Weeks)).unwrap();
+/// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+/// let pa: Vec<f64> = out.summary.customers().map(|c| m.p_alive(&c)).collect();
+/// let rows = cohorts(&out.history, &out.summary, CohortPeriod::Month, &pa, None).unwrap();
+/// assert_eq!((rows[0].cohort.as_str(), rows[0].customers), ("1997-01", 2));
+/// assert_eq!(rows[0].repeat_rate, Some(0.5));
+/// assert!(rows[0].churn_rate.unwrap() > 0.0);
+/// ```
+pub fn cohorts(
+    history: &History,
+    summary: &RfmSummary,
+    period: CohortPeriod,
+    p_alive: &[f64],
+    predicted: Option<&[f64]>,
+) -> Result<Vec<CohortValue>> {
+    cohort_table(history, period, Some(summary), Some(p_alive), predicted)
+}
+
+fn cohort_table(
+    history: &History,
+    period: CohortPeriod,
+    summary: Option<&RfmSummary>,
+    p_alive: Option<&[f64]>,
+    predicted: Option<&[f64]>,
+) -> Result<Vec<CohortValue>> {
     let n = history.first_purchase.len();
-    if let Some(p) = predicted
-        && p.len() != n
-    {
-        return Err(Error::InvalidOption {
-            name: "predicted",
-            reason: format!("{} values for {n} customers", p.len()),
-        });
+    for (name, len) in [
+        ("predicted", predicted.map(<[f64]>::len)),
+        ("p_alive", p_alive.map(<[f64]>::len)),
+        ("summary", summary.map(RfmSummary::len)),
+    ] {
+        if let Some(len) = len
+            && len != n
+        {
+            return Err(Error::InvalidOption {
+                name,
+                reason: format!("{len} values for {n} customers"),
+            });
+        }
     }
-    let mut groups: std::collections::BTreeMap<String, (usize, f64, f64)> = Default::default();
+    #[derive(Default)]
+    struct Acc {
+        k: usize,
+        hist: f64,
+        pred: f64,
+        repeat: usize,
+        alive: f64,
+    }
+    let mut groups: std::collections::BTreeMap<String, Acc> = Default::default();
     for i in 0..n {
         let e = groups
             .entry(period.label(history.first_purchase[i]))
             .or_default();
-        e.0 += 1;
-        e.1 += history.calibration_spend[i];
-        e.2 += predicted.map_or(0.0, |p| p[i]);
+        e.k += 1;
+        e.hist += history.calibration_spend[i];
+        e.pred += predicted.map_or(0.0, |p| p[i]);
+        e.repeat += summary.is_some_and(|s| s.frequency()[i] > 0.0) as usize;
+        e.alive += p_alive.map_or(0.0, |p| p[i]);
     }
     Ok(groups
         .into_iter()
-        .map(|(cohort, (k, h, p))| CohortValue {
-            cohort,
-            customers: k,
-            historical_total: h,
-            historical_mean: h / k as f64,
-            predicted_total: predicted.map(|_| p),
-            predicted_mean: predicted.map(|_| p / k as f64),
+        .map(|(cohort, a)| {
+            let k = a.k as f64;
+            CohortValue {
+                cohort,
+                customers: a.k,
+                historical_total: a.hist,
+                historical_mean: a.hist / k,
+                predicted_total: predicted.map(|_| a.pred),
+                predicted_mean: predicted.map(|_| a.pred / k),
+                repeat_rate: summary.map(|_| a.repeat as f64 / k),
+                churn_rate: p_alive.map(|_| 1.0 - a.alive / k),
+            }
         })
         .collect())
 }

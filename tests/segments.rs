@@ -85,3 +85,40 @@ fn cdnow_segments_partition_the_customers() {
     assert!(clv_tiers(&values, &[0.5, 0.1]).is_err());
     assert!(StageRules::default().stages(&s, &pa[1..]).is_err());
 }
+
+#[test]
+fn cdnow_cohorts_add_up() {
+    use clv::TransactionModel;
+    use clv::history::{CohortPeriod, cohorts};
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let mut b = SummaryBuilder::new(
+        SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
+            .with_observation_end(d(1998, 6, 30))
+            .unwrap(),
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+    clv::io::read_transactions_into(path, &clv::io::TransactionFormat::cdnow_sample(), &mut b)
+        .unwrap();
+    let out = b.finish().unwrap();
+    let s = &out.summary;
+    let bg = *BgNbdParams::fit(s, &FitOptions::default())
+        .unwrap()
+        .params();
+    let pa: Vec<f64> = s.customers().map(|c| bg.p_alive(&c)).collect();
+    let rows = cohorts(&out.history, s, CohortPeriod::Month, &pa, None).unwrap();
+    // CDNOW's customers were acquired in the first quarter of 1997
+    let labels: Vec<&str> = rows.iter().map(|r| r.cohort.as_str()).collect();
+    assert_eq!(labels, ["1997-01", "1997-02", "1997-03"]);
+    assert_eq!(rows.iter().map(|r| r.customers).sum::<usize>(), 2357);
+    let repeaters: f64 = rows
+        .iter()
+        .map(|r| r.repeat_rate.unwrap() * r.customers as f64)
+        .sum();
+    assert!((repeaters - (2357.0 - 1411.0)).abs() < 1e-9);
+    let alive: f64 = rows
+        .iter()
+        .map(|r| (1.0 - r.churn_rate.unwrap()) * r.customers as f64)
+        .sum();
+    assert!((alive - pa.iter().sum::<f64>()).abs() < 1e-9);
+    assert!(rows.iter().all(|r| r.predicted_total.is_none()));
+}
