@@ -129,6 +129,72 @@ fn summarize_fit_predict_round_trip() {
     assert!(pred.starts_with(
         "customer_id,p_alive,expected_purchases,prob_no_purchase,expected_spend,clv\n0001,0.72"
     ));
+
+    // segments: one row per customer, stable columns, the summary tables on stdout
+    let seg = tmp("seg.csv");
+    let out = run(&[
+        "segment",
+        "--model",
+        bg.to_str().unwrap(),
+        "--spend-model",
+        gg.to_str().unwrap(),
+        "--summary",
+        s.to_str().unwrap(),
+        "--horizon",
+        "52",
+        "-o",
+        seg.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("Lifecycle stages") && table.contains("top 1%"),
+        "{table}"
+    );
+    let text = std::fs::read_to_string(&seg).unwrap();
+    assert!(text.starts_with(
+        "customer_id,stage,p_alive,expected_purchases,clv,tier,r,f,m,rfm\n0001,active,0.72"
+    ));
+    assert_eq!(text.lines().count(), 2358);
+
+    // cohorts: CDNOW's three monthly acquisition cohorts
+    let coh = tmp("coh.csv");
+    let out = run(&[
+        "cohorts",
+        "--transactions",
+        &data("CDNOW_sample.txt"),
+        "--format",
+        "cdnow-sample",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--model",
+        bg.to_str().unwrap(),
+        "--horizon",
+        "52",
+        "-o",
+        coh.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&coh).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "cohort,customers,repeat_rate,churn_rate,historical_total,historical_mean,predicted_expected_purchases_total,predicted_expected_purchases_mean"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].starts_with("1997-01,781,"));
 }
 
 #[test]

@@ -15,9 +15,9 @@ use clv::{
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-type Res = Result<(), String>;
+pub type Res = Result<(), String>;
 
-fn s<E: std::fmt::Display>(e: E) -> String {
+pub fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -32,12 +32,12 @@ pub enum Format {
     CdnowMaster,
 }
 
-fn parse_date(name: &str, text: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(name: &str, text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("--{name} '{text}' is not a date in YYYY-MM-DD form"))
 }
 
-fn fmt_num(v: f64) -> String {
+pub fn fmt_num(v: f64) -> String {
     // shortest representation that reads back to the same f64
     format!("{v}")
 }
@@ -111,6 +111,16 @@ pub fn demo(data_dir: &Path, top: usize, horizon: f64) -> Res {
 
 #[derive(clap::Args)]
 pub struct SummarizeArgs {
+    #[command(flatten)]
+    log: LogArgs,
+    /// Output CSV.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// A transaction log and how to summarise it (shared by `summarize` and `cohorts`).
+#[derive(clap::Args)]
+pub struct LogArgs {
     /// Transaction file (CSV with a header, or whitespace-separated with --format).
     #[arg(long)]
     transactions: PathBuf,
@@ -138,9 +148,6 @@ pub struct SummarizeArgs {
     /// File layout: csv (header, commas) or the CDNOW text logs.
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
-    /// Output CSV.
-    #[arg(short, long)]
-    output: PathBuf,
 }
 
 /// Reads the header line of a CSV file (for column auto-detection).
@@ -178,7 +185,8 @@ fn pick(
     }
 }
 
-pub fn summarize(a: SummarizeArgs) -> Res {
+/// Reads and summarises the log: (rows read, summary with history).
+pub fn read_log(a: &LogArgs) -> Result<(usize, clv::Summarized), String> {
     let mut opts = SummaryOptions::new(
         parse_date("calibration-end", &a.calibration_end)?,
         a.unit.into(),
@@ -233,7 +241,11 @@ pub fn summarize(a: SummarizeArgs) -> Res {
     }
     let mut b = SummaryBuilder::new(opts);
     let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
-    let out = b.finish().map_err(s)?;
+    Ok((rows, b.finish().map_err(s)?))
+}
+
+pub fn summarize(args: SummarizeArgs) -> Res {
+    let (rows, out) = read_log(&args.log)?;
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer_id", "frequency", "recency", "T", "monetary_value"];
@@ -266,11 +278,11 @@ pub fn summarize(a: SummarizeArgs) -> Res {
         w.write_record(&rec).map_err(s)?;
     }
     let bytes = w.into_inner().map_err(s)?;
-    write_atomic(&a.output, &bytes)?;
+    write_atomic(&args.output, &bytes)?;
     eprintln!(
         "{rows} transactions -> {} customers written to {}",
         sm.len(),
-        a.output.display()
+        args.output.display()
     );
     if !out.first_seen_in_holdout.is_empty() {
         eprintln!(
@@ -341,6 +353,44 @@ pub enum DiscountPer {
     Step,
 }
 
+/// Horizon and CLV valuation options shared by `predict` and `segment`.
+#[derive(clap::Args)]
+pub struct ValueArgs {
+    /// Horizon, in the model's time unit.
+    #[arg(long)]
+    pub horizon: f64,
+    /// Discount rate for CLV (effective rate per --discount-per); default 0.
+    #[arg(long, default_value_t = 0.0)]
+    pub discount_rate: f64,
+    /// The period the discount rate is stated for.
+    #[arg(long, value_enum, default_value = "year")]
+    pub discount_per: DiscountPer,
+    /// Length of a CLV discounting step in the model's time unit (default 1).
+    #[arg(long, default_value_t = 1.0)]
+    pub step: f64,
+    /// Profit margin applied to spend (default 1: revenue).
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+}
+
+impl ValueArgs {
+    /// The CLV options these arguments describe, for a model fitted in `unit`.
+    pub fn clv_options(&self, unit: TimeUnit) -> Result<ClvOptions, String> {
+        let discount = match self.discount_per {
+            DiscountPer::Year => DiscountRate::annual(self.discount_rate),
+            DiscountPer::Week => DiscountRate::per_unit(self.discount_rate, TimeUnit::Weeks),
+            DiscountPer::Day => DiscountRate::per_unit(self.discount_rate, TimeUnit::Days),
+            DiscountPer::Step => DiscountRate::per_period(self.discount_rate, self.step, unit),
+        }
+        .map_err(s)?;
+        ClvOptions::new(self.horizon, unit)
+            .and_then(|o| o.with_step(self.step.min(self.horizon)))
+            .and_then(|o| o.with_margin(self.margin))
+            .and_then(|o| o.with_discount(discount))
+            .map_err(s)
+    }
+}
+
 #[derive(clap::Args)]
 pub struct PredictArgs {
     /// Transaction model file written by `clv fit --model bgnbd`.
@@ -352,21 +402,8 @@ pub struct PredictArgs {
     /// Summary CSV of the customers to score (with monetary_value for CLV).
     #[arg(long)]
     summary: PathBuf,
-    /// Horizon, in the model's time unit.
-    #[arg(long)]
-    horizon: f64,
-    /// Discount rate for CLV (effective rate per --discount-per); default 0.
-    #[arg(long, default_value_t = 0.0)]
-    discount_rate: f64,
-    /// The period the discount rate is stated for.
-    #[arg(long, value_enum, default_value = "year")]
-    discount_per: DiscountPer,
-    /// Length of a CLV discounting step in the model's time unit (default 1).
-    #[arg(long, default_value_t = 1.0)]
-    step: f64,
-    /// Profit margin applied to spend (default 1: revenue).
-    #[arg(long, default_value_t = 1.0)]
-    margin: f64,
+    #[command(flatten)]
+    value: ValueArgs,
     /// Add bootstrap intervals at this level (e.g. 0.9): *_low / *_high columns.
     #[arg(long)]
     intervals: Option<f64>,
@@ -381,7 +418,7 @@ pub struct PredictArgs {
     output: PathBuf,
 }
 
-fn load_model_file(path: &Path) -> Result<ModelFile, String> {
+pub fn load_model_file(path: &Path) -> Result<ModelFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     ModelFile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -392,7 +429,7 @@ pub fn predict(a: PredictArgs) -> Res {
     let fitted: Fitted<BgNbdParams> = file.to_fitted().map_err(s)?;
     let unit = file.time_unit;
     let sm = read_summary_csv(&a.summary, unit).map_err(s)?;
-    let scores = score(fitted.params(), &sm, a.horizon).map_err(s)?;
+    let scores = score(fitted.params(), &sm, a.value.horizon).map_err(s)?;
     let mut header = vec![
         "customer_id",
         "p_alive",
@@ -403,18 +440,7 @@ pub fn predict(a: PredictArgs) -> Res {
     let mut spend_fit: Option<(Fitted<GammaGammaParams>, ClvOptions)> = None;
     if let Some(path) = &a.spend_model {
         let gg: Fitted<GammaGammaParams> = load_model_file(path)?.to_fitted().map_err(s)?;
-        let discount = match a.discount_per {
-            DiscountPer::Year => DiscountRate::annual(a.discount_rate),
-            DiscountPer::Week => DiscountRate::per_unit(a.discount_rate, TimeUnit::Weeks),
-            DiscountPer::Day => DiscountRate::per_unit(a.discount_rate, TimeUnit::Days),
-            DiscountPer::Step => DiscountRate::per_period(a.discount_rate, a.step, unit),
-        }
-        .map_err(s)?;
-        let opts = ClvOptions::new(a.horizon, unit)
-            .and_then(|o| o.with_step(a.step.min(a.horizon)))
-            .and_then(|o| o.with_margin(a.margin))
-            .and_then(|o| o.with_discount(discount))
-            .map_err(s)?;
+        let opts = a.value.clv_options(unit)?;
         let values = summary_values(fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
         let m = sm.monetary_value().expect("checked by summary_values");
         for (i, v) in values.into_iter().enumerate() {
@@ -435,7 +461,7 @@ pub fn predict(a: PredictArgs) -> Res {
                 &fitted,
                 spend_fit.as_ref().map(|f| &f.0),
                 &sm,
-                a.horizon,
+                a.value.horizon,
                 spend_fit.as_ref().map(|f| &f.1),
                 &bo,
             )
@@ -487,7 +513,7 @@ pub fn predict(a: PredictArgs) -> Res {
     eprintln!(
         "{} customers scored for a horizon of {} -> {}",
         sm.len(),
-        a.horizon,
+        a.value.horizon,
         a.output.display()
     );
     Ok(())

@@ -10,6 +10,7 @@
 
 mod commands;
 mod output;
+mod segments;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -97,6 +98,20 @@ enum Command {
         after_help = "Examples:\n  clv predict --model bgnbd.json --summary summary.csv --horizon 52 -o predictions.csv\n  clv predict --model bgnbd.json --spend-model gg.json --summary summary.csv --horizon 52 \\\n      --discount-rate 0.1 --discount-per year --margin 0.3 -o clv.csv"
     )]
     Predict(commands::PredictArgs),
+    /// Segment customers: lifecycle stage (new / active / at risk / likely churned), value
+    /// tier and RFM scores, with a summary per segment.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Example:\n  clv segment --model bgnbd.json --spend-model gg.json --summary summary.csv \\\n      --horizon 52 --tiers 0.01,0.1,0.5 --at-risk-after 26 -o segments.csv"
+    )]
+    Segment(segments::SegmentArgs),
+    /// Acquisition cohorts (first-purchase month or week): size, repeat-purchase rate, churn
+    /// rate, historical and predicted value.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Example:\n  clv cohorts --transactions data/CDNOW_sample.txt --format cdnow-sample \\\n      --calibration-end 1997-09-30 --model bgnbd.json --spend-model gg.json --horizon 52 -o cohorts.csv"
+    )]
+    Cohorts(segments::CohortArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,6 +131,8 @@ fn main() -> ExitCode {
             output,
         } => commands::fit(&summary, model, penalizer, unit.into(), &output),
         Command::Predict(args) => commands::predict(args),
+        Command::Segment(args) => segments::segment(args),
+        Command::Cohorts(args) => segments::cohort_report(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
