@@ -45,17 +45,14 @@ pub struct SegmentArgs {
     output: PathBuf,
 }
 
-fn models(
-    model: &Path,
-    spend: Option<&PathBuf>,
-) -> Result<
-    (
-        Fitted<BgNbdParams>,
-        TimeUnit,
-        Option<Fitted<GammaGammaParams>>,
-    ),
-    String,
-> {
+/// A transaction model, its time unit, and an optional spend model.
+type Models = (
+    Fitted<BgNbdParams>,
+    TimeUnit,
+    Option<Fitted<GammaGammaParams>>,
+);
+
+fn models(model: &Path, spend: Option<&PathBuf>) -> Result<Models, String> {
     let file = load_model_file(model)?;
     let bg = file.to_fitted().map_err(s)?;
     let gg = match spend {
