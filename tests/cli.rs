@@ -369,3 +369,115 @@ fn bad_files_and_options_fail_cleanly_in_every_subcommand() {
         assert!(!std::path::Path::new(out).exists(), "{args:?} wrote output");
     }
 }
+
+/// The texts and the polylines (stroke colour, number of points) of an SVG, which must be
+/// well-formed XML.
+fn svg_parts(path: &std::path::Path) -> (Vec<String>, Vec<(String, usize)>, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+        .collect();
+    let lines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .map(|n| {
+            (
+                n.attribute("stroke").unwrap_or("").to_ascii_uppercase(),
+                n.attribute("points")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .count(),
+            )
+        })
+        .collect();
+    let rects = doc.descendants().filter(|n| n.has_tag_name("rect")).count();
+    (texts, lines, rects)
+}
+
+#[test]
+fn report_writes_wellformed_plots_and_a_selfcontained_page() {
+    let dir = tmp("report");
+    let Some(out) = run(&[
+        "report",
+        "--transactions",
+        &data("CDNOW_sample.txt"),
+        "--format",
+        "cdnow-sample",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--spend",
+        "--quiet",
+        "-o",
+        dir.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (observed, model) = ("#1F77B4", "#D62728");
+    // tracking: both series over the 78 weeks, with the calibration-end marker
+    for name in ["tracking_incremental.svg", "tracking_cumulative.svg"] {
+        let (texts, lines, _) = svg_parts(&dir.join(name));
+        for want in ["observed", "BG/NBD", "calibration end"] {
+            assert!(texts.iter().any(|t| t == want), "{name} lacks '{want}'");
+        }
+        for colour in [observed, model] {
+            assert!(
+                lines.iter().any(|(c, n)| c == colour && *n == 78),
+                "{name}: no 78-point {colour} series in {lines:?}"
+            );
+        }
+    }
+    // bar charts: one bar per group and series, labelled groups
+    for (name, labels, series) in [
+        ("holdout_by_frequency.svg", vec!["0", "3", "7+"], 2),
+        ("holdout_by_recency.svg", vec!["x = 0"], 2),
+        (
+            "period_transactions.svg",
+            vec!["0", "7+", "BG/NBD simulated"],
+            3,
+        ),
+    ] {
+        let (texts, _, rects) = svg_parts(&dir.join(name));
+        for l in labels {
+            assert!(
+                texts.iter().any(|t| t == l),
+                "{name} lacks '{l}': {texts:?}"
+            );
+        }
+        let groups = if name.contains("recency") { 9 } else { 8 };
+        assert!(rects >= groups * series, "{name}: {rects} rects");
+    }
+    for name in [
+        "p_alive_matrix.svg",
+        "expected_purchases_matrix.svg",
+        "value_histogram.svg",
+    ] {
+        let (_, _, rects) = svg_parts(&dir.join(name));
+        assert!(rects > 20, "{name}: {rects} rects");
+    }
+    // the page: parameters with SEs, fit statistics, every plot inline, no external resource
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    for want in [
+        "<td>r</td><td>0.2426</td><td>0.0126</td>",
+        "<td>p</td><td>6.2496</td>",
+        "observed repeat purchases</td><td>1882",
+        "Top 20 customers by CLV",
+    ] {
+        assert!(html.contains(want), "index.html lacks {want}");
+    }
+    assert_eq!(html.matches("<svg").count(), 8);
+    assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
+    let csv = std::fs::read_to_string(dir.join("customers.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2358);
+}

@@ -185,8 +185,18 @@ fn pick(
     }
 }
 
-/// Reads and summarises the log: (rows read, summary with history).
-pub fn read_log(a: &LogArgs) -> Result<(usize, clv::Summarized), String> {
+/// A summarised log: rows read, the summary with its history, and the format and options
+/// it was read with (to read it again, e.g. for tracking).
+pub struct Log {
+    pub rows: usize,
+    pub out: clv::Summarized,
+    pub format: TransactionFormat,
+    pub options: SummaryOptions,
+    pub path: PathBuf,
+}
+
+/// Reads and summarises the log.
+pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     let mut opts = SummaryOptions::new(
         parse_date("calibration-end", &a.calibration_end)?,
         a.unit.into(),
@@ -241,11 +251,17 @@ pub fn read_log(a: &LogArgs) -> Result<(usize, clv::Summarized), String> {
     }
     let mut b = SummaryBuilder::new(opts);
     let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
-    Ok((rows, b.finish().map_err(s)?))
+    Ok(Log {
+        rows,
+        out: b.finish().map_err(s)?,
+        format,
+        options: opts,
+        path: a.transactions.clone(),
+    })
 }
 
 pub fn summarize(args: SummarizeArgs) -> Res {
-    let (rows, out) = read_log(&args.log)?;
+    let Log { rows, out, .. } = read_log(&args.log)?;
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer_id", "frequency", "recency", "T", "monetary_value"];

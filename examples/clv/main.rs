@@ -10,6 +10,8 @@
 
 mod commands;
 mod output;
+mod plots;
+mod report;
 mod segments;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -112,6 +114,13 @@ enum Command {
         after_help = "Example:\n  clv cohorts --transactions data/CDNOW_sample.txt --format cdnow-sample \\\n      --calibration-end 1997-09-30 --model bgnbd.json --spend-model gg.json --horizon 52 -o cohorts.csv"
     )]
     Cohorts(segments::CohortArgs),
+    /// From a transaction log to a report folder: SVG plots of every diagnostic (tracking,
+    /// holdout by frequency and recency, period transactions, P(alive) and expected-purchase
+    /// matrices, value distribution) and a self-contained index.html.
+    #[command(
+        after_help = "Example:\n  clv report --transactions data/CDNOW_sample.txt --format cdnow-sample \\\n      --calibration-end 1997-09-30 --observation-end 1998-06-30 --spend -o report/"
+    )]
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -133,6 +142,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => commands::predict(args),
         Command::Segment(args) => segments::segment(args),
         Command::Cohorts(args) => segments::cohort_report(args),
+        Command::Report(args) => report::report(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -196,7 +196,7 @@ pub struct CohortArgs {
 
 pub fn cohort_report(a: CohortArgs) -> Res {
     let (bg, unit, gg) = models(&a.model, a.spend_model.as_ref())?;
-    let (_, out) = read_log(&a.log)?;
+    let out = read_log(&a.log)?.out;
     let sm = &out.summary;
     if sm.unit() != unit {
         return Err(format!(

@@ -1,0 +1,422 @@
+//! `clv report`: from a transaction log to a folder a data team can send: SVG plots of every
+//! validation diagnostic and an `index.html` (self-contained: the plots are inline, no
+//! network) with the parameters, fit statistics, goodness of fit and the top customers.
+
+use crate::commands::{Log, LogArgs, fmt_num, read_log, s};
+use crate::output::write_atomic;
+use crate::plots;
+use clv::clv::{ClvOptions, DiscountRate, summary_values};
+use clv::diagnostics::{
+    GoodnessOfFit, PropertyMatrix, TrackingBuilder, holdout_by_frequency, holdout_by_recency,
+    holdout_fit, period_transactions,
+};
+use clv::fit::{Fitted, MaximumLikelihood};
+use clv::io::for_each_transaction;
+use clv::predict::score;
+use clv::sim::simulate_bgnbd;
+use clv::{BgNbdParams, FitOptions, GammaGammaParams};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    log: LogArgs,
+    /// Also fit the Gamma-Gamma spend model and report discounted CLV.
+    #[arg(long)]
+    spend: bool,
+    /// Horizon of the predictions and CLV, in the summary's time unit.
+    #[arg(long, default_value_t = 52.0)]
+    horizon: f64,
+    /// Annual discount rate of the CLV.
+    #[arg(long, default_value_t = 0.0)]
+    discount_rate: f64,
+    /// Customers in the top-customers table.
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// No progress on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// Output folder (created; files in it are replaced).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// A spinner for one step, drawn only when stderr is a terminal and not --quiet.
+struct Progress {
+    on: bool,
+    start: Instant,
+}
+
+impl Progress {
+    fn step(&self, msg: &str) -> ProgressBar {
+        if !self.on {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid"));
+        pb.set_message(msg.to_string());
+        pb.enable_steady_tick(Duration::from_millis(100));
+        pb
+    }
+    fn done(&self, pb: ProgressBar, msg: String) {
+        if self.on {
+            pb.finish_with_message(msg);
+        }
+    }
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An SVG document without its XML declaration, for inlining in HTML.
+fn inline(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+fn params_table<M: MaximumLikelihood>(title: &str, f: &Fitted<M>) -> String {
+    let mut h = format!(
+        "<h3>{title}</h3><table><tr><th>parameter</th><th>estimate</th><th>std. error</th><th>95% interval</th></tr>"
+    );
+    let theta = f.params().to_vec();
+    let se = f.standard_errors();
+    let ci = f.confidence_intervals(0.95);
+    for (i, n) in f.names().iter().enumerate() {
+        let se_s = se.as_ref().map_or("-".into(), |v| format!("{:.4}", v[i]));
+        let ci_s = ci
+            .as_ref()
+            .map_or("-".into(), |v| format!("[{:.4}, {:.4}]", v[i].0, v[i].1));
+        let _ = write!(
+            h,
+            "<tr><td>{n}</td><td>{:.4}</td><td>{se_s}</td><td>{ci_s}</td></tr>",
+            theta[i]
+        );
+    }
+    let c = f.convergence();
+    let _ = write!(
+        h,
+        "</table><p>log-likelihood {:.4} · AIC {:.2} · BIC {:.2} · {} customers · {} ({} iterations, |gradient| {:.1e}, Hessian positive definite: {})</p>",
+        f.log_likelihood(),
+        f.aic(),
+        f.bic(),
+        f.n_customers(),
+        esc(&c.reason),
+        c.iterations,
+        c.gradient_norm,
+        c.hessian_positive_definite
+    );
+    for w in f.warnings() {
+        let _ = write!(h, "<p class=warn>warning: {}</p>", esc(w));
+    }
+    h
+}
+
+fn fit_table(g: &GoodnessOfFit, unit: &str, duration: f64) -> String {
+    format!(
+        "<table><tr><th>holdout ({duration} {unit})</th><th>value</th></tr>\
+         <tr><td>customers</td><td>{}</td></tr>\
+         <tr><td>observed repeat purchases</td><td>{:.0}</td></tr>\
+         <tr><td>predicted repeat purchases</td><td>{:.1}</td></tr>\
+         <tr><td>aggregate error</td><td>{:+.1}%</td></tr>\
+         <tr><td>MAE per customer</td><td>{:.4}</td></tr>\
+         <tr><td>RMSE per customer</td><td>{:.4}</td></tr>\
+         <tr><td>correlation (predicted, observed)</td><td>{:.4}</td></tr></table>",
+        g.customers,
+        g.total_actual,
+        g.total_predicted,
+        100.0 * g.aggregate_error,
+        g.mae,
+        g.rmse,
+        g.correlation
+    )
+}
+
+pub fn report(a: ReportArgs) -> Result<(), String> {
+    let progress = Progress {
+        on: !a.quiet && std::io::stderr().is_terminal(),
+        start: Instant::now(),
+    };
+    let pb = progress.step("reading and summarising the transaction log");
+    let Log {
+        rows,
+        out,
+        format,
+        options,
+        path,
+    } = read_log(&a.log)?;
+    let sm = &out.summary;
+    let Some(holdout) = sm.holdout() else {
+        return Err(
+            "report needs --observation-end: the diagnostics compare predictions with the holdout period"
+                .into(),
+        );
+    };
+    let unit = sm.unit();
+    let unit_name = match unit {
+        clv::TimeUnit::Days => "days",
+        clv::TimeUnit::Weeks => "weeks",
+        _ => "periods",
+    };
+    progress.done(pb, format!("{rows} transactions -> {} customers", sm.len()));
+
+    let pb = progress.step("fitting BG/NBD");
+    let t0 = Instant::now();
+    let bg = BgNbdParams::fit(sm, &FitOptions::default()).map_err(s)?;
+    let gg = if a.spend {
+        Some(GammaGammaParams::fit(sm, &FitOptions::default()).map_err(s)?)
+    } else {
+        None
+    };
+    progress.done(
+        pb,
+        format!("fitted in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3),
+    );
+    let m = *bg.params();
+
+    let pb = progress.step("scoring and computing diagnostics");
+    let scores = score(&m, sm, a.horizon).map_err(s)?;
+    let (value_name, values) = match &gg {
+        Some(gg) => {
+            let o = ClvOptions::new(a.horizon, unit)
+                .and_then(|o| o.with_discount(DiscountRate::annual(a.discount_rate)?))
+                .map_err(s)?;
+            ("CLV", summary_values(&m, gg.params(), sm, &o).map_err(s)?)
+        }
+        None => (
+            "expected purchases",
+            scores.iter().map(|sc| sc.expected_purchases).collect(),
+        ),
+    };
+    let by_f = holdout_by_frequency(&m, sm, 7).map_err(s)?;
+    let by_r = holdout_by_recency(&m, sm, 8).map_err(s)?;
+    let gof = holdout_fit(&m, sm).map_err(s)?;
+    let sim = simulate_bgnbd(&m, sm.age(), unit, 1).map_err(s)?;
+    let period = period_transactions(&m, sm, 7, Some(&sim)).map_err(s)?;
+    let max_t = sm.age().iter().copied().fold(0.0, f64::max);
+    let max_x = (sm.frequency().iter().copied().fold(0.0, f64::max) as usize).clamp(5, 30);
+    let pa_m = PropertyMatrix::p_alive(&m, max_t, max_x, 40).map_err(s)?;
+    let e_m = PropertyMatrix::expected_purchases(&m, max_t, a.horizon, max_x, 40).map_err(s)?;
+    let mut tb = TrackingBuilder::new(options);
+    for_each_transaction(&path, &format, |_, c, t, _| tb.push(c, t)).map_err(s)?;
+    let period_days = unit.days().clamp(1.0, 7.0);
+    let tr = tb.finish(&m, period_days).map_err(s)?;
+    progress.done(pb, "diagnostics computed".into());
+
+    let pb = progress.step("drawing");
+    let pairs =
+        |y: &[f64]| -> Vec<(f64, f64)> { tr.ends.iter().copied().zip(y.iter().copied()).collect() };
+    let cal = Some((tr.calibration_end, "calibration end"));
+    let xl = format!("{unit_name} since the first purchase in the log");
+    let mut charts: Vec<(&str, &str, String)> = vec![
+        (
+            "tracking_incremental.svg",
+            "Repeat transactions per period: observed vs BG/NBD",
+            plots::lines(
+                "Repeat transactions per period",
+                &xl,
+                "repeat transactions",
+                &[
+                    ("observed", &pairs(&tr.actual)),
+                    ("BG/NBD", &pairs(&tr.expected)),
+                ],
+                cal,
+            )?,
+        ),
+        (
+            "tracking_cumulative.svg",
+            "Cumulative repeat transactions: observed vs BG/NBD",
+            plots::lines(
+                "Cumulative repeat transactions",
+                &xl,
+                "repeat transactions",
+                &[
+                    ("observed", &pairs(&tr.cumulative_actual)),
+                    ("BG/NBD", &pairs(&tr.cumulative_expected)),
+                ],
+                cal,
+            )?,
+        ),
+        (
+            "holdout_by_frequency.svg",
+            "Mean holdout purchases by calibration frequency",
+            plots::bars(
+                "Holdout purchases by calibration frequency",
+                "repeat purchases in calibration",
+                "mean holdout purchases",
+                &by_f.iter().map(|g| g.label.clone()).collect::<Vec<_>>(),
+                &[
+                    (
+                        "observed",
+                        &by_f.iter().map(|g| g.actual).collect::<Vec<_>>(),
+                    ),
+                    (
+                        "BG/NBD",
+                        &by_f.iter().map(|g| g.predicted).collect::<Vec<_>>(),
+                    ),
+                ],
+            )?,
+        ),
+        (
+            "holdout_by_recency.svg",
+            "Mean holdout purchases by recency",
+            plots::bars(
+                "Holdout purchases by recency",
+                &format!("recency t_x ({unit_name})"),
+                "mean holdout purchases",
+                &by_r.iter().map(|g| g.label.clone()).collect::<Vec<_>>(),
+                &[
+                    (
+                        "observed",
+                        &by_r.iter().map(|g| g.actual).collect::<Vec<_>>(),
+                    ),
+                    (
+                        "BG/NBD",
+                        &by_r.iter().map(|g| g.predicted).collect::<Vec<_>>(),
+                    ),
+                ],
+            )?,
+        ),
+        (
+            "period_transactions.svg",
+            "Customers by calibration repeat purchases: observed, expected, simulated",
+            plots::bars(
+                "Calibration repeat purchases per customer",
+                "repeat purchases",
+                "customers",
+                &period.labels,
+                &[
+                    ("observed", &period.observed),
+                    ("BG/NBD expected", &period.expected),
+                    (
+                        "BG/NBD simulated",
+                        period.simulated.as_deref().unwrap_or(&[]),
+                    ),
+                ],
+            )?,
+        ),
+        (
+            "p_alive_matrix.svg",
+            "P(alive) by frequency and recency",
+            plots::heatmap("P(alive) by frequency and recency", &pa_m)?,
+        ),
+        (
+            "expected_purchases_matrix.svg",
+            "Expected purchases by frequency and recency",
+            plots::heatmap(
+                &format!("Expected purchases in {} {unit_name}", a.horizon),
+                &e_m,
+            )?,
+        ),
+    ];
+    charts.push((
+        "value_histogram.svg",
+        "Distribution of predicted value",
+        plots::histogram(
+            &format!("{value_name} per customer (next {} {unit_name})", a.horizon),
+            value_name,
+            &values,
+            20,
+            0.99,
+        )?,
+    ));
+
+    // top customers
+    let mut order: Vec<usize> = (0..sm.len()).collect();
+    order.sort_by(|&i, &j| values[j].total_cmp(&values[i]).then(i.cmp(&j)));
+    let mut top = format!(
+        "<table><tr><th>customer</th><th>x</th><th>t_x</th><th>T</th><th>P(alive)</th><th>expected purchases</th><th>{}</th></tr>",
+        esc(value_name)
+    );
+    for &i in order.iter().take(a.top) {
+        let c = sm.customer(i);
+        let _ = write!(
+            top,
+            "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.3}</td><td>{:.3}</td><td>{:.2}</td></tr>",
+            esc(&sm.ids()[i]),
+            c.x(),
+            c.t_x(),
+            c.t(),
+            scores[i].p_alive,
+            scores[i].expected_purchases,
+            values[i]
+        );
+    }
+    top.push_str("</table>");
+
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>clv report</title><style>\
+         body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
+         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+         th{background:#f2f2f2}td:first-child{text-align:left}.warn{color:#a33}figure{margin:2em 0}\
+         figcaption{color:#555}</style></head><body>",
+    );
+    let _ = write!(
+        html,
+        "<h1>Customer-base report</h1><p>{} · {rows} transactions · {} customers · calibration to {} · holdout {} {unit_name}</p>",
+        esc(&path.display().to_string()),
+        sm.len(),
+        options.calibration_end().date(),
+        holdout.duration
+    );
+    html.push_str("<h2>Models</h2>");
+    html.push_str(&params_table("BG/NBD (Fader, Hardie &amp; Lee 2005)", &bg));
+    if let Some(gg) = &gg {
+        html.push_str(&params_table("Gamma-Gamma spend model", gg));
+    }
+    html.push_str("<h2>Goodness of fit</h2>");
+    html.push_str(&fit_table(&gof, unit_name, holdout.duration));
+    html.push_str("<h2>Diagnostics</h2>");
+    for (file, caption, svg) in &charts {
+        let _ = write!(
+            html,
+            "<figure id=\"{}\">{}<figcaption>{caption} ({file})</figcaption></figure>",
+            file.trim_end_matches(".svg"),
+            inline(svg)
+        );
+    }
+    let _ = write!(
+        html,
+        "<h2>Top {} customers by {}</h2>{top}",
+        a.top.min(sm.len()),
+        esc(value_name)
+    );
+    html.push_str("<p>Generated by clv.</p></body></html>\n");
+    progress.done(pb, format!("{} plots drawn", charts.len()));
+
+    std::fs::create_dir_all(&a.output)
+        .map_err(|e| format!("cannot create {}: {e}", a.output.display()))?;
+    for (file, _, svg) in &charts {
+        write_atomic(&a.output.join(file), svg.as_bytes())?;
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["customer_id", "p_alive", "expected_purchases", "value"])
+        .map_err(s)?;
+    for (i, sc) in scores.iter().enumerate() {
+        w.write_record([
+            sm.ids()[i].clone(),
+            fmt_num(sc.p_alive),
+            fmt_num(sc.expected_purchases),
+            fmt_num(values[i]),
+        ])
+        .map_err(s)?;
+    }
+    let csv = w.into_inner().map_err(s)?;
+    write_atomic(&a.output.join("customers.csv"), &csv)?;
+    write_atomic(&a.output.join("index.html"), html.as_bytes())?;
+    eprintln!(
+        "report written to {} ({} plots, index.html) in {:.2} s",
+        a.output.display(),
+        charts.len(),
+        progress.start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
