@@ -481,3 +481,62 @@ fn report_writes_wellformed_plots_and_a_selfcontained_page() {
     let csv = std::fs::read_to_string(dir.join("customers.csv")).unwrap();
     assert_eq!(csv.lines().count(), 2358);
 }
+
+#[test]
+fn columns_and_date_formats_are_detected_or_explained() {
+    let write = |name: &str, text: &str| {
+        let p = tmp(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let out = tmp("detected.csv");
+    let out = out.to_str().unwrap();
+    let summarize = |input: &str| {
+        run(&[
+            "summarize",
+            "--transactions",
+            input,
+            "--calibration-end",
+            "2024-03-31",
+            "-o",
+            out,
+        ])
+    };
+    // day-first dates and other column names are recognised
+    let dmy = write(
+        "dmy.csv",
+        "user_id,order_date,revenue\na,25/12/2023,5\na,03/01/2024,7\nb,15/01/2024,2\n",
+    );
+    let Some(o) = summarize(&dmy) else { return };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("format %d/%m/%Y"));
+    let text = std::fs::read_to_string(out).unwrap();
+    assert!(
+        text.contains("\na,1,1.2857142857142858,13.857142857142858,7\n"),
+        "{text}"
+    );
+    std::fs::remove_file(out).unwrap();
+    for (body, want) in [
+        (
+            "id,date,amount\na,01/02/2023,5\na,03/01/2024,7\n",
+            "error: the dates in column 'date' (e.g. '01/02/2023') fit several formats: %d/%m/%Y, %m/%d/%Y; choose one with --date-format",
+        ),
+        (
+            "id,date,amount\na,yesterday,5\n",
+            "error: cannot tell the date format of column 'date' (e.g. 'yesterday')",
+        ),
+        (
+            "who,when,amount\na,2024-01-01,5\n",
+            "error: cannot tell which column is the customer; columns found: who, when, amount. Name it with --customer-col",
+        ),
+    ] {
+        let Some(o) = summarize(&write("odd.csv", body)) else {
+            return;
+        };
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(!o.status.success());
+        assert!(err.starts_with(want), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(!std::path::Path::new(out).exists());
+    }
+}

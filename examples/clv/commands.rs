@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use clap::ValueEnum;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::fit::{MaximumLikelihood, ModelFile};
-use clv::io::{Column, TransactionFormat, read_summary_csv, read_transactions_into};
+use clv::io::{
+    Column, TransactionFormat, parse_datetime, read_summary_csv, read_transactions_into,
+};
 use clv::predict::{holdout_expected, score};
 use clv::uncertainty::{BootstrapOptions, intervals};
 use clv::{
@@ -162,6 +164,74 @@ fn csv_header(path: &Path) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// Date layouts tried when the dates are not ISO, YYYYMMDD or YYYY/MM/DD.
+const DATE_FORMATS: &[&str] = &[
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+];
+
+/// Looks at up to 1,000 dates of `column`: `None` when the library's default formats read them
+/// all, the one other format that reads them all, or an error naming the candidates (dates
+/// such as 01/02/1997 fit day-first and month-first alike) or showing dates none reads.
+fn detect_date_format(path: &Path, column: &str) -> Result<Option<String>, String> {
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let Some(j) = header.iter().position(|h| h == column) else {
+        return Ok(None); // the reader reports the missing column
+    };
+    let sample: Vec<String> = rdr
+        .records()
+        .take(1000)
+        .filter_map(|r| r.ok()?.get(j).map(|v| v.trim().to_string()))
+        .filter(|v| !v.is_empty())
+        .collect();
+    if sample.is_empty() || sample.iter().all(|v| parse_datetime(v, None).is_some()) {
+        return Ok(None);
+    }
+    let fits: Vec<&str> = DATE_FORMATS
+        .iter()
+        .copied()
+        .filter(|f| sample.iter().all(|v| parse_datetime(v, Some(f)).is_some()))
+        .collect();
+    match fits.as_slice() {
+        [one] => {
+            eprintln!("note: reading the '{column}' column as dates in the format {one}");
+            Ok(Some(one.to_string()))
+        }
+        [] => Err(format!(
+            "cannot tell the date format of column '{column}' (e.g. '{}'); give it with --date-format, e.g. --date-format \"%d/%m/%Y %H:%M\"",
+            sample
+                .iter()
+                .find(|v| parse_datetime(v, None).is_none())
+                .unwrap_or(&sample[0])
+        )),
+        many => Err(format!(
+            "the dates in column '{column}' (e.g. '{}') fit several formats: {}; choose one with --date-format",
+            sample[0],
+            many.join(", ")
+        )),
+    }
+}
+
 fn pick(
     header: &[String],
     given: Option<String>,
@@ -246,6 +316,12 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
             }
         }
     };
+    if a.date_format.is_none()
+        && matches!(a.format, Format::Csv)
+        && let Column::Name(date_col) = &format.date
+    {
+        format.date_format = detect_date_format(&a.transactions, date_col)?;
+    }
     if a.date_format.is_some() {
         format.date_format = a.date_format.clone();
     }
