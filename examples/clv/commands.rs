@@ -1,6 +1,6 @@
 //! The subcommands.
 
-use crate::output::{parameter_table, write_atomic};
+use crate::output::{Progress, parameter_table, write_atomic};
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
@@ -337,7 +337,10 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
 }
 
 pub fn summarize(args: SummarizeArgs) -> Res {
+    let progress = Progress::new();
+    let pb = progress.step("reading and summarising the transaction log");
     let Log { rows, out, .. } = read_log(&args.log)?;
+    progress.done(pb, format!("{rows} transactions read"));
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer_id", "frequency", "recency", "T", "monetary_value"];
@@ -414,8 +417,11 @@ where
     M: MaximumLikelihood,
 {
     let t0 = Instant::now();
+    let progress = Progress::new();
+    let pb = progress.step(&format!("fitting {label}"));
     let fitted = clv::fit::fit::<M>(sm, opts).map_err(s)?;
     let elapsed = t0.elapsed();
+    progress.done(pb, format!("{label} fitted"));
     println!(
         "{label} on {} customers ({:.2} ms)",
         fitted.n_customers(),
@@ -549,6 +555,8 @@ pub fn predict(a: PredictArgs) -> Res {
         Some(level) => {
             let bo = BootstrapOptions::new(a.draws, level, a.seed).map_err(s)?;
             let t0 = Instant::now();
+            let progress = Progress::new();
+            let pb = progress.step(&format!("bootstrap intervals ({} draws)", a.draws));
             let iv = intervals(
                 &fitted,
                 spend_fit.as_ref().map(|f| &f.0),
@@ -558,6 +566,7 @@ pub fn predict(a: PredictArgs) -> Res {
                 &bo,
             )
             .map_err(s)?;
+            progress.done(pb, "bootstrap intervals done".into());
             eprintln!(
                 "bootstrap intervals ({} draws): {:.2} s",
                 a.draws,

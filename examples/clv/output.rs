@@ -1,6 +1,50 @@
 //! Tables for the terminal and atomic file output.
 
 use clv::fit::{Fitted, MaximumLikelihood};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set by the global `--quiet` flag.
+pub static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Spinners for long steps on stderr, drawn only when stderr is a terminal and without
+/// `--quiet` (so logs and pipes stay clean).
+pub struct Progress {
+    on: bool,
+    start: Instant,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Progress {
+            on: !QUIET.load(Ordering::Relaxed) && std::io::stderr().is_terminal(),
+            start: Instant::now(),
+        }
+    }
+    /// A spinner with `msg` and the elapsed time, until [`done`](Self::done).
+    pub fn step(&self, msg: &str) -> ProgressBar {
+        if !self.on {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid"));
+        pb.set_message(msg.to_string());
+        pb.enable_steady_tick(Duration::from_millis(100));
+        pb
+    }
+    /// Ends a step, leaving `msg` on the line.
+    pub fn done(&self, pb: ProgressBar, msg: String) {
+        if self.on {
+            pb.finish_with_message(msg);
+        }
+    }
+    /// Time since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! network) with the parameters, fit statistics, goodness of fit and the top customers.
 
 use crate::commands::{Log, LogArgs, fmt_num, read_log, s};
-use crate::output::write_atomic;
+use crate::output::{Progress, write_atomic};
 use crate::plots;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::diagnostics::{
@@ -15,11 +15,9 @@ use clv::io::for_each_transaction;
 use clv::predict::score;
 use clv::sim::simulate_bgnbd;
 use clv::{BgNbdParams, FitOptions, GammaGammaParams};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
@@ -37,36 +35,9 @@ pub struct ReportArgs {
     /// Customers in the top-customers table.
     #[arg(long, default_value_t = 20)]
     top: usize,
-    /// No progress on stderr.
-    #[arg(long)]
-    quiet: bool,
     /// Output folder (created; files in it are replaced).
     #[arg(short, long)]
     output: PathBuf,
-}
-
-/// A spinner for one step, drawn only when stderr is a terminal and not --quiet.
-struct Progress {
-    on: bool,
-    start: Instant,
-}
-
-impl Progress {
-    fn step(&self, msg: &str) -> ProgressBar {
-        if !self.on {
-            return ProgressBar::hidden();
-        }
-        let pb = ProgressBar::new_spinner();
-        pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid"));
-        pb.set_message(msg.to_string());
-        pb.enable_steady_tick(Duration::from_millis(100));
-        pb
-    }
-    fn done(&self, pb: ProgressBar, msg: String) {
-        if self.on {
-            pb.finish_with_message(msg);
-        }
-    }
 }
 
 fn esc(t: &str) -> String {
@@ -141,10 +112,7 @@ fn fit_table(g: &GoodnessOfFit, unit: &str, duration: f64) -> String {
 }
 
 pub fn report(a: ReportArgs) -> Result<(), String> {
-    let progress = Progress {
-        on: !a.quiet && std::io::stderr().is_terminal(),
-        start: Instant::now(),
-    };
+    let progress = Progress::new();
     let pb = progress.step("reading and summarising the transaction log");
     let Log {
         rows,
@@ -416,7 +384,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         "report written to {} ({} plots, index.html) in {:.2} s",
         a.output.display(),
         charts.len(),
-        progress.start.elapsed().as_secs_f64()
+        progress.elapsed().as_secs_f64()
     );
     Ok(())
 }
