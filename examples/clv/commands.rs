@@ -19,6 +19,21 @@ use std::time::Instant;
 
 pub type Res = Result<(), String>;
 
+/// A Gamma-Gamma fitting error, with the remedy when a repeat buyer spent nothing.
+pub fn spend_error(e: clv::Error) -> String {
+    match &e {
+        clv::Error::InvalidData {
+            field: "monetary_value",
+            issue: clv::DataIssue::NotPositive(_),
+            ..
+        } => format!(
+            "{e}; the Gamma-Gamma model needs a positive mean spend for every repeat buyer: \
+             drop zero-value transactions from the log (or fit without spend)"
+        ),
+        _ => e.to_string(),
+    }
+}
+
 pub fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
@@ -419,7 +434,8 @@ where
     let t0 = Instant::now();
     let progress = Progress::new();
     let pb = progress.step(&format!("fitting {label}"));
-    let fitted = clv::fit::fit::<M>(sm, opts).map_err(s)?;
+    // (only the spend model can meet a zero mean spend)
+    let fitted = clv::fit::fit::<M>(sm, opts).map_err(spend_error)?;
     let elapsed = t0.elapsed();
     progress.done(pb, format!("{label} fitted"));
     println!(

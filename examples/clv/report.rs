@@ -2,7 +2,7 @@
 //! validation diagnostic and an `index.html` (self-contained: the plots are inline, no
 //! network) with the parameters, fit statistics, goodness of fit and the top customers.
 
-use crate::commands::{Log, LogArgs, fmt_num, read_log, s};
+use crate::commands::{Log, LogArgs, fmt_num, read_log, s, spend_error};
 use crate::output::{Progress, write_atomic};
 use crate::plots;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
@@ -140,7 +140,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     let t0 = Instant::now();
     let bg = BgNbdParams::fit(sm, &FitOptions::default()).map_err(s)?;
     let gg = if a.spend {
-        Some(GammaGammaParams::fit(sm, &FitOptions::default()).map_err(s)?)
+        Some(GammaGammaParams::fit(sm, &FitOptions::default()).map_err(spend_error)?)
     } else {
         None
     };
