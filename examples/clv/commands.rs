@@ -542,8 +542,11 @@ pub fn predict(a: PredictArgs) -> Res {
     let file = load_model_file(&a.model)?;
     let fitted: Fitted<BgNbdParams> = file.to_fitted().map_err(s)?;
     let unit = file.time_unit;
+    let progress = Progress::new();
+    let pb = progress.step("reading the summary and scoring");
     let sm = read_summary_csv(&a.summary, unit).map_err(s)?;
     let scores = score(fitted.params(), &sm, a.value.horizon).map_err(s)?;
+    progress.done(pb, format!("{} customers scored", sm.len()));
     let mut header = vec![
         "customer_id",
         "p_alive",
@@ -571,7 +574,6 @@ pub fn predict(a: PredictArgs) -> Res {
         Some(level) => {
             let bo = BootstrapOptions::new(a.draws, level, a.seed).map_err(s)?;
             let t0 = Instant::now();
-            let progress = Progress::new();
             let pb = progress.step(&format!("bootstrap intervals ({} draws)", a.draws));
             let iv = intervals(
                 &fitted,
