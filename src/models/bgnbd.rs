@@ -461,15 +461,46 @@ fn mean_count_integral(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
             -(-r * x.ln_1p()).exp_m1() / p
         }
     };
+    let ln_b = ln_beta(a, b);
+    // Where a (or b) >= 1 the density has no singularity at p = 0 (or 1) and may peak anywhere
+    // inside (a and b in the hundreds: a narrow peak far from both ends, where q = p^a would
+    // underflow): integrate in p itself, on panels around the mode, density in log space.
+    let density = |p: f64| ((a - 1.0) * p.ln() + (b - 1.0) * (-p).ln_1p() - ln_b).exp();
+    let direct = |lo: f64, hi: f64| {
+        let n = a + b;
+        let mode = ((a - 1.0) / (n - 2.0)).clamp(0.0, 1.0);
+        let sd = (a * b / (n * n * (n + 1.0))).sqrt();
+        let mut cuts: Vec<f64> = [
+            -40.0, -20.0, -10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0,
+        ]
+        .iter()
+        .map(|k| (mode + k * sd).clamp(lo, hi))
+        .chain([lo, hi])
+        .collect();
+        cuts.sort_by(f64::total_cmp);
+        cuts.dedup();
+        let f = |p: f64| {
+            if p <= 0.0 || p >= 1.0 {
+                0.0
+            } else {
+                h(p) * density(p)
+            }
+        };
+        cuts.windows(2)
+            .map(|w| adaptive_gauss_legendre(f, w[0], w[1], 1e-12))
+            .sum::<f64>()
+    };
+    // Otherwise the density's end-point singularity is removed by a substitution:
     // ∫_0^{1/2} h(p) p^{a-1} (1-p)^{b-1} dp with p = q^{1/a}: (1/a) ∫ h(p) (1-p)^{b-1} dq
+    let norm = (-ln_b).exp();
     let lower = |q: f64| {
         let p = q.powf(1.0 / a);
-        h(p) * ((b - 1.0) * (-p).ln_1p()).exp() / a
+        h(p) * ((b - 1.0) * (-p).ln_1p() - ln_b).exp() / a
     };
     // ∫_{1/2}^1 h(p) p^{a-1} (1-p)^{b-1} dp with 1-p = q^{1/b}: (1/b) ∫ h(p) p^{a-1} dq
     let upper = |q: f64| {
         let p = -(q.powf(1.0 / b)) + 1.0;
-        h(p) * ((a - 1.0) * p.ln()).exp() / b
+        h(p) * ((a - 1.0) * p.ln() - ln_b).exp() / b
     };
     // Geometric panels toward q = 0 find mass concentrated there (p ~ 1e-4 when b is huge)
     // that one panel would miss; once h and the other Beta factor are constant to 1e-10 the
@@ -491,16 +522,24 @@ fn mean_count_integral(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
     };
     let lower_rest = |q: f64| {
         let p = q.powf(1.0 / a);
-        (p * ((r + 1.0) * u).max(b.abs() + 1.0) < 1e-10).then(|| r * u * q / a)
+        (p * ((r + 1.0) * u).max(b.abs() + 1.0) < 1e-10).then(|| r * u * q / a * norm)
     };
     let h1 = h(1.0);
     let upper_rest = |q: f64| {
         let d = q.powf(1.0 / b); // 1 - p
-        (d * ((a - 1.0).abs() + 1.0 + r * u) < 1e-10).then(|| h1 * q / b)
+        (d * ((a - 1.0).abs() + 1.0 + r * u) < 1e-10).then(|| h1 * q / b * norm)
     };
-    let total =
-        graded(&lower, 0.5f64.powf(a), &lower_rest) + graded(&upper, 0.5f64.powf(b), &upper_rest);
-    (total.ln() - ln_beta(a, b)).exp()
+    let low = if a >= 1.0 {
+        direct(0.0, 0.5)
+    } else {
+        graded(&lower, 0.5f64.powf(a), &lower_rest)
+    };
+    let high = if b >= 1.0 {
+        direct(0.5, 1.0)
+    } else {
+        graded(&upper, 0.5f64.powf(b), &upper_rest)
+    };
+    low + high
 }
 
 /// P(X(t) = n) for raw parameters, eq. (8), in log space: the sum of
@@ -771,6 +810,17 @@ mod mean_count_tests {
                 0.277_394_533_742_549_8,
                 1e6,
                 158_209.748_548_705_85,
+            ),
+            // a = 220, b = 47475: a Beta peak at p = 0.0046, where the substitution q = p^a
+            // underflows (q ~ e^-1185); the integral returned 0 (the 5000-case property run).
+            // At t = 1e4 the bracket is 1 to 1e-159, so E = (a+b-1)/(a-1).
+            (
+                47_969.771_028_917_754,
+                234.509_777_989_897_88,
+                220.254_701_836_68,
+                47_475.0,
+                1e4,
+                217.528_993_915_777_07,
             ),
         ];
         for (r, al, a, b, t, want) in cases {
