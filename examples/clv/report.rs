@@ -7,8 +7,7 @@ use crate::output::{Progress, write_atomic};
 use crate::plots;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::diagnostics::{
-    GoodnessOfFit, PropertyMatrix, TrackingBuilder, holdout_by_frequency, holdout_by_recency,
-    holdout_fit, period_transactions,
+    GoodnessOfFit, HoldoutComparison, PropertyMatrix, TrackingBuilder, period_transactions,
 };
 use clv::fit::{Fitted, MaximumLikelihood};
 use clv::io::for_each_transaction;
@@ -164,9 +163,10 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
             scores.iter().map(|sc| sc.expected_purchases).collect(),
         ),
     };
-    let by_f = holdout_by_frequency(&m, sm, 7).map_err(s)?;
-    let by_r = holdout_by_recency(&m, sm, 8).map_err(s)?;
-    let gof = holdout_fit(&m, sm).map_err(s)?;
+    let holdout_cmp = HoldoutComparison::new(&m, sm).map_err(s)?;
+    let by_f = holdout_cmp.by_frequency(7).map_err(s)?;
+    let by_r = holdout_cmp.by_recency(8).map_err(s)?;
+    let gof = holdout_cmp.fit();
     let sim = simulate_bgnbd(&m, sm.age(), unit, 1).map_err(s)?;
     let period = period_transactions(&m, sm, 7, Some(&sim)).map_err(s)?;
     let max_t = sm.age().iter().copied().fold(0.0, f64::max);

@@ -12,214 +12,29 @@
 //! - [`Tracking`]: repeat transactions per period (weekly), observed vs expected, incremental
 //!   and cumulative, over calibration and holdout.
 
-mod tracking;
-
-pub use tracking::{Tracking, TrackingBuilder, tracking};
-
 use crate::data::{Customer, RfmSummary};
 use crate::error::{Error, Result, positive_option};
 use crate::models::TransactionModel;
-use crate::predict::holdout_expected;
 use serde::Serialize;
 
-/// One group of customers: how many, and their mean actual and predicted holdout purchases.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HoldoutGroup {
-    /// The group (`"0"`, `"1"`, ..., `"7+"`, or a recency range `"[0, 4.2)"`).
-    pub label: String,
-    /// Customers in the group.
-    pub customers: usize,
-    /// Mean observed holdout purchases.
-    pub actual: f64,
-    /// Mean E[Y(holdout) | x, t_x, T] under the model.
-    pub predicted: f64,
-}
+mod holdout;
+mod tracking;
 
-fn groups(
-    labels: Vec<String>,
-    key: impl Fn(usize) -> usize,
-    n: usize,
-    actual: &[f64],
-    predicted: &[f64],
-) -> Vec<HoldoutGroup> {
-    let k = labels.len();
-    let (mut count, mut sa, mut sp) = (vec![0usize; k], vec![0.0; k], vec![0.0; k]);
-    for i in 0..n {
-        let g = key(i);
-        count[g] += 1;
-        sa[g] += actual[i];
-        sp[g] += predicted[i];
-    }
-    labels
-        .into_iter()
-        .enumerate()
-        .map(|(g, label)| {
-            let c = count[g].max(1) as f64;
-            HoldoutGroup {
-                label,
-                customers: count[g],
-                actual: sa[g] / c,
-                predicted: sp[g] / c,
-            }
-        })
-        .collect()
-}
+pub use holdout::{
+    GoodnessOfFit, HoldoutComparison, HoldoutGroup, holdout_by_frequency, holdout_by_recency,
+    holdout_fit,
+};
+pub use tracking::{Tracking, TrackingBuilder, tracking};
 
-fn holdout_columns<M: TransactionModel + Sync>(
-    model: &M,
-    s: &RfmSummary,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    let predicted = holdout_expected(model, s)?;
-    let actual = s
-        .holdout()
-        .expect("checked by holdout_expected")
-        .frequency
-        .clone();
-    Ok((actual, predicted))
-}
-
-/// Mean actual vs predicted holdout purchases by calibration frequency: groups `0`, `1`, ...,
-/// `max_frequency - 1` and `max_frequency+` (Fader, Hardie & Lee 2005, figure 4 uses 0..7+).
-/// Empty groups have `customers = 0` and means 0. Needs a summary with a holdout.
-///
-/// ```
-/// use clv::{diagnostics::holdout_by_frequency, BgNbdParams, Holdout, RfmSummary, TimeUnit};
-/// let s = RfmSummary::new(vec!["a".into(), "b".into()], vec![0.0, 3.0], vec![0.0, 30.0], vec![39.0, 39.0], TimeUnit::Weeks)
-///     .unwrap()
-///     .with_holdout(Holdout { frequency: vec![0.0, 2.0], monetary_value: vec![0.0, 0.0], duration: 39.0 })
-///     .unwrap();
-/// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
-/// let g = holdout_by_frequency(&m, &s, 2).unwrap();
-/// assert_eq!(g.iter().map(|g| g.label.as_str()).collect::<Vec<_>>(), ["0", "1", "2+"]);
-/// assert_eq!((g[2].customers, g[2].actual), (1, 2.0));
-/// ```
-pub fn holdout_by_frequency<M: TransactionModel + Sync>(
-    model: &M,
-    summary: &RfmSummary,
-    max_frequency: usize,
-) -> Result<Vec<HoldoutGroup>> {
-    if max_frequency == 0 {
+/// A count option that must be at least 1.
+fn at_least_one(name: &'static str, n: usize) -> Result<()> {
+    if n == 0 {
         return Err(Error::InvalidOption {
-            name: "max_frequency",
+            name,
             reason: "must be at least 1".into(),
         });
     }
-    let (actual, predicted) = holdout_columns(model, summary)?;
-    let mut labels: Vec<String> = (0..max_frequency).map(|f| f.to_string()).collect();
-    labels.push(format!("{max_frequency}+"));
-    let x = summary.frequency();
-    Ok(groups(
-        labels,
-        |i| (x[i] as usize).min(max_frequency),
-        summary.len(),
-        &actual,
-        &predicted,
-    ))
-}
-
-/// Mean actual vs predicted holdout purchases by recency t_x, in `bins` equal-width bins over
-/// [0, max t_x] (the last bin closed); customers with no repeat purchase (x = 0, t_x = 0) form
-/// their own first group, `"x = 0"`.
-pub fn holdout_by_recency<M: TransactionModel + Sync>(
-    model: &M,
-    summary: &RfmSummary,
-    bins: usize,
-) -> Result<Vec<HoldoutGroup>> {
-    if bins == 0 {
-        return Err(Error::InvalidOption {
-            name: "bins",
-            reason: "must be at least 1".into(),
-        });
-    }
-    let (actual, predicted) = holdout_columns(model, summary)?;
-    let (x, tx) = (summary.frequency(), summary.recency());
-    let hi = tx.iter().copied().fold(0.0, f64::max);
-    let width = if hi > 0.0 { hi / bins as f64 } else { 1.0 };
-    let mut labels = vec!["x = 0".to_string()];
-    labels.extend((0..bins).map(|b| {
-        let (lo, up) = (b as f64 * width, (b + 1) as f64 * width);
-        if b + 1 == bins {
-            format!("[{lo:.1}, {up:.1}]")
-        } else {
-            format!("[{lo:.1}, {up:.1})")
-        }
-    }));
-    Ok(groups(
-        labels,
-        |i| {
-            if x[i] == 0.0 {
-                0
-            } else {
-                1 + ((tx[i] / width) as usize).min(bins - 1)
-            }
-        },
-        summary.len(),
-        &actual,
-        &predicted,
-    ))
-}
-
-/// How well per-customer holdout predictions match what happened.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct GoodnessOfFit {
-    /// Customers compared.
-    pub customers: usize,
-    /// Mean absolute error of E[Y(holdout)] against the observed count.
-    pub mae: f64,
-    /// Root mean squared error.
-    pub rmse: f64,
-    /// Pearson correlation between predicted and observed counts (NaN when either is constant).
-    pub correlation: f64,
-    /// Total observed holdout purchases.
-    pub total_actual: f64,
-    /// Total predicted holdout purchases.
-    pub total_predicted: f64,
-    /// (total predicted - total actual) / total actual (NaN when nothing was observed).
-    pub aggregate_error: f64,
-}
-
-/// Per-customer and aggregate accuracy of the holdout predictions.
-///
-/// ```
-/// use clv::{diagnostics::holdout_fit, BgNbdParams, Holdout, RfmSummary, TimeUnit};
-/// let s = RfmSummary::new(vec!["a".into(), "b".into()], vec![0.0, 3.0], vec![0.0, 30.0], vec![39.0, 39.0], TimeUnit::Weeks)
-///     .unwrap()
-///     .with_holdout(Holdout { frequency: vec![0.0, 2.0], monetary_value: vec![0.0, 0.0], duration: 39.0 })
-///     .unwrap();
-/// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
-/// let g = holdout_fit(&m, &s).unwrap();
-/// assert_eq!(g.total_actual, 2.0);
-/// assert!(g.rmse >= g.mae && g.correlation > 0.99);
-/// ```
-pub fn holdout_fit<M: TransactionModel + Sync>(
-    model: &M,
-    summary: &RfmSummary,
-) -> Result<GoodnessOfFit> {
-    let (a, p) = holdout_columns(model, summary)?;
-    let n = a.len() as f64;
-    let (ta, tp) = (a.iter().sum::<f64>(), p.iter().sum::<f64>());
-    let (ma, mp) = (ta / n, tp / n);
-    let (mut abs, mut sq, mut cov, mut va, mut vp) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (&ai, &pi) in a.iter().zip(&p) {
-        abs += (pi - ai).abs();
-        sq += (pi - ai) * (pi - ai);
-        cov += (ai - ma) * (pi - mp);
-        va += (ai - ma) * (ai - ma);
-        vp += (pi - mp) * (pi - mp);
-    }
-    Ok(GoodnessOfFit {
-        customers: a.len(),
-        mae: abs / n,
-        rmse: (sq / n).sqrt(),
-        correlation: if va > 0.0 && vp > 0.0 {
-            cov / (va * vp).sqrt()
-        } else {
-            f64::NAN
-        },
-        total_actual: ta,
-        total_predicted: tp,
-        aggregate_error: if ta > 0.0 { (tp - ta) / ta } else { f64::NAN },
-    })
+    Ok(())
 }
 
 /// Customers by number of calibration repeat purchases (0, 1, ..., N+).
@@ -262,12 +77,7 @@ pub fn period_transactions<M: TransactionModel>(
     max_frequency: usize,
     simulated: Option<&RfmSummary>,
 ) -> Result<PeriodTransactions> {
-    if max_frequency == 0 {
-        return Err(Error::InvalidOption {
-            name: "max_frequency",
-            reason: "must be at least 1".into(),
-        });
-    }
+    at_least_one("max_frequency", max_frequency)?;
     let mut expected = vec![0.0; max_frequency + 1];
     for (i, &t) in summary.age().iter().enumerate() {
         let mut rest = 1.0;
@@ -320,12 +130,7 @@ impl PropertyMatrix {
         f: impl Fn(&Customer) -> f64,
     ) -> Result<Self> {
         positive_option("age", age)?;
-        if recency_steps == 0 {
-            return Err(Error::InvalidOption {
-                name: "recency_steps",
-                reason: "must be at least 1".into(),
-            });
-        }
+        at_least_one("recency_steps", recency_steps)?;
         let frequencies: Vec<f64> = (0..=max_frequency).map(|x| x as f64).collect();
         let recencies: Vec<f64> = (0..=recency_steps)
             .map(|j| age * j as f64 / recency_steps as f64)
