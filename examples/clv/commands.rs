@@ -505,17 +505,42 @@ impl ValueArgs {
     }
 }
 
+/// The fitted models and the customers to score (shared by `predict` and `segment`).
 #[derive(clap::Args)]
-pub struct PredictArgs {
+pub struct ModelArgs {
     /// Transaction model file written by `clv fit --model bgnbd`.
     #[arg(long)]
-    model: PathBuf,
-    /// Spend model file written by `clv fit --model gamma-gamma`; adds expected_spend and clv.
+    pub model: PathBuf,
+    /// Spend model file written by `clv fit --model gamma-gamma`: adds expected spend and CLV.
     #[arg(long)]
-    spend_model: Option<PathBuf>,
-    /// Summary CSV of the customers to score (with monetary_value for CLV).
+    pub spend_model: Option<PathBuf>,
+    /// Summary CSV of the customers (with monetary_value for CLV).
     #[arg(long)]
-    summary: PathBuf,
+    pub summary: PathBuf,
+}
+
+/// A transaction model, its time unit, and an optional spend model.
+pub type Models = (
+    Fitted<BgNbdParams>,
+    TimeUnit,
+    Option<Fitted<GammaGammaParams>>,
+);
+
+/// Loads the transaction model file and, when given, the spend model file.
+pub fn load_models(model: &Path, spend: Option<&PathBuf>) -> Result<Models, String> {
+    let file = load_model_file(model)?;
+    let bg = file.to_fitted().map_err(s)?;
+    let gg = match spend {
+        Some(p) => Some(load_model_file(p)?.to_fitted().map_err(s)?),
+        None => None,
+    };
+    Ok((bg, file.time_unit, gg))
+}
+
+#[derive(clap::Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    inputs: ModelArgs,
     #[command(flatten)]
     value: ValueArgs,
     /// Add bootstrap intervals at this level (e.g. 0.9): *_low / *_high columns.
@@ -539,12 +564,10 @@ pub fn load_model_file(path: &Path) -> Result<ModelFile, String> {
 }
 
 pub fn predict(a: PredictArgs) -> Res {
-    let file = load_model_file(&a.model)?;
-    let fitted: Fitted<BgNbdParams> = file.to_fitted().map_err(s)?;
-    let unit = file.time_unit;
+    let (fitted, unit, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
     let progress = Progress::new();
     let pb = progress.step("reading the summary and scoring");
-    let sm = read_summary_csv(&a.summary, unit).map_err(s)?;
+    let sm = read_summary_csv(&a.inputs.summary, unit).map_err(s)?;
     let scores = score(fitted.params(), &sm, a.value.horizon).map_err(s)?;
     progress.done(pb, format!("{} customers scored", sm.len()));
     let mut header = vec![
@@ -555,8 +578,7 @@ pub fn predict(a: PredictArgs) -> Res {
     ];
     let mut extra: Vec<(f64, f64)> = Vec::new();
     let mut spend_fit: Option<(Fitted<GammaGammaParams>, ClvOptions)> = None;
-    if let Some(path) = &a.spend_model {
-        let gg: Fitted<GammaGammaParams> = load_model_file(path)?.to_fitted().map_err(s)?;
+    if let Some(gg) = gg {
         let opts = a.value.clv_options(unit)?;
         let values = summary_values(fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
         let m = sm.monetary_value().expect("checked by summary_values");

@@ -1,6 +1,6 @@
 //! `clv segment` and `clv cohorts`: what the predictions are used for.
 
-use crate::commands::{LogArgs, Res, ValueArgs, fmt_num, load_model_file, read_log, s};
+use crate::commands::{LogArgs, ModelArgs, Res, ValueArgs, fmt_num, load_models, read_log, s};
 use crate::output::write_atomic;
 use clap::ValueEnum;
 use clv::clv::summary_values;
@@ -9,20 +9,12 @@ use clv::io::read_summary_csv;
 use clv::predict::score;
 use clv::segments::{StageRules, clv_tiers, rfm_scores, segment_summary};
 use clv::{BgNbdParams, Fitted, GammaGammaParams, RfmSummary, TimeUnit};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct SegmentArgs {
-    /// Transaction model file written by `clv fit --model bgnbd`.
-    #[arg(long)]
-    model: PathBuf,
-    /// Spend model file (`clv fit --model gamma-gamma`): tiers by CLV instead of expected
-    /// purchases.
-    #[arg(long)]
-    spend_model: Option<PathBuf>,
-    /// Summary CSV of the customers (with monetary_value for CLV and the M score).
-    #[arg(long)]
-    summary: PathBuf,
+    #[command(flatten)]
+    inputs: ModelArgs,
     #[command(flatten)]
     value: ValueArgs,
     /// "new": first purchase at most this long ago (model's time unit).
@@ -43,23 +35,6 @@ pub struct SegmentArgs {
     /// Output CSV (one row per customer).
     #[arg(short, long)]
     output: PathBuf,
-}
-
-/// A transaction model, its time unit, and an optional spend model.
-type Models = (
-    Fitted<BgNbdParams>,
-    TimeUnit,
-    Option<Fitted<GammaGammaParams>>,
-);
-
-fn models(model: &Path, spend: Option<&PathBuf>) -> Result<Models, String> {
-    let file = load_model_file(model)?;
-    let bg = file.to_fitted().map_err(s)?;
-    let gg = match spend {
-        Some(p) => Some(load_model_file(p)?.to_fitted().map_err(s)?),
-        None => None,
-    };
-    Ok((bg, file.time_unit, gg))
 }
 
 /// Per-customer value: CLV with a spend model, otherwise expected purchases.
@@ -109,8 +84,8 @@ fn print_table(title: &str, what: &str, rows: &[clv::segments::SegmentRow]) {
 }
 
 pub fn segment(a: SegmentArgs) -> Res {
-    let (bg, unit, gg) = models(&a.model, a.spend_model.as_ref())?;
-    let sm = read_summary_csv(&a.summary, unit).map_err(s)?;
+    let (bg, unit, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
+    let sm = read_summary_csv(&a.inputs.summary, unit).map_err(s)?;
     let (what, v, scores) = values(bg.params(), gg.as_ref(), &sm, &a.value, unit)?;
     let mut rules = StageRules::new(a.new_within, a.active_from, a.churned_below).map_err(s)?;
     if let Some(d) = a.at_risk_after {
@@ -195,7 +170,7 @@ pub struct CohortArgs {
 }
 
 pub fn cohort_report(a: CohortArgs) -> Res {
-    let (bg, unit, gg) = models(&a.model, a.spend_model.as_ref())?;
+    let (bg, unit, gg) = load_models(&a.model, a.spend_model.as_ref())?;
     let out = read_log(&a.log)?.out;
     let sm = &out.summary;
     if sm.unit() != unit {
