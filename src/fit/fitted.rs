@@ -110,15 +110,12 @@ impl<M: MaximumLikelihood> Fitted<M> {
         if !(penalizer.is_finite() && penalizer >= 0.0) {
             return Err(invalid(
                 "penalizer",
-                format!("must be finite and >= 0, got {penalizer}"),
+                format!("must be >= 0, got {penalizer}"),
             ));
         }
         let g = convergence.gradient_norm;
         if !(g.is_finite() && g >= 0.0) {
-            return Err(invalid(
-                "gradient_norm",
-                format!("must be finite and >= 0, got {g}"),
-            ));
+            return Err(invalid("gradient_norm", format!("must be >= 0, got {g}")));
         }
         Ok(Fitted {
             params,

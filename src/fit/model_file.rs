@@ -140,44 +140,40 @@ impl ModelFile {
         Ok(file)
     }
 
-    /// Every number finite and in its domain (the model-independent checks).
+    /// Every number finite: JSON has no NaN or infinity, so this is what can be written and
+    /// read back. Domains (n_customers >= 1, penalizer >= 0...) are checked by
+    /// [`Fitted::from_parts`] when the file becomes a model.
     fn check_numbers(&self) -> Result<()> {
-        let finite = |name: &str, v: f64| {
-            if v.is_finite() {
-                Ok(v)
-            } else {
-                Err(bad(format!("{name} is not finite ({v})")))
+        let named = self
+            .params
+            .iter()
+            .map(|(k, v)| (format!("params.{k}"), *v))
+            .chain(
+                self.standard_errors
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (format!("standard_errors.{k}"), *v)),
+            )
+            .chain(
+                self.covariance
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(|v| ("covariance".to_string(), *v)),
+            )
+            .chain([
+                ("log_likelihood".to_string(), self.log_likelihood),
+                ("n_customers".to_string(), self.n_customers),
+                ("penalizer".to_string(), self.penalizer),
+                (
+                    "convergence.gradient_norm".to_string(),
+                    self.convergence.gradient_norm,
+                ),
+            ]);
+        for (name, v) in named {
+            if !v.is_finite() {
+                return Err(bad(format!("{name} is not finite ({v})")));
             }
-        };
-        for (k, v) in &self.params {
-            finite(&format!("params.{k}"), *v)?;
-        }
-        for (k, v) in self.standard_errors.iter().flatten() {
-            if finite(&format!("standard_errors.{k}"), *v)? <= 0.0 {
-                return Err(bad(format!("standard_errors.{k} must be > 0, got {v}")));
-            }
-        }
-        for v in self.covariance.iter().flatten().flatten() {
-            finite("covariance", *v)?;
-        }
-        finite("log_likelihood", self.log_likelihood)?;
-        if finite("n_customers", self.n_customers)? < 1.0 {
-            return Err(bad(format!(
-                "n_customers must be >= 1, got {}",
-                self.n_customers
-            )));
-        }
-        if finite("penalizer", self.penalizer)? < 0.0 {
-            return Err(bad(format!(
-                "penalizer must be >= 0, got {}",
-                self.penalizer
-            )));
-        }
-        let g = self.convergence.gradient_norm;
-        if finite("convergence.gradient_norm", g)? < 0.0 {
-            return Err(bad(format!(
-                "convergence.gradient_norm must be >= 0, got {g}"
-            )));
         }
         Ok(())
     }
