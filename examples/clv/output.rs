@@ -34,11 +34,9 @@ impl Progress {
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     }
-    /// Ends a step, leaving `msg` on the line.
+    /// Ends a step, leaving `msg` on the line (nothing when the bar is hidden).
     pub fn done(&self, pb: ProgressBar, msg: String) {
-        if self.on {
-            pb.finish_with_message(msg);
-        }
+        pb.finish_with_message(msg);
     }
     /// Time since the start.
     pub fn elapsed(&self) -> Duration {
