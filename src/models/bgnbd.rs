@@ -9,7 +9,8 @@ use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
 use crate::special::{
-    adaptive_gauss_legendre, gauss_legendre, ln_hyp2f1, ln_hyp2f1_with_loss, log_add_exp, trigamma,
+    adaptive_gauss_legendre, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss, log_add_exp,
+    trigamma,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -310,30 +311,7 @@ impl MaximumLikelihood for BgNbdParams {
     const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
     fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
-        let d = summary.compress();
-        let not_identifiable = |reason: String| Error::NotIdentifiable {
-            model: Self::MODEL,
-            reason,
-        };
-        if d.x.iter().all(|&x| x == 0.0) {
-            return Err(not_identifiable(format!(
-                "none of the {} customers made a repeat purchase, so the purchase rate and the \
-                 dropout probability cannot be told apart",
-                d.total_weight()
-            )));
-        }
-        if d.len() == 1 {
-            return Err(not_identifiable(if d.total_weight() == 1.0 {
-                "a single customer says nothing about how customers differ".into()
-            } else {
-                format!(
-                    "all {} customers have the same history (x, t_x, T), which says nothing \
-                     about how customers differ",
-                    d.total_weight()
-                )
-            }));
-        }
-        Ok(d)
+        super::prepare_rfm(summary, Self::MODEL)
     }
     fn n_customers(data: &CompressedRfm) -> f64 {
         data.total_weight()
@@ -644,18 +622,7 @@ impl BgNbdParams {
                 (s.ln() - cc * u / w) + (s - 1.0) * w.ln() + ln_hyp2f1(s + 1.0, bx, self.a + bx, u);
             if l.is_finite() { l.exp() } else { 0.0 }
         };
-        let mut total = 0.0;
-        let mut lo = 0.0;
-        for k in 1..=1100 {
-            let hi = (1.0 - 0.5f64.powi(k)).min(u_end);
-            total += gauss_legendre(f, lo, hi);
-            lo = hi;
-            // beyond here e^{-δβu/(1-u)} < e^{-745}: the rest is exactly 0 in f64
-            if hi >= u_end || (cc > 0.0 && cc * hi / (1.0 - hi) > 745.0) {
-                break;
-            }
-        }
-        let v = self.p_alive(c) * total;
+        let v = self.p_alive(c) * integrate_graded_to_one(f, u_end, cc);
         if v.is_finite() {
             Ok(v)
         } else {

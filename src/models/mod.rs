@@ -3,18 +3,48 @@
 //! | model | type | paper |
 //! |---|---|---|
 //! | BG/NBD | [`BgNbdParams`] | Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way" |
+//! | Pareto/NBD | [`ParetoNbdParams`] | Schmittlein, Morrison & Colombo (1987); Fader, Hardie & Lee (2005) note |
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
 pub mod bgnbd;
 mod bgnbd_plan;
 pub mod gamma_gamma;
+pub mod pareto_nbd;
 pub mod plan;
 
 pub use bgnbd::BgNbdParams;
 pub use gamma_gamma::{GammaGammaParams, SpendModel};
+pub use pareto_nbd::ParetoNbdParams;
 pub use plan::{Schedule, SchedulePlan};
 
-use crate::data::{Customer, FrequencyGroups};
+use crate::data::{CompressedRfm, Customer, FrequencyGroups, RfmSummary};
+use crate::error::{Error, Result};
+
+/// Compresses a summary for an (x, t_x, T) likelihood and refuses data that cannot identify a
+/// purchase-and-dropout model: no repeat buyer at all, or a single distinct history.
+pub(crate) fn prepare_rfm(summary: &RfmSummary, model: &'static str) -> Result<CompressedRfm> {
+    let d = summary.compress();
+    let not_identifiable = |reason: String| Error::NotIdentifiable { model, reason };
+    if d.x.iter().all(|&x| x == 0.0) {
+        return Err(not_identifiable(format!(
+            "none of the {} customers made a repeat purchase, so the purchase rate and the \
+             dropout probability cannot be told apart",
+            d.total_weight()
+        )));
+    }
+    if d.len() == 1 {
+        return Err(not_identifiable(if d.total_weight() == 1.0 {
+            "a single customer says nothing about how customers differ".into()
+        } else {
+            format!(
+                "all {} customers have the same history (x, t_x, T), which says nothing \
+                 about how customers differ",
+                d.total_weight()
+            )
+        }));
+    }
+    Ok(d)
+}
 
 /// Predictions of a model of repeat-purchase counts, as pure functions of the parameters and a
 /// customer's history. Times are in the unit the model was fitted in; horizons `t` must be

@@ -26,5 +26,6 @@ pub(crate) use hyp2f1::ln_hyp2f1_with_loss;
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
 pub use logspace::{SignedLog, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp};
 pub use quadrature::{adaptive_gauss_legendre, gauss_legendre};
+pub(crate) use quadrature::{integrate_graded_to_one, rule20};
 pub use statrs::function::beta::ln_beta;
 pub use statrs::function::gamma::{digamma, ln_gamma};

@@ -32,8 +32,9 @@ fn rule<const N: usize>() -> ([f64; N], [f64; N]) {
     (x, w)
 }
 
-/// The 20-point rule, computed once.
-fn rule20() -> &'static ([f64; 20], [f64; 20]) {
+/// The 20-point rule on [-1, 1] (nodes, weights), computed once: for integrating several
+/// functions over the same nodes.
+pub(crate) fn rule20() -> &'static ([f64; 20], [f64; 20]) {
     static R: OnceLock<([f64; 20], [f64; 20])> = OnceLock::new();
     R.get_or_init(rule::<20>)
 }
@@ -95,4 +96,23 @@ pub fn adaptive_gauss_legendre(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol
         panels.push(panel(a, mid));
         panels.push(panel(mid, b));
     }
+}
+
+/// `∫_0^{u_end} f(u) du` for `u_end <= 1`, with `f` carrying a discount factor
+/// `e^{-c·u/(1-u)}` (`c >= 0`) and possibly peaking or blowing up toward `u = 1`: 20-point
+/// Gauss–Legendre on panels `[1 - 2^{-k}, 1 - 2^{-k-1}]` graded toward 1, stopping at `u_end`
+/// or where the discount factor falls below e^{-745} (the rest is exactly 0 in f64). The DERT
+/// integrals of every model use it.
+pub(crate) fn integrate_graded_to_one(f: impl Fn(f64) -> f64, u_end: f64, c: f64) -> f64 {
+    let mut total = 0.0;
+    let mut lo = 0.0;
+    for k in 1..=1100 {
+        let hi = (1.0 - 0.5f64.powi(k)).min(u_end);
+        total += gauss_legendre(&f, lo, hi);
+        lo = hi;
+        if hi >= u_end || (c > 0.0 && c * hi / (1.0 - hi) > 745.0) {
+            break;
+        }
+    }
+    total
 }
