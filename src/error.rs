@@ -97,6 +97,21 @@ pub enum Error {
         /// Iterations spent (over all starts).
         iterations: u64,
     },
+    /// Two inputs measure time in different units (a summary in days scored with a model
+    /// fitted in weeks, say): refused rather than silently misread.
+    #[error("{what} is in {found} but {against} is in {expected}; {hint}")]
+    UnitMismatch {
+        /// What has the unexpected unit (`"the summary"`, ...).
+        what: String,
+        /// Its unit.
+        found: crate::TimeUnit,
+        /// What it was checked against (`"the model"`, ...).
+        against: String,
+        /// The unit expected.
+        expected: crate::TimeUnit,
+        /// How to fix it.
+        hint: String,
+    },
     /// The Hessian at the optimum is not positive definite, so there are no standard errors:
     /// the optimum is a saddle or a boundary (a parameter heading to 0 or infinity).
     #[error(

@@ -67,8 +67,8 @@ pub use data::{
 pub use error::{DataIssue, Error, Result};
 pub use fit::{FitOptions, Fitted};
 pub use models::{
-    BgNbdParams, GammaGammaParams, ParetoNbdParams, Schedule, SchedulePlan, SpendModel,
-    TransactionModel,
+    AnyFitted, AnyParams, BgNbdParams, GammaGammaParams, ParetoNbdParams, Schedule, SchedulePlan,
+    SpendModel, TransactionModel,
 };
 
 /// The most used types in one import: `use clv::prelude::*;`.

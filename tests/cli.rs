@@ -72,7 +72,7 @@ fn summarize_fit_predict_round_trip() {
         return;
     };
     let summary = std::fs::read_to_string(&s).unwrap();
-    assert!(summary.starts_with("customer_id,frequency,recency,T,monetary_value,frequency_holdout,monetary_value_holdout,duration_holdout\n0001,2,"));
+    assert!(summary.starts_with("customer_id,frequency,recency,T,monetary_value,frequency_holdout,monetary_value_holdout,duration_holdout,time_unit\n0001,2,"));
     assert_eq!(summary.lines().count(), 2358);
     st(run(&[
         "fit",
@@ -512,7 +512,7 @@ fn columns_and_date_formats_are_detected_or_explained() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("format %d/%m/%Y"));
     let text = std::fs::read_to_string(out).unwrap();
     assert!(
-        text.contains("\na,1,1.2857142857142858,13.857142857142858,7\n"),
+        text.contains("\na,1,1.2857142857142858,13.857142857142858,7,weeks\n"),
         "{text}"
     );
     std::fs::remove_file(out).unwrap();
@@ -538,5 +538,119 @@ fn columns_and_date_formats_are_detected_or_explained() {
         assert!(err.starts_with(want), "{err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(!std::path::Path::new(out).exists());
+    }
+}
+
+/// Units travel with the data and the model (issue 12): `summarize --unit day` records days,
+/// `fit` takes them and stores them, and a week summary scored with the day model is refused
+/// with one line; Pareto/NBD runs fit → predict → segment end to end.
+#[test]
+fn units_travel_and_pareto_nbd_runs_end_to_end() {
+    let (sd, sw, md, mp, p) = (
+        tmp("u_days.csv"),
+        tmp("u_weeks.csv"),
+        tmp("u_days.json"),
+        tmp("u_pnbd.json"),
+        tmp("u_pred.csv"),
+    );
+    for (unit, out) in [("day", &sd), ("week", &sw)] {
+        let Some(o) = run(&[
+            "summarize",
+            "--transactions",
+            &data("CDNOW_sample.txt"),
+            "--format",
+            "cdnow-sample",
+            "--calibration-end",
+            "1997-09-30",
+            "--observation-end",
+            "1998-06-30",
+            "--unit",
+            unit,
+            "-o",
+            out.to_str().unwrap(),
+        ]) else {
+            return;
+        };
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = run(&[
+        "fit",
+        "--summary",
+        sd.to_str().unwrap(),
+        "-o",
+        md.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("times in days"));
+    let file = std::fs::read_to_string(&md).unwrap();
+    assert!(file.contains("\"time_unit\": \"days\""), "{file}");
+    // a week summary with the day model: refused, nothing written
+    let _ = std::fs::remove_file(&p);
+    let o = run(&[
+        "predict",
+        "--model",
+        md.to_str().unwrap(),
+        "--summary",
+        sw.to_str().unwrap(),
+        "--horizon",
+        "52",
+        "-o",
+        p.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("the summary is in weeks but the bgnbd model is in days"),
+        "{err}"
+    );
+    assert!(!p.exists());
+    // --unit that contradicts the recorded unit is refused too
+    let o = run(&[
+        "fit",
+        "--summary",
+        sd.to_str().unwrap(),
+        "--unit",
+        "week",
+        "-o",
+        md.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(!o.status.success());
+    // Pareto/NBD end to end, in weeks
+    let o = run(&[
+        "fit",
+        "--summary",
+        sw.to_str().unwrap(),
+        "--model",
+        "pareto-nbd",
+        "-o",
+        mp.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Pareto/NBD") && out.contains("beta"), "{out}");
+    for cmd in ["predict", "segment"] {
+        let o = run(&[
+            cmd,
+            "--model",
+            mp.to_str().unwrap(),
+            "--summary",
+            sw.to_str().unwrap(),
+            "--horizon",
+            "52",
+            "-o",
+            p.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert!(
+            o.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(std::fs::read_to_string(&p).unwrap().lines().count(), 2358);
     }
 }

@@ -17,6 +17,7 @@ struct Cliff<const HESSIAN: bool>(f64);
 
 impl<const HESSIAN: bool> MaximumLikelihood for Cliff<HESSIAN> {
     type Data = ();
+    const LABEL: &'static str = "cliff";
     const MODEL: &'static str = "cliff";
     const NAMES: &'static [&'static str] = &["theta"];
     fn prepare(_: &RfmSummary) -> clv::Result<()> {

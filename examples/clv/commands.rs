@@ -1,18 +1,19 @@
 //! The subcommands.
 
-use crate::output::{Progress, parameter_table, write_atomic};
+use crate::output::{Progress, any_parameter_table, parameter_table, write_atomic};
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{
-    Column, TransactionFormat, parse_datetime, read_summary_csv, read_transactions_into,
+    Column, SummaryUnit, TransactionFormat, parse_datetime, read_summary_csv,
+    read_transactions_into,
 };
 use clv::predict::{holdout_expected, score};
-use clv::uncertainty::{BootstrapOptions, intervals};
+use clv::uncertainty::BootstrapOptions;
 use clv::{
-    BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SpendModel, SummaryBuilder,
-    SummaryOptions, TimeUnit,
+    AnyFitted, BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SpendModel,
+    SummaryBuilder, SummaryOptions, TimeUnit,
 };
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -366,6 +367,9 @@ pub fn summarize(args: SummarizeArgs) -> Res {
             "duration_holdout",
         ]);
     }
+    // the unit travels with the data: `clv fit` takes it from here
+    header.push("time_unit");
+    let unit_token = sm.unit().token();
     w.write_record(&header).map_err(s)?;
     let m = sm
         .monetary_value()
@@ -385,6 +389,7 @@ pub fn summarize(args: SummarizeArgs) -> Res {
                 fmt_num(h.duration),
             ]);
         }
+        rec.push(unit_token.clone());
         w.write_record(&rec).map_err(s)?;
     }
     let bytes = w.into_inner().map_err(s)?;
@@ -406,48 +411,51 @@ pub fn summarize(args: SummarizeArgs) -> Res {
 
 pub fn fit(
     summary: &Path,
-    model: crate::Model,
+    model: &str,
     penalizer: f64,
-    unit: TimeUnit,
+    unit: Option<TimeUnit>,
     output: &Path,
 ) -> Res {
-    let sm: RfmSummary = read_summary_csv(summary, unit).map_err(s)?;
+    let how = match unit {
+        Some(u) => SummaryUnit::Expect(u),
+        None => SummaryUnit::RecordedOr(TimeUnit::Weeks),
+    };
+    let sm: RfmSummary = read_summary_csv(summary, how).map_err(s)?;
     let opts = FitOptions::default().with_penalizer(penalizer).map_err(s)?;
-    match model {
-        crate::Model::Bgnbd => fit_and_write::<BgNbdParams>(&sm, &opts, "BG/NBD", unit, output),
-        crate::Model::GammaGamma => {
-            fit_and_write::<GammaGammaParams>(&sm, &opts, "Gamma-Gamma", unit, output)
-        }
-    }
-}
-
-fn fit_and_write<M>(
-    sm: &RfmSummary,
-    opts: &FitOptions,
-    label: &str,
-    unit: TimeUnit,
-    output: &Path,
-) -> Res
-where
-    M: MaximumLikelihood,
-{
     let t0 = Instant::now();
     let progress = Progress::new();
-    let pb = progress.step(&format!("fitting {label}"));
+    let pb = progress.step(&format!("fitting {model}"));
     // (only the spend model can meet a zero mean spend)
-    let fitted = clv::fit::fit::<M>(sm, opts).map_err(spend_error)?;
+    let (label, table, warnings, file) = if model == crate::GAMMA_GAMMA {
+        let f = clv::fit::fit::<GammaGammaParams>(&sm, &opts).map_err(spend_error)?;
+        let label = <GammaGammaParams as MaximumLikelihood>::LABEL;
+        (
+            label,
+            parameter_table(&f),
+            f.warnings().to_vec(),
+            ModelFile::from_fitted(&f),
+        )
+    } else {
+        let f = AnyFitted::fit(model, &sm, &opts).map_err(s)?;
+        (
+            f.label(),
+            any_parameter_table(&f),
+            f.warnings().to_vec(),
+            f.to_model_file(),
+        )
+    };
     let elapsed = t0.elapsed();
     progress.done(pb, format!("{label} fitted"));
     println!(
-        "{label} on {} customers ({:.2} ms)",
-        fitted.n_customers(),
+        "{label} on {} customers, times in {} ({:.2} ms)",
+        sm.len(),
+        sm.unit(),
         elapsed.as_secs_f64() * 1e3
     );
-    print!("{}", parameter_table(&fitted));
-    for w in fitted.warnings() {
+    print!("{table}");
+    for w in warnings {
         println!("{w}");
     }
-    let file = ModelFile::from_fitted(&fitted).with_time_unit(unit);
     let json = file.to_json().map_err(s)?;
     write_atomic(output, json.as_bytes())?;
     eprintln!("model written to {}", output.display());
@@ -508,7 +516,7 @@ impl ValueArgs {
 /// The fitted models and the customers to score (shared by `predict` and `segment`).
 #[derive(clap::Args)]
 pub struct ModelArgs {
-    /// Transaction model file written by `clv fit --model bgnbd`.
+    /// Transaction model file written by `clv fit` (any transaction model: bgnbd, pareto-nbd).
     #[arg(long)]
     pub model: PathBuf,
     /// Spend model file written by `clv fit --model gamma-gamma`: adds expected spend and CLV.
@@ -519,22 +527,31 @@ pub struct ModelArgs {
     pub summary: PathBuf,
 }
 
-/// A transaction model, its time unit, and an optional spend model.
-pub type Models = (
-    Fitted<BgNbdParams>,
-    TimeUnit,
-    Option<Fitted<GammaGammaParams>>,
-);
+/// A transaction model (any kind) and an optional spend model.
+pub type Models = (AnyFitted, Option<Fitted<GammaGammaParams>>);
 
 /// Loads the transaction model file and, when given, the spend model file.
 pub fn load_models(model: &Path, spend: Option<&PathBuf>) -> Result<Models, String> {
     let file = load_model_file(model)?;
-    let bg = file.to_fitted().map_err(s)?;
+    let tm = AnyFitted::from_model_file(&file).map_err(|e| format!("{}: {e}", model.display()))?;
     let gg = match spend {
-        Some(p) => Some(load_model_file(p)?.to_fitted().map_err(s)?),
+        Some(p) => Some(
+            load_model_file(p)?
+                .to_fitted()
+                .map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
         None => None,
     };
-    Ok((bg, file.time_unit, gg))
+    Ok((tm, gg))
+}
+
+/// Reads the customers to score: a summary that records its unit must be in the model's; one
+/// that records none is read in the model's unit.
+pub fn read_scored_summary(path: &Path, tm: &AnyFitted) -> Result<RfmSummary, String> {
+    let sm = read_summary_csv(path, SummaryUnit::RecordedOr(tm.time_unit())).map_err(s)?;
+    tm.check_unit(&sm)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(sm)
 }
 
 #[derive(clap::Args)]
@@ -564,11 +581,12 @@ pub fn load_model_file(path: &Path) -> Result<ModelFile, String> {
 }
 
 pub fn predict(a: PredictArgs) -> Res {
-    let (fitted, unit, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
+    let (fitted, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
+    let unit = fitted.time_unit();
     let progress = Progress::new();
     let pb = progress.step("reading the summary and scoring");
-    let sm = read_summary_csv(&a.inputs.summary, unit).map_err(s)?;
-    let scores = score(fitted.params(), &sm, a.value.horizon).map_err(s)?;
+    let sm = read_scored_summary(&a.inputs.summary, &fitted)?;
+    let scores = score(&fitted.params(), &sm, a.value.horizon).map_err(s)?;
     progress.done(pb, format!("{} customers scored", sm.len()));
     let mut header = vec![
         "customer_id",
@@ -580,7 +598,7 @@ pub fn predict(a: PredictArgs) -> Res {
     let mut spend_fit: Option<(Fitted<GammaGammaParams>, ClvOptions)> = None;
     if let Some(gg) = gg {
         let opts = a.value.clv_options(unit)?;
-        let values = summary_values(fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
+        let values = summary_values(&fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
         let m = sm.monetary_value().expect("checked by summary_values");
         for (i, v) in values.into_iter().enumerate() {
             let spend = gg
@@ -597,15 +615,15 @@ pub fn predict(a: PredictArgs) -> Res {
             let bo = BootstrapOptions::new(a.draws, level, a.seed).map_err(s)?;
             let t0 = Instant::now();
             let pb = progress.step(&format!("bootstrap intervals ({} draws)", a.draws));
-            let iv = intervals(
-                &fitted,
-                spend_fit.as_ref().map(|f| &f.0),
-                &sm,
-                a.value.horizon,
-                spend_fit.as_ref().map(|f| &f.1),
-                &bo,
-            )
-            .map_err(s)?;
+            let iv = fitted
+                .intervals(
+                    spend_fit.as_ref().map(|f| &f.0),
+                    &sm,
+                    a.value.horizon,
+                    spend_fit.as_ref().map(|f| &f.1),
+                    &bo,
+                )
+                .map_err(s)?;
             progress.done(pb, "bootstrap intervals done".into());
             eprintln!(
                 "bootstrap intervals ({} draws): {:.2} s",
@@ -652,9 +670,10 @@ pub fn predict(a: PredictArgs) -> Res {
     }
     write_atomic(&a.output, &w.into_inner().map_err(s)?)?;
     eprintln!(
-        "{} customers scored for a horizon of {} -> {}",
+        "{} customers scored for a horizon of {} {} -> {}",
         sm.len(),
         a.value.horizon,
+        unit,
         a.output.display()
     );
     Ok(())

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 #[command(
     name = "clv",
     version,
-    about = "Probabilistic customer-lifetime-value models (BG/NBD ...)"
+    about = "Probabilistic customer-lifetime-value models (BG/NBD, Pareto/NBD, Gamma-Gamma)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,13 +47,15 @@ impl From<Unit> for clv::TimeUnit {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub(crate) enum Model {
-    /// BG/NBD purchase-count model (needs frequency, recency, T).
-    Bgnbd,
-    /// Gamma-Gamma spend model (needs monetary_value; fitted on repeat buyers).
-    GammaGamma,
+/// Every model `clv fit --model` takes: the transaction models, then the spend model.
+pub(crate) fn fit_models() -> Vec<&'static str> {
+    let mut m = clv::AnyFitted::MODELS.to_vec();
+    m.push(GAMMA_GAMMA);
+    m
 }
+
+/// The spend model's name on the command line.
+pub(crate) const GAMMA_GAMMA: &str = "gamma-gamma";
 
 #[derive(Subcommand)]
 enum Command {
@@ -83,15 +85,16 @@ enum Command {
         /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).
         #[arg(long)]
         summary: PathBuf,
-        /// Which model.
-        #[arg(long, value_enum, default_value = "bgnbd")]
-        model: Model,
+        /// Which model: a transaction model (bgnbd, pareto-nbd) or the gamma-gamma spend model.
+        #[arg(long, default_value = "bgnbd", value_parser = clap::builder::PossibleValuesParser::new(fit_models()))]
+        model: String,
         /// L2 penalty on the parameters (as lifetimes' penalizer_coef).
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
-        /// Time unit of the summary.
-        #[arg(long, value_enum, default_value = "week")]
-        unit: Unit,
+        /// Time unit of a summary that does not record one (a `time_unit` column, as `clv
+        /// summarize` writes); default week. A summary that records another unit is refused.
+        #[arg(long, value_enum)]
+        unit: Option<Unit>,
         /// Output model file (JSON).
         #[arg(short, long)]
         output: PathBuf,
@@ -142,7 +145,7 @@ fn main() -> ExitCode {
             penalizer,
             unit,
             output,
-        } => commands::fit(&summary, model, penalizer, unit.into(), &output),
+        } => commands::fit(&summary, &model, penalizer, unit.map(Into::into), &output),
         Command::Predict(args) => commands::predict(args),
         Command::Segment(args) => segments::segment(args),
         Command::Cohorts(args) => segments::cohort_report(args),

@@ -70,38 +70,91 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
 
 /// The parameter table: estimate, standard error, 95% interval; then fit statistics.
 pub fn parameter_table<M: MaximumLikelihood>(f: &Fitted<M>) -> String {
+    table(&Table::of(f))
+}
+
+/// [`parameter_table`] for a transaction model of any kind.
+pub fn any_parameter_table(f: &clv::AnyFitted) -> String {
+    table(&Table::of_any(f))
+}
+
+impl<'a> Table<'a> {
+    /// The table of a typed fitted model.
+    pub fn of<M: MaximumLikelihood>(f: &'a Fitted<M>) -> Self {
+        Table {
+            names: f.names(),
+            theta: f.params().to_vec(),
+            se: f.standard_errors(),
+            ci: f.confidence_intervals(0.95),
+            ll: f.log_likelihood(),
+            aic: f.aic(),
+            bic: f.bic(),
+            n: f.n_customers(),
+            rows: f.n_rows(),
+            c: f.convergence(),
+            warnings: f.warnings(),
+        }
+    }
+
+    /// The table of a transaction model of any kind.
+    pub fn of_any(f: &'a clv::AnyFitted) -> Self {
+        Table {
+            names: f.names(),
+            theta: f.estimates(),
+            se: f.standard_errors(),
+            ci: f.confidence_intervals(0.95),
+            ll: f.log_likelihood(),
+            aic: f.aic(),
+            bic: f.bic(),
+            n: f.n_customers(),
+            rows: f.n_rows(),
+            c: f.convergence(),
+            warnings: f.warnings(),
+        }
+    }
+}
+
+/// What a parameter table shows, from any fitted model.
+pub struct Table<'a> {
+    pub names: &'a [&'a str],
+    pub theta: Vec<f64>,
+    pub se: Option<Vec<f64>>,
+    pub ci: Option<Vec<(f64, f64)>>,
+    pub ll: f64,
+    pub aic: f64,
+    pub bic: f64,
+    pub n: f64,
+    pub rows: usize,
+    pub c: &'a clv::fit::Convergence,
+    pub warnings: &'a [String],
+}
+
+fn table(t: &Table) -> String {
     let mut s = String::new();
-    let theta = f.params().to_vec();
-    let se = f.standard_errors();
-    let ci = f.confidence_intervals(0.95);
     let _ = writeln!(
         s,
         "{:<8} {:>12} {:>12} {:>25}",
         "param", "estimate", "std.err", "95% interval"
     );
-    for (i, name) in f.names().iter().enumerate() {
-        let se_s = se
-            .as_ref()
-            .map_or("-".to_string(), |v| format!("{:.4}", v[i]));
-        let ci_s = ci.as_ref().map_or("-".to_string(), |v| {
+    for (i, name) in t.names.iter().enumerate() {
+        let se_s =
+            t.se.as_ref()
+                .map_or("-".to_string(), |v| format!("{:.4}", v[i]));
+        let ci_s = t.ci.as_ref().map_or("-".to_string(), |v| {
             format!("[{:.4}, {:.4}]", v[i].0, v[i].1)
         });
         let _ = writeln!(
             s,
             "{:<8} {:>12.4} {:>12} {:>25}",
-            name, theta[i], se_s, ci_s
+            name, t.theta[i], se_s, ci_s
         );
     }
-    let c = f.convergence();
     let _ = writeln!(
         s,
         "log-likelihood {:.4}   AIC {:.2}   BIC {:.2}   customers {}   distinct rows {}",
-        f.log_likelihood(),
-        f.aic(),
-        f.bic(),
-        f.n_customers(),
-        f.n_rows()
+        t.ll, t.aic, t.bic, t.n, t.rows
     );
+    let c = t.c;
     let _ = writeln!(
         s,
         "converged: {} ({}; {} iterations, |gradient| {:.1e}, {}, Hessian positive definite: {})",

@@ -3,17 +3,16 @@
 //! network) with the parameters, fit statistics, goodness of fit and the top customers.
 
 use crate::commands::{Log, LogArgs, fmt_num, read_log, s, spend_error};
-use crate::output::{Progress, write_atomic};
+use crate::output::{Progress, Table, write_atomic};
 use crate::plots;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::diagnostics::{
     GoodnessOfFit, HoldoutComparison, PropertyMatrix, TrackingBuilder, period_transactions,
 };
-use clv::fit::{Fitted, MaximumLikelihood};
 use clv::io::for_each_transaction;
 use clv::predict::score;
-use clv::sim::simulate_bgnbd;
-use clv::{BgNbdParams, FitOptions, GammaGammaParams};
+use clv::sim::Simulate;
+use clv::{AnyFitted, FitOptions, GammaGammaParams};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,6 +21,9 @@ use std::time::Instant;
 pub struct ReportArgs {
     #[command(flatten)]
     log: LogArgs,
+    /// The transaction model to fit.
+    #[arg(long, default_value = "bgnbd", value_parser = clap::builder::PossibleValuesParser::new(clv::AnyFitted::MODELS))]
+    model: String,
     /// Also fit the Gamma-Gamma spend model and report discounted CLV.
     #[arg(long)]
     spend: bool,
@@ -53,38 +55,35 @@ fn inline(svg: &str) -> &str {
     }
 }
 
-fn params_table<M: MaximumLikelihood>(title: &str, f: &Fitted<M>) -> String {
+fn params_table(title: &str, f: &Table) -> String {
     let mut h = format!(
         "<h3>{title}</h3><table><tr><th>parameter</th><th>estimate</th><th>std. error</th><th>95% interval</th></tr>"
     );
-    let theta = f.params().to_vec();
-    let se = f.standard_errors();
-    let ci = f.confidence_intervals(0.95);
-    for (i, n) in f.names().iter().enumerate() {
-        let se_s = se.as_ref().map_or("-".into(), |v| format!("{:.4}", v[i]));
-        let ci_s = ci
-            .as_ref()
-            .map_or("-".into(), |v| format!("[{:.4}, {:.4}]", v[i].0, v[i].1));
+    for (i, n) in f.names.iter().enumerate() {
+        let se_s = f.se.as_ref().map_or("-".into(), |v| format!("{:.4}", v[i]));
+        let ci_s =
+            f.ci.as_ref()
+                .map_or("-".into(), |v| format!("[{:.4}, {:.4}]", v[i].0, v[i].1));
         let _ = write!(
             h,
             "<tr><td>{n}</td><td>{:.4}</td><td>{se_s}</td><td>{ci_s}</td></tr>",
-            theta[i]
+            f.theta[i]
         );
     }
-    let c = f.convergence();
+    let c = f.c;
     let _ = write!(
         h,
         "</table><p>log-likelihood {:.4} · AIC {:.2} · BIC {:.2} · {} customers · {} ({} iterations, |gradient| {:.1e}, Hessian positive definite: {})</p>",
-        f.log_likelihood(),
-        f.aic(),
-        f.bic(),
-        f.n_customers(),
+        f.ll,
+        f.aic,
+        f.bic,
+        f.n,
         esc(&c.reason),
         c.iterations,
         c.gradient_norm,
         c.hessian_positive_definite
     );
-    for w in f.warnings() {
+    for w in f.warnings {
         let _ = write!(h, "<p class=warn>warning: {}</p>", esc(w));
     }
     h
@@ -135,9 +134,10 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     };
     progress.done(pb, format!("{rows} transactions -> {} customers", sm.len()));
 
-    let pb = progress.step("fitting BG/NBD");
+    let pb = progress.step(&format!("fitting {}", a.model));
     let t0 = Instant::now();
-    let bg = BgNbdParams::fit(sm, &FitOptions::default()).map_err(s)?;
+    let bg = AnyFitted::fit(&a.model, sm, &FitOptions::default()).map_err(s)?;
+    let label = bg.label();
     let gg = if a.spend {
         Some(GammaGammaParams::fit(sm, &FitOptions::default()).map_err(spend_error)?)
     } else {
@@ -147,7 +147,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         pb,
         format!("fitted in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3),
     );
-    let m = *bg.params();
+    let m = bg.params();
 
     let pb = progress.step("scoring and computing diagnostics");
     let scores = score(&m, sm, a.horizon).map_err(s)?;
@@ -167,7 +167,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     let by_f = holdout_cmp.by_frequency(7).map_err(s)?;
     let by_r = holdout_cmp.by_recency(8).map_err(s)?;
     let gof = holdout_cmp.fit();
-    let sim = simulate_bgnbd(&m, sm.age(), unit, 1).map_err(s)?;
+    let sim = m.simulate(sm.age(), unit, 1).map_err(s)?;
     let period = period_transactions(&m, sm, 7, Some(&sim)).map_err(s)?;
     let max_t = sm.age().iter().copied().fold(0.0, f64::max);
     let max_x = (sm.frequency().iter().copied().fold(0.0, f64::max) as usize).clamp(5, 30);
@@ -184,31 +184,33 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         |y: &[f64]| -> Vec<(f64, f64)> { tr.ends.iter().copied().zip(y.iter().copied()).collect() };
     let cal = Some((tr.calibration_end, "calibration end"));
     let xl = format!("{unit_name} since the first purchase in the log");
+    let title_inc = format!("Repeat transactions per period: observed vs {label}");
+    let title_cum = format!("Cumulative repeat transactions: observed vs {label}");
     let mut charts: Vec<(&str, &str, String)> = vec![
         (
             "tracking_incremental.svg",
-            "Repeat transactions per period: observed vs BG/NBD",
+            &title_inc,
             plots::lines(
                 "Repeat transactions per period",
                 &xl,
                 "repeat transactions",
                 &[
                     ("observed", &pairs(&tr.actual)),
-                    ("BG/NBD", &pairs(&tr.expected)),
+                    (label, &pairs(&tr.expected)),
                 ],
                 cal,
             )?,
         ),
         (
             "tracking_cumulative.svg",
-            "Cumulative repeat transactions: observed vs BG/NBD",
+            &title_cum,
             plots::lines(
                 "Cumulative repeat transactions",
                 &xl,
                 "repeat transactions",
                 &[
                     ("observed", &pairs(&tr.cumulative_actual)),
-                    ("BG/NBD", &pairs(&tr.cumulative_expected)),
+                    (label, &pairs(&tr.cumulative_expected)),
                 ],
                 cal,
             )?,
@@ -226,10 +228,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
                         "observed",
                         &by_f.iter().map(|g| g.actual).collect::<Vec<_>>(),
                     ),
-                    (
-                        "BG/NBD",
-                        &by_f.iter().map(|g| g.predicted).collect::<Vec<_>>(),
-                    ),
+                    (label, &by_f.iter().map(|g| g.predicted).collect::<Vec<_>>()),
                 ],
             )?,
         ),
@@ -246,10 +245,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
                         "observed",
                         &by_r.iter().map(|g| g.actual).collect::<Vec<_>>(),
                     ),
-                    (
-                        "BG/NBD",
-                        &by_r.iter().map(|g| g.predicted).collect::<Vec<_>>(),
-                    ),
+                    (label, &by_r.iter().map(|g| g.predicted).collect::<Vec<_>>()),
                 ],
             )?,
         ),
@@ -263,9 +259,9 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
                 &period.labels,
                 &[
                     ("observed", &period.observed),
-                    ("BG/NBD expected", &period.expected),
+                    (&format!("{label} expected"), &period.expected),
                     (
-                        "BG/NBD simulated",
+                        &format!("{label} simulated"),
                         period.simulated.as_deref().unwrap_or(&[]),
                     ),
                 ],
@@ -336,9 +332,9 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         holdout.duration
     );
     html.push_str("<h2>Models</h2>");
-    html.push_str(&params_table("BG/NBD (Fader, Hardie &amp; Lee 2005)", &bg));
+    html.push_str(&params_table(&esc(label), &Table::of_any(&bg)));
     if let Some(gg) = &gg {
-        html.push_str(&params_table("Gamma-Gamma spend model", gg));
+        html.push_str(&params_table("Gamma-Gamma spend model", &Table::of(gg)));
     }
     html.push_str("<h2>Goodness of fit</h2>");
     html.push_str(&fit_table(&gof, unit_name, holdout.duration));

@@ -1,14 +1,15 @@
 //! `clv segment` and `clv cohorts`: what the predictions are used for.
 
-use crate::commands::{LogArgs, ModelArgs, Res, ValueArgs, fmt_num, load_models, read_log, s};
+use crate::commands::{
+    LogArgs, ModelArgs, Res, ValueArgs, fmt_num, load_models, read_log, read_scored_summary, s,
+};
 use crate::output::write_atomic;
 use clap::ValueEnum;
 use clv::clv::summary_values;
 use clv::history::{CohortPeriod, cohorts};
-use clv::io::read_summary_csv;
 use clv::predict::score;
 use clv::segments::{StageRules, clv_tiers, rfm_scores, segment_summary};
-use clv::{BgNbdParams, Fitted, GammaGammaParams, RfmSummary, TimeUnit};
+use clv::{AnyParams, Fitted, GammaGammaParams, RfmSummary, TimeUnit};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -39,7 +40,7 @@ pub struct SegmentArgs {
 
 /// Per-customer value: CLV with a spend model, otherwise expected purchases.
 fn values(
-    bg: &BgNbdParams,
+    bg: &AnyParams,
     gg: Option<&Fitted<GammaGammaParams>>,
     sm: &RfmSummary,
     value: &ValueArgs,
@@ -84,9 +85,10 @@ fn print_table(title: &str, what: &str, rows: &[clv::segments::SegmentRow]) {
 }
 
 pub fn segment(a: SegmentArgs) -> Res {
-    let (bg, unit, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
-    let sm = read_summary_csv(&a.inputs.summary, unit).map_err(s)?;
-    let (what, v, scores) = values(bg.params(), gg.as_ref(), &sm, &a.value, unit)?;
+    let (tm, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
+    let unit = tm.time_unit();
+    let sm = read_scored_summary(&a.inputs.summary, &tm)?;
+    let (what, v, scores) = values(&tm.params(), gg.as_ref(), &sm, &a.value, unit)?;
     let mut rules = StageRules::new(a.new_within, a.active_from, a.churned_below).map_err(s)?;
     if let Some(d) = a.at_risk_after {
         rules = rules.with_at_risk_after(d).map_err(s)?;
@@ -152,7 +154,8 @@ pub enum By {
 pub struct CohortArgs {
     #[command(flatten)]
     log: LogArgs,
-    /// Transaction model file written by `clv fit --model bgnbd` (fitted on this log's summary).
+    /// Transaction model file written by `clv fit` (any transaction model, fitted on this log's
+    /// summary).
     #[arg(long)]
     model: PathBuf,
     /// Spend model file: adds predicted CLV per cohort.
@@ -170,17 +173,13 @@ pub struct CohortArgs {
 }
 
 pub fn cohort_report(a: CohortArgs) -> Res {
-    let (bg, unit, gg) = load_models(&a.model, a.spend_model.as_ref())?;
+    let (tm, gg) = load_models(&a.model, a.spend_model.as_ref())?;
+    let unit = tm.time_unit();
     let out = read_log(&a.log)?.out;
     let sm = &out.summary;
-    if sm.unit() != unit {
-        return Err(format!(
-            "the model was fitted in {:?} but --unit gives {:?}",
-            unit,
-            sm.unit()
-        ));
-    }
-    let (what, v, scores) = values(bg.params(), gg.as_ref(), sm, &a.value, unit)?;
+    tm.check_unit(sm)
+        .map_err(|e| format!("{e} (the log is summarised in --unit)"))?;
+    let (what, v, scores) = values(&tm.params(), gg.as_ref(), sm, &a.value, unit)?;
     let pa: Vec<f64> = scores.iter().map(|sc| sc.p_alive).collect();
     let period = match a.by {
         By::Month => CohortPeriod::Month,

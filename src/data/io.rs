@@ -61,8 +61,29 @@ fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Res
     })
 }
 
+/// The time unit a summary file is read in. A file written by `clv summarize` records its unit
+/// in a `time_unit` column (the same token on every row, see [`TimeUnit::token`]); a file from
+/// elsewhere usually records none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SummaryUnit {
+    /// The file must be in this unit: one that records another is an
+    /// [`Error::UnitMismatch`]; one that records none is read in it.
+    Expect(TimeUnit),
+    /// The unit the file records, or this one when it records none.
+    RecordedOr(TimeUnit),
+}
+
+impl From<TimeUnit> for SummaryUnit {
+    fn from(u: TimeUnit) -> Self {
+        SummaryUnit::Expect(u)
+    }
+}
+
 /// Reads a lifetimes-style RFM summary CSV from a file. See [`read_summary`].
-pub fn read_summary_csv(path: impl AsRef<Path>, unit: TimeUnit) -> Result<RfmSummary> {
+pub fn read_summary_csv(
+    path: impl AsRef<Path>,
+    unit: impl Into<SummaryUnit>,
+) -> Result<RfmSummary> {
     let path = path.as_ref();
     read_summary(open(path)?, unit).map_err(|e| with_path(path, e))
 }
@@ -79,8 +100,10 @@ fn with_path(path: &Path, e: Error) -> Error {
 ///
 /// Columns (any order, extra columns ignored): `frequency` (or BTYD's `x`), `recency` (`t_x`),
 /// `T` (`t`); optional `monetary_value` (`zbar`, `m_x`), an id column (`customer_id`, `ID`,
-/// `id`, `cust`; otherwise the row number), and the holdout columns `frequency_holdout`,
-/// `monetary_value_holdout`, `duration_holdout`. A UTF-8 BOM, CRLF line ends and quoted fields
+/// `id`, `cust`; otherwise the row number), the holdout columns `frequency_holdout`,
+/// `monetary_value_holdout`, `duration_holdout`, and `time_unit` (the unit the times are in, as
+/// `clv summarize` records it; see [`SummaryUnit`] for how it is checked against `unit`, which
+/// may be a plain [`TimeUnit`] to expect). A UTF-8 BOM, CRLF line ends and quoted fields
 /// are accepted. Every row is validated; the first invalid one is reported by row, customer and
 /// field (a blank customer id, invalid UTF-8 and a line over [`MAX_LINE_BYTES`] included).
 ///
@@ -92,8 +115,15 @@ fn with_path(path: &Path, e: Error) -> Error {
 /// let bad = "frequency,recency,T\n0,3,38\n";
 /// let err = read_summary(bad.as_bytes(), TimeUnit::Weeks).unwrap_err();
 /// assert_eq!(err.to_string(), "row 1 (customer 1): recency recency is 3 > 0 but frequency is 0 (recency must be 0 without repeat purchases)");
+/// // a summary that records its unit is read in it, and refused where another is expected
+/// use clv::io::SummaryUnit;
+/// let days = "customer_id,frequency,recency,T,time_unit\na,1,3,10,days\n";
+/// let s = read_summary(days.as_bytes(), SummaryUnit::RecordedOr(TimeUnit::Weeks)).unwrap();
+/// assert_eq!(s.unit(), TimeUnit::Days);
+/// assert!(matches!(read_summary(days.as_bytes(), TimeUnit::Weeks), Err(clv::Error::UnitMismatch { .. })));
 /// ```
-pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
+pub fn read_summary(reader: impl Read, unit: impl Into<SummaryUnit>) -> Result<RfmSummary> {
+    let unit = unit.into();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(LineGuard::new(reader));
@@ -106,6 +136,7 @@ pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
     let hfi = find(&header, &["frequency_holdout"]);
     let hmi = find(&header, &["monetary_value_holdout"]);
     let hdi = find(&header, &["duration_holdout"]);
+    let ui = find(&header, &["time_unit"]);
     let column_name = |j: usize| -> &'static str {
         [
             (Some(xi), "frequency"),
@@ -116,6 +147,7 @@ pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
             (hfi, "frequency_holdout"),
             (hmi, "monetary_value_holdout"),
             (hdi, "duration_holdout"),
+            (ui, "time_unit"),
         ]
         .into_iter()
         .find_map(|(c, name)| (c == Some(j)).then_some(name))
@@ -124,6 +156,7 @@ pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
 
     let (mut ids, mut x, mut t_x, mut t, mut m) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut hf, mut hm, mut hd) = (vec![], vec![], None::<f64>);
+    let mut recorded: Option<TimeUnit> = None;
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 1;
         let rec = rec.map_err(|e| from_csv(&e, "summary", Some(row), column_name))?;
@@ -180,8 +213,43 @@ pub fn read_summary(reader: impl Read, unit: TimeUnit) -> Result<RfmSummary> {
                 _ => hd = Some(d),
             }
         }
+        if let Some(j) = ui {
+            let text = rec.get(j).unwrap_or("");
+            let bad = |expected: String| Error::InvalidData {
+                row: Some(row),
+                customer: Some(id.clone()),
+                field: "time_unit",
+                issue: DataIssue::Unparseable {
+                    text: text.to_string(),
+                    expected,
+                },
+            };
+            let u = TimeUnit::parse(text)
+                .ok_or_else(|| bad("weeks, days or periods_of_<d>_days".into()))?;
+            match recorded {
+                Some(prev) if prev != u => {
+                    return Err(bad(format!("the same time unit as earlier rows ({prev})")));
+                }
+                _ => recorded = Some(u),
+            }
+        }
         ids.push(id);
     }
+    let unit = match (unit, recorded) {
+        (SummaryUnit::Expect(want), Some(found)) if found != want => {
+            return Err(Error::UnitMismatch {
+                what: "the summary".into(),
+                found,
+                against: "the unit asked for".into(),
+                expected: want,
+                hint: "summarise the log again in that unit, or drop the time_unit column if \
+                       the times really are in it"
+                    .into(),
+            });
+        }
+        (_, Some(found)) => found,
+        (SummaryUnit::Expect(u) | SummaryUnit::RecordedOr(u), None) => u,
+    };
     let mut s = RfmSummary::new(ids, x, t_x, t, unit)?;
     if mi.is_some() {
         s = s.with_monetary_value(m)?;

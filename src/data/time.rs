@@ -44,6 +44,53 @@ impl TimeUnit {
     pub fn from_seconds(self, seconds: i64) -> f64 {
         seconds as f64 / (86_400.0 * self.days())
     }
+
+    /// The token a summary file's `time_unit` column holds: `weeks`, `days`, or
+    /// `periods_of_<d>_days` (the length in days, shortest round-trip form).
+    ///
+    /// ```
+    /// use clv::TimeUnit;
+    /// assert_eq!(TimeUnit::Weeks.token(), "weeks");
+    /// let p = TimeUnit::periods_of_days(30.4375).unwrap();
+    /// assert_eq!(p.token(), "periods_of_30.4375_days");
+    /// assert_eq!(TimeUnit::parse(&p.token()), Some(p));
+    /// assert_eq!(TimeUnit::parse("week"), Some(TimeUnit::Weeks));
+    /// assert_eq!(TimeUnit::parse("periods_of_-1_days"), None);
+    /// ```
+    pub fn token(self) -> String {
+        match self {
+            TimeUnit::Days => "days".into(),
+            TimeUnit::Weeks => "weeks".into(),
+            TimeUnit::Periods(d) => format!("periods_of_{d}_days"),
+        }
+    }
+
+    /// Reads a [`token`](Self::token) (also `day`, `week`, `d`, `w`); `None` for anything else,
+    /// a period that is not finite and > 0 included.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "days" | "day" | "d" => Some(TimeUnit::Days),
+            "weeks" | "week" | "w" => Some(TimeUnit::Weeks),
+            t => {
+                let d: f64 = t
+                    .strip_prefix("periods_of_")?
+                    .strip_suffix("_days")?
+                    .parse()
+                    .ok()?;
+                TimeUnit::periods_of_days(d).ok()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for TimeUnit {
+    /// `weeks`, `days`, or `periods of <d> days`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeUnit::Periods(d) => write!(f, "periods of {d} days"),
+            other => f.write_str(&other.token()),
+        }
+    }
 }
 
 /// Which transactions count as one purchase occasion. The CDNOW convention (and the default) is

@@ -52,6 +52,7 @@ pub struct Fitted<M> {
     pub(super) convergence: Convergence,
     pub(super) covariance: Option<Vec<Vec<f64>>>,
     pub(super) warnings: Vec<String>,
+    pub(super) time_unit: crate::TimeUnit,
 }
 
 impl<M: MaximumLikelihood> Fitted<M> {
@@ -59,9 +60,12 @@ impl<M: MaximumLikelihood> Fitted<M> {
     /// that they belong together: a finite log-likelihood, `n_customers >= 1`, `n_rows` in
     /// 1..=n_customers, a finite penalizer >= 0, a finite gradient norm >= 0, and, when
     /// present, a finite symmetric k×k covariance with positive diagonal, present exactly when
-    /// the convergence report says the Hessian was positive definite.
+    /// the convergence report says the Hessian was positive definite. `time_unit` is the unit
+    /// of the data it was fitted on (of its time-valued parameters and every horizon).
+    #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         params: M,
+        time_unit: crate::TimeUnit,
         log_likelihood: f64,
         n_customers: f64,
         n_rows: usize,
@@ -126,6 +130,30 @@ impl<M: MaximumLikelihood> Fitted<M> {
             convergence,
             covariance,
             warnings: Vec::new(),
+            time_unit,
+        })
+    }
+
+    /// The time unit of the data the model was fitted on: its time-valued parameters, and every
+    /// horizon and summary it predicts for, are in this unit.
+    pub fn time_unit(&self) -> crate::TimeUnit {
+        self.time_unit
+    }
+
+    /// Refuses a summary in another unit than the model's ([`Error::UnitMismatch`]).
+    ///
+    /// [`Error::UnitMismatch`]: crate::Error::UnitMismatch
+    pub fn check_unit(&self, summary: &crate::RfmSummary) -> crate::Result<()> {
+        if summary.unit() == self.time_unit {
+            return Ok(());
+        }
+        Err(crate::Error::UnitMismatch {
+            what: "the summary".into(),
+            found: summary.unit(),
+            against: format!("the {} model", M::MODEL),
+            expected: self.time_unit,
+            hint: "summarise the log again in the model's unit, or refit the model on this summary"
+                .into(),
         })
     }
 

@@ -39,6 +39,8 @@ pub trait MaximumLikelihood: Sized + Copy {
     type Data;
     /// Model name used in reports and model files (`"bgnbd"`, ...).
     const MODEL: &'static str;
+    /// Name for people (`"BG/NBD"`, `"Pareto/NBD"`...).
+    const LABEL: &'static str;
     /// Parameter names in the order of [`to_vec`](Self::to_vec).
     const NAMES: &'static [&'static str];
     /// Checks and prepares the data (e.g. compresses identical rows).
@@ -303,6 +305,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         convergence,
         covariance: cov,
         warnings,
+        time_unit: summary.unit(),
     })
 }
 

@@ -69,8 +69,7 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
-    /// The file form of a fitted model (time unit: weeks unless set with
-    /// [`with_time_unit`](Self::with_time_unit)).
+    /// The file form of a fitted model, its time unit included.
     pub fn from_fitted<M: MaximumLikelihood>(f: &Fitted<M>) -> Self {
         let names = M::NAMES;
         let params = names
@@ -84,7 +83,7 @@ impl ModelFile {
         ModelFile {
             model: M::MODEL.to_string(),
             format_version: FORMAT_VERSION,
-            time_unit: TimeUnit::Weeks,
+            time_unit: f.time_unit(),
             params,
             standard_errors,
             covariance: f.covariance().map(|c| c.to_vec()),
@@ -96,12 +95,6 @@ impl ModelFile {
             convergence: f.convergence().clone(),
             warnings: f.warnings().to_vec(),
         }
-    }
-
-    /// Records the time unit of the data.
-    pub fn with_time_unit(mut self, unit: TimeUnit) -> Self {
-        self.time_unit = unit;
-        self
     }
 
     /// The file as pretty-printed JSON. Refuses a non-finite number (JSON has none; it would
@@ -219,6 +212,7 @@ impl ModelFile {
         let params = M::from_slice(&theta).map_err(|e| bad(format!("params: {e}")))?;
         let mut f = Fitted::from_parts(
             params,
+            self.time_unit,
             self.log_likelihood,
             self.n_customers,
             self.n_rows,

@@ -307,6 +307,7 @@ pub(crate) fn ll_grad(theta: &[f64], d: &CompressedRfm, grad: Option<&mut [f64]>
 
 impl MaximumLikelihood for BgNbdParams {
     type Data = CompressedRfm;
+    const LABEL: &'static str = "BG/NBD";
     const MODEL: &'static str = "bgnbd";
     const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
@@ -634,6 +635,11 @@ impl BgNbdParams {
 }
 
 impl TransactionModel for BgNbdParams {
+    /// See the inherent [`BgNbdParams::dert`].
+    fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
+        BgNbdParams::dert(self, c, delta, horizon)
+    }
+
     /// Eq. (9); finite for every t >= 0.
     fn expected_purchases(&self, t: f64) -> f64 {
         mean_count(self.r, self.alpha, self.a, self.b, t)

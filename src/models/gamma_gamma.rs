@@ -331,6 +331,7 @@ fn ll_grad_hess(
 
 impl MaximumLikelihood for GammaGammaParams {
     type Data = SpendData;
+    const LABEL: &'static str = "Gamma-Gamma";
     const MODEL: &'static str = "gamma_gamma";
     const NAMES: &'static [&'static str] = &["p", "q", "v"];
 

@@ -11,11 +11,13 @@ mod bgnbd_plan;
 pub mod gamma_gamma;
 pub mod pareto_nbd;
 pub mod plan;
+pub mod registry;
 
 pub use bgnbd::BgNbdParams;
 pub use gamma_gamma::{GammaGammaParams, SpendModel};
 pub use pareto_nbd::ParetoNbdParams;
 pub use plan::{Schedule, SchedulePlan};
+pub use registry::{AnyFitted, AnyParams};
 
 use crate::data::{CompressedRfm, Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
@@ -62,6 +64,9 @@ pub trait TransactionModel {
     fn conditional_expected_purchases(&self, c: &Customer, t: f64) -> f64;
     /// Probability of exactly `n` purchases in `(T, T + t]` given the history.
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64;
+    /// Discounted expected residual transactions with continuous discounting at `delta` (>= 0,
+    /// per time unit) over `(T, T + horizon]`; `horizon = None` is forever (needs `delta > 0`).
+    fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> crate::Result<f64>;
 
     /// P(Y(t) = 0 | history) for a customer whose P(alive) is already known to be
     /// `p_alive`. Models override it to skip recomputing P(alive).

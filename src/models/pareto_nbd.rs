@@ -669,6 +669,7 @@ impl RowSums {
 
 impl MaximumLikelihood for ParetoNbdParams {
     type Data = CompressedRfm;
+    const LABEL: &'static str = "Pareto/NBD";
     const MODEL: &'static str = "pareto-nbd";
     const NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
@@ -833,6 +834,11 @@ fn count_pmf(r: f64, alpha: f64, s: f64, beta: f64, n: u64, t: f64) -> f64 {
 }
 
 impl TransactionModel for ParetoNbdParams {
+    /// See the inherent [`ParetoNbdParams::dert`].
+    fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
+        ParetoNbdParams::dert(self, c, delta, horizon)
+    }
+
     /// FHL note, eq. 17; finite for every t >= 0 (s = 1 included).
     fn expected_purchases(&self, t: f64) -> f64 {
         mean_count(self.r, self.alpha, self.s, self.beta, t)
