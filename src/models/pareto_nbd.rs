@@ -265,13 +265,81 @@ fn from_sums(s: &Sums, shift: f64, derivs: bool) -> LnG {
     out
 }
 
+/// The numbers the series of G needs that depend only on (a, b) and the term n:
+/// `[1/(a+n), 1/(b+n-1), (b+n-1)/n]` for n = 1, 2, ... They are the cost of the series (three
+/// divisions a term), and every customer with the same frequency has the same (a, b): the rows
+/// of the likelihood are sorted by x, so one table serves a whole group of rows.
+#[derive(Debug, Default)]
+struct Recips {
+    a: f64,
+    b: f64,
+    v: Vec<[f64; 3]>,
+}
+
+impl Recips {
+    /// Prepares the table for (a, b), keeping it when they are unchanged.
+    fn reset(&mut self, a: f64, b: f64) {
+        if a.to_bits() != self.a.to_bits() || b.to_bits() != self.b.to_bits() {
+            self.a = a;
+            self.b = b;
+            self.v.clear();
+        }
+    }
+
+    /// The entry of term n (1-based), computed the first time it is asked for.
+    #[inline]
+    fn get(&mut self, n: usize) -> [f64; 3] {
+        while self.v.len() < n {
+            let nf = (self.v.len() + 1) as f64;
+            let bk = self.b + nf - 1.0;
+            self.v.push([1.0 / (self.a + nf), 1.0 / bk, bk / nf]);
+        }
+        self.v[n - 1]
+    }
+}
+
+thread_local! {
+    /// Tables for one-customer predictions, one per (a, b) (that is, per frequency), so that
+    /// scoring many customers in any order divides once per term and frequency, not per
+    /// customer. Cleared beyond [`MAX_TABLES`]. The likelihood keeps its own per chunk of rows.
+    static RECIPS: std::cell::RefCell<rustc_hash::FxHashMap<(u64, u64), Recips>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// Most tables kept per thread by [`with_recips`].
+const MAX_TABLES: usize = 4096;
+
+/// Runs `f` with this thread's table for (a, b).
+fn with_recips<T>(a: f64, b: f64, f: impl FnOnce(&mut Recips) -> T) -> T {
+    RECIPS.with_borrow_mut(|map| {
+        if map.len() >= MAX_TABLES {
+            map.clear();
+        }
+        f(map.entry((a.to_bits(), b.to_bits())).or_default())
+    })
+}
+
+/// The (a, b) of the series for frequency `x` at `th` (see [`ln_tails`]).
+fn series_ab(th: &[f64; 4], x: f64) -> (f64, f64) {
+    let [r, alpha, s, beta] = *th;
+    let b = if alpha >= beta { s + 1.0 } else { r + x };
+    (r + s + x, b)
+}
+
 /// ln G(a, b, zᵢ) for a, b > 0, 0 <= zᵢ < 1 (`omz` = 1 - z computed without cancellation by
 /// the caller), for the N arguments of one customer (their t_x and T share a and b); with
 /// derivatives when `derivs`.
-fn ln_g<const N: usize>(a: f64, b: f64, z: [f64; N], omz: [f64; N], derivs: bool) -> [LnG; N] {
+fn ln_g<const N: usize>(
+    a: f64,
+    b: f64,
+    z: [f64; N],
+    omz: [f64; N],
+    derivs: bool,
+    rc: &mut Recips,
+) -> [LnG; N] {
     // the series' terms peak near n = bz/(1-z): sum it when that is early and z is not near 1
     let series_ok = (0..N).all(|i| z[i] <= 0.75 && b * z[i] <= 100.0 * omz[i]);
-    if series_ok && let Some(s) = g_series(a, b, z, derivs) {
+    if series_ok && let Some(s) = g_series(a, b, z, derivs, rc) {
         return std::array::from_fn(|i| from_sums(&s[i], 0.0, derivs));
     }
     std::array::from_fn(|i| g_quadrature(a, b, z[i], omz[i], derivs))
@@ -285,7 +353,14 @@ fn ln_g<const N: usize>(a: f64, b: f64, z: [f64; N], omz: [f64; N], derivs: bool
 /// ∂_zz t_n = (n-1)(b+n-1) q_{n-1}/(a+n). All terms of G are positive; the sum stops when a
 /// term past the peak adds less than 1e-17 of G, G_z and G_zz for every z. The reciprocals
 /// 1/(a+n), 1/(b+n-1) (the cost) are shared by the N arguments. `None` after 5,000 terms.
-fn g_series<const N: usize>(a: f64, b: f64, z: [f64; N], derivs: bool) -> Option<[Sums; N]> {
+fn g_series<const N: usize>(
+    a: f64,
+    b: f64,
+    z: [f64; N],
+    derivs: bool,
+    rc: &mut Recips,
+) -> Option<[Sums; N]> {
+    rc.reset(a, b);
     let ia = 1.0 / a;
     let mut s = [[0.0; 10]; N];
     for si in s.iter_mut() {
@@ -298,13 +373,12 @@ fn g_series<const N: usize>(a: f64, b: f64, z: [f64; N], derivs: bool) -> Option
     let (mut p, mut pp) = (0.0, 0.0);
     for n in 1..5000 {
         let nf = n as f64;
-        let ian = 1.0 / (a + nf);
-        let bk = b + nf - 1.0;
+        let [ian, ibk, ratio] = rc.get(n);
         let mut done = nf > peak;
         if !derivs {
             for i in 0..N {
                 if n >= 2 {
-                    q[i] *= bk / nf * z[i];
+                    q[i] *= ratio * z[i];
                 }
                 let t = q[i] * z[i] * ian;
                 s[i][0] += t;
@@ -315,13 +389,13 @@ fn g_series<const N: usize>(a: f64, b: f64, z: [f64; N], derivs: bool) -> Option
             }
             continue;
         }
-        let ibk = 1.0 / bk;
         p += ibk;
         pp += ibk * ibk;
+        let bk = ratio * nf;
         for i in 0..N {
             if n >= 2 {
                 q_prev[i] = q[i];
-                q[i] *= bk / nf * z[i];
+                q[i] *= ratio * z[i];
             }
             let si = &mut s[i];
             let t = q[i] * z[i] * ian;
@@ -407,7 +481,13 @@ struct Part {
 /// customer, with derivatives in θ when `derivs`. In the branch used, A is the larger of α+y,
 /// β+y; ln K = -a ln A + ln G(a, b, z) with a = r+s+x, b = s+1 (α >= β) or r+x (α < β),
 /// z = |α-β|/A; a and b are linear in θ, z depends on α and β only.
-fn ln_tails<const N: usize>(th: &[f64; 4], x: f64, y: [f64; N], derivs: bool) -> [Part; N] {
+fn ln_tails<const N: usize>(
+    th: &[f64; 4],
+    x: f64,
+    y: [f64; N],
+    derivs: bool,
+    rc: &mut Recips,
+) -> [Part; N] {
     let [r, alpha, s, beta] = *th;
     // index of the scale in A, of the other scale, of the parameter b depends on
     let (i_a, i_o, i_b, big, small, b) = if alpha >= beta {
@@ -419,7 +499,7 @@ fn ln_tails<const N: usize>(th: &[f64; 4], x: f64, y: [f64; N], derivs: bool) ->
     let aa: [f64; N] = std::array::from_fn(|i| big + y[i]);
     let z: [f64; N] = std::array::from_fn(|i| (big - small) / aa[i]);
     let omz: [f64; N] = std::array::from_fn(|i| (small + y[i]) / aa[i]);
-    let lg = ln_g(a, b, z, omz, derivs);
+    let lg = ln_g(a, b, z, omz, derivs, rc);
     std::array::from_fn(|i| {
         let ln_aa = aa[i].ln();
         let mut out = Part {
@@ -431,6 +511,25 @@ fn ln_tails<const N: usize>(th: &[f64; 4], x: f64, y: [f64; N], derivs: bool) ->
         }
         out
     })
+}
+
+/// [`ln_tails`] values only (no derivative storage to fill and move: the prediction path).
+fn ln_tail_values<const N: usize>(th: &[f64; 4], x: f64, y: [f64; N], rc: &mut Recips) -> [f64; N] {
+    let [r, alpha, s, beta] = *th;
+    let (big, small, b) = if alpha >= beta {
+        (alpha, beta, s + 1.0)
+    } else {
+        (beta, alpha, r + x)
+    };
+    let a = r + s + x;
+    let aa: [f64; N] = std::array::from_fn(|i| big + y[i]);
+    let z: [f64; N] = std::array::from_fn(|i| (big - small) / aa[i]);
+    let omz: [f64; N] = std::array::from_fn(|i| (small + y[i]) / aa[i]);
+    let series_ok = (0..N).all(|i| z[i] <= 0.75 && b * z[i] <= 100.0 * omz[i]);
+    if series_ok && let Some(sums) = g_series(a, b, z, false, rc) {
+        return std::array::from_fn(|i| -a * aa[i].ln() + sums[i][0].ln());
+    }
+    std::array::from_fn(|i| -a * aa[i].ln() + g_quadrature(a, b, z[i], omz[i], false).v)
 }
 
 /// The chain rule from ln G's derivatives in (a, b, z) to ln K's in θ: a = r+s+x (∂a = e_r +
@@ -483,8 +582,9 @@ fn ln_bracket(th: &[f64; 4], x: f64, tx: f64, t: f64) -> f64 {
         return l1;
     }
     let ls = s.ln();
-    let [k1, k2] = ln_tails(th, x, [tx, t], false);
-    guarded_sub(log_add_exp(l1, ls + k1.v), ls + k2.v)
+    let (a, b) = series_ab(th, x);
+    let [k1, k2] = with_recips(a, b, |rc| ln_tail_values(th, x, [tx, t], rc));
+    guarded_sub(log_add_exp(l1, ls + k1), ls + k2)
 }
 
 /// ln(e^p - e^q) where the difference is positive mathematically; rounding in q ≈ p (t_x
@@ -553,9 +653,11 @@ pub(crate) fn ll_grad_hess(
     sums.ll + n * common
 }
 
-/// Rows from which the likelihood is summed in parallel chunks of [`CHUNK_ROWS`].
-const PARALLEL_ROWS: usize = 16_384;
-const CHUNK_ROWS: usize = 4_096;
+/// Rows from which the likelihood is summed in parallel chunks of [`CHUNK_ROWS`]: a row costs
+/// about 0.4 µs with the Hessian (two series), so even CDNOW's 1,016 rows repay the threads.
+/// The chunks are fixed and summed in order, so the result does not depend on the thread count.
+const PARALLEL_ROWS: usize = 512;
+const CHUNK_ROWS: usize = 256;
 
 #[derive(Default)]
 struct RowSums {
@@ -574,6 +676,7 @@ fn row_sums(
     let [r, alpha, s, beta] = *th;
     let ln_s = s.ln();
     let mut out = RowSums::default();
+    let mut rc = Recips::default();
     // rows are sorted by x: the terms in x alone are computed once per distinct x
     let mut last_x = f64::NAN;
     let (mut lg_rx, mut dg_rx, mut tg_rx) = (0.0, 0.0, 0.0);
@@ -610,7 +713,7 @@ fn row_sums(
             }
             l1.v
         } else {
-            let [mut k1, mut k2] = ln_tails(th, x, [tx, t], want_grad);
+            let [mut k1, mut k2] = ln_tails(th, x, [tx, t], want_grad, &mut rc);
             for k in [&mut k1, &mut k2] {
                 k.v += ln_s;
                 k.g[2] += 1.0 / s;
@@ -763,18 +866,21 @@ fn count_pmf(r: f64, alpha: f64, s: f64, beta: f64, n: u64, t: f64) -> f64 {
     if t == 0.0 {
         return if n == 0 { 1.0 } else { 0.0 };
     }
-    let nf = n as f64;
-    let ln_coef = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
     let ln_q = -(t / alpha).ln_1p(); // ln(α/(α+t))
-    let ln_p = -(alpha / t).ln_1p(); // ln(t/(α+t))
     let survive = -s * (t / beta).ln_1p();
-    let first = ln_coef + r * ln_q + if n > 0 { nf * ln_p } else { 0.0 } + survive;
     if n == 0 {
+        let first = r * ln_q + survive;
         // the death-time integral is K(0) - K(t) with x = 0 (module docs): no quadrature
-        let [k0, kt] = ln_tails(&[r, alpha, s, beta], 0.0, [0.0, t], false);
-        let second = s.ln() + r * alpha.ln() + s * beta.ln() + guarded_sub(k0.v, kt.v);
+        let th = [r, alpha, s, beta];
+        let (a, b) = series_ab(&th, 0.0);
+        let [k0, kt] = with_recips(a, b, |rc| ln_tail_values(&th, 0.0, [0.0, t], rc));
+        let second = s.ln() + r * alpha.ln() + s * beta.ln() + guarded_sub(k0, kt);
         return log_add_exp(first, second).exp().min(1.0);
     }
+    let nf = n as f64;
+    let ln_coef = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
+    let ln_p = -(alpha / t).ln_1p(); // ln(t/(α+t))
+    let first = ln_coef + r * ln_q + nf * ln_p + survive;
     let u_t = t / (alpha + t);
     let g = |u: f64| {
         let lu = if n > 0 { nf * u.ln() } else { 0.0 };
@@ -925,7 +1031,8 @@ mod tests {
             (1500.0, 1.2, 0.1),
             (0.2, 0.3, 0.7),
         ] {
-            let s = from_sums(&g_series(a, b, [z], true).unwrap()[0], 0.0, true);
+            let mut rc = Recips::default();
+            let s = from_sums(&g_series(a, b, [z], true, &mut rc).unwrap()[0], 0.0, true);
             let q = g_quadrature(a, b, z, 1.0 - z, true);
             assert!(
                 (s.v - q.v).abs() < 1e-13 * s.v.abs().max(1.0),
