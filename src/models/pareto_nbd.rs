@@ -855,6 +855,66 @@ fn mean_count(r: f64, alpha: f64, s: f64, beta: f64, t: f64) -> f64 {
     r * beta / alpha * l * one_minus_exp_ratio((s - 1.0) * l)
 }
 
+/// G(a, b, zᵢ) themselves (not their logs) where the series applies: the predictions' fast
+/// path; `None` sends the caller to the log-space path.
+fn g_linear(a: f64, b: f64, z: [f64; 2], omz: [f64; 2], rc: &mut Recips) -> Option<[f64; 2]> {
+    if !(0..2).all(|i| z[i] <= 0.75 && b * z[i] <= 100.0 * omz[i]) {
+        return None;
+    }
+    g_series(a, b, z, false, rc).map(|s| [s[0][0], s[1][0]])
+}
+
+/// P(alive) = 1/(1 + odds) with the odds of having died,
+/// `s·(K(t_x) - K(T))·(α+T)^{r+x}(β+T)^s = s·(G(z_{t_x}) e^{c_{t_x}} - G(z_T) e^{c_T})`,
+/// `c_y = -a ln A_y + (r+x) ln(α+T) + s ln(β+T)`, summed in linear space (three logarithms
+/// and two exponentials a customer, where the log-space bracket takes eleven); `None` where
+/// the series does not apply or the odds overflow, for the log-space path.
+fn p_alive_linear(th: &[f64; 4], x: f64, tx: f64, t: f64, rc: &mut Recips) -> Option<f64> {
+    let [r, alpha, s, beta] = *th;
+    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
+    let ge = alpha >= beta;
+    let (big, small, b) = if ge {
+        (alpha, beta, s + 1.0)
+    } else {
+        (beta, alpha, r + x)
+    };
+    let a = r + s + x;
+    let a_tx = big + tx;
+    let z = [(big - small) / a_tx, (big - small) / (big + t)];
+    let omz = [(small + tx) / a_tx, (small + t) / (big + t)];
+    let g = g_linear(a, b, z, omz, rc)?;
+    let c_tx = -a * a_tx.ln() + (r + x) * la + s * lb;
+    let c_t = if ge {
+        s * (lb - la)
+    } else {
+        (r + x) * (la - lb)
+    };
+    let odds = s * (g[0] * c_tx.exp() - g[1] * c_t.exp());
+    odds.is_finite().then(|| 1.0 / (1.0 + odds.max(0.0)))
+}
+
+/// P(X(t) = 0) for raw parameters in linear space:
+/// `(α/(α+t))^r (β/(β+t))^s + s α^r β^s (K(0) - K(t))` (x = 0) with
+/// `α^r β^s K(0) = G(z₀) ρ₀`, `ρ₀ = (small/big)^{e}` (e = s when α >= β, r otherwise) and
+/// `α^r β^s K(t) = G(z_t) ρ₀ (big/(big+t))^{r+s}`; `None` for the log-space path.
+fn p_zero_linear(r: f64, alpha: f64, s: f64, beta: f64, t: f64, rc: &mut Recips) -> Option<f64> {
+    let (l_a, l_b) = ((t / alpha).ln_1p(), (t / beta).ln_1p());
+    let (big, small, b, e_small, l_big) = if alpha >= beta {
+        (alpha, beta, s + 1.0, s, l_a)
+    } else {
+        (beta, alpha, r, r, l_b)
+    };
+    let a = r + s;
+    let omz0 = small / big;
+    let z = [(big - small) / big, (big - small) / (big + t)];
+    let omz = [omz0, (small + t) / (big + t)];
+    let g = g_linear(a, b, z, omz, rc)?;
+    let rho0 = (e_small * omz0.ln()).exp();
+    let rho_t = rho0 * (-a * l_big).exp();
+    let v = (-r * l_a - s * l_b).exp() + s * (g[0] * rho0 - g[1] * rho_t);
+    v.is_finite().then(|| v.clamp(0.0, 1.0))
+}
+
 /// P(X(t) = n) for raw parameters (FHL note, eq. 18, from its integral): alive through t, or
 /// dying at τ < t after n purchases,
 /// `(β/(β+t))^s NB(n; r, α/(α+t)) + Γ(r+n)/(Γ(r) n!) α^r s β^s ∫_0^t τ^n (α+τ)^{-(r+n)}
@@ -869,6 +929,10 @@ fn count_pmf(r: f64, alpha: f64, s: f64, beta: f64, n: u64, t: f64) -> f64 {
     let ln_q = -(t / alpha).ln_1p(); // ln(α/(α+t))
     let survive = -s * (t / beta).ln_1p();
     if n == 0 {
+        let (a, b) = series_ab(&[r, alpha, s, beta], 0.0);
+        if let Some(v) = with_recips(a, b, |rc| p_zero_linear(r, alpha, s, beta, t, rc)) {
+            return v;
+        }
         let first = r * ln_q + survive;
         // the death-time integral is K(0) - K(t) with x = 0 (module docs): no quadrature
         let th = [r, alpha, s, beta];
@@ -959,9 +1023,16 @@ impl TransactionModel for ParetoNbdParams {
     /// first term of the likelihood's bracket over the whole (module docs); 1 when t_x = T.
     fn p_alive(&self, c: &Customer) -> f64 {
         let th = self.to_array();
-        let (x, t) = (c.x(), c.t());
+        let (x, tx, t) = (c.x(), c.t_x(), c.t());
+        if tx >= t {
+            return 1.0;
+        }
+        let (a, b) = series_ab(&th, x);
+        if let Some(pa) = with_recips(a, b, |rc| p_alive_linear(&th, x, tx, t, rc)) {
+            return pa;
+        }
         let l1 = -(self.r + x) * (self.alpha + t).ln() - self.s * (self.beta + t).ln();
-        (l1 - ln_bracket(&th, x, c.t_x(), t)).exp().min(1.0)
+        (l1 - ln_bracket(&th, x, tx, t)).exp().min(1.0)
     }
 
     /// FHL note, eq. 22: E[Y(t) | x, t_x, T] = P(alive) · eq. 17 at the posterior
