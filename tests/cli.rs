@@ -280,7 +280,7 @@ fn bad_files_and_options_fail_cleanly_in_every_subcommand() {
     let json = std::fs::read_to_string(model).unwrap();
     let wrong_version = write(
         "v99.json",
-        json.replace("\"format_version\": 1", "\"format_version\": 99")
+        json.replace("\"format_version\": 2", "\"format_version\": 99")
             .as_bytes(),
     );
     let out = tmp("never2.csv");

@@ -38,7 +38,12 @@ fn fit_and_conditional_spend_match_published_values() {
     );
     assert_eq!(f.n_customers(), 946.0);
     // the independence check is reported with the fit (0.11 on CDNOW: no warning)
-    assert!(f.warnings()[0].starts_with("frequency-spend correlation among repeat buyers: 0.11"));
+    assert!(
+        f.warnings()[0]
+            .to_string()
+            .starts_with("frequency-spend correlation among repeat buyers: 0.11")
+    );
+    assert_eq!(f.warnings()[0].severity(), clv::fit::Severity::Info);
     assert_eq!(f.warnings().len(), 1);
     assert!(f.standard_errors().is_some());
     let want = [

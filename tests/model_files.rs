@@ -105,13 +105,13 @@ fn bad_model_files_are_refused_with_the_field_named() {
         ("not an object", "[1, 2]".into(), "not a JSON object"),
         (
             "wrong version",
-            edit(&good, |v| v["format_version"] = 2.into()),
-            "format_version 2 is not supported (this build reads version 1)",
+            edit(&good, |v| v["format_version"] = 3.into()),
+            "format_version 3 is not supported (this build reads versions 1 and 2)",
         ),
         (
             "version as text",
-            edit(&good, |v| v["format_version"] = "1".into()),
-            "format_version \"1\" is not supported",
+            edit(&good, |v| v["format_version"] = "2".into()),
+            "format_version \"2\" is not supported",
         ),
         (
             "no version",
@@ -225,7 +225,47 @@ fn bad_model_files_are_refused_with_the_field_named() {
         assert!(got.contains(want), "{name}: got '{got}', want '{want}'");
     }
     assert!(n >= 20);
-    assert_eq!(FORMAT_VERSION, 1);
+    assert_eq!(FORMAT_VERSION, 2);
+}
+
+/// Version-1 files (reason, method and warnings as free text) still load: the texts are
+/// mapped to the typed codes, unknown warning texts kept as `legacy` warnings, an unknown
+/// method refused.
+#[test]
+fn version_1_files_load_with_their_texts_mapped_to_codes() {
+    use clv::fit::{FitWarning, Method, Termination};
+    let good = valid_json();
+    let v1 = edit(&good, |v| {
+        v["format_version"] = 1.into();
+        v["convergence"]["reason"] = "gradient tolerance reached".into();
+        v["convergence"]["method"] = "Newton".into();
+        v["warnings"] = serde_json::json!(["an old warning"]);
+    });
+    let f = load(&v1).unwrap();
+    let c = f.convergence();
+    assert_eq!(
+        (c.reason, c.method),
+        (Termination::GradientTolerance, Method::Newton)
+    );
+    assert_eq!(
+        f.warnings(),
+        &[FitWarning::Legacy {
+            message: "an old warning".into()
+        }]
+    );
+    assert_eq!(f.params(), load(&good).unwrap().params());
+    let fallback = edit(&v1, |v| {
+        v["convergence"]["reason"] =
+            "stationary point reached after the fallback (Nelder-Mead)".into();
+        v["convergence"]["method"] = "Nelder-Mead + L-BFGS".into();
+    });
+    let c = load(&fallback).unwrap().convergence().clone();
+    assert_eq!(
+        (c.reason, c.method),
+        (Termination::FallbackStationary, Method::NelderMeadLbfgs)
+    );
+    let bad_method = edit(&v1, |v| v["convergence"]["method"] = "BFGS".into());
+    assert!(reason(load(&bad_method).unwrap_err()).contains("convergence.method 'BFGS'"));
 }
 
 proptest! {

@@ -454,7 +454,7 @@ pub fn fit(
     );
     print!("{table}");
     for w in warnings {
-        println!("{w}");
+        println!("{}: {w}", w.severity());
     }
     let json = file.to_json().map_err(s)?;
     write_atomic(output, json.as_bytes())?;

@@ -126,7 +126,7 @@ pub struct Table<'a> {
     pub n: f64,
     pub rows: usize,
     pub c: &'a clv::fit::Convergence,
-    pub warnings: &'a [String],
+    pub warnings: &'a [clv::fit::FitWarning],
 }
 
 fn table(t: &Table) -> String {

@@ -78,13 +78,18 @@ fn params_table(title: &str, f: &Table) -> String {
         f.aic,
         f.bic,
         f.n,
-        esc(&c.reason),
+        esc(&c.reason.to_string()),
         c.iterations,
         c.gradient_norm,
         c.hessian_positive_definite
     );
     for w in f.warnings {
-        let _ = write!(h, "<p class=warn>warning: {}</p>", esc(w));
+        let _ = write!(
+            h,
+            "<p class=warn>{}: {}</p>",
+            w.severity(),
+            esc(&w.to_string())
+        );
     }
     h
 }

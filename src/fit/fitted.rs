@@ -10,13 +10,13 @@ pub struct Convergence {
     /// True when a stationary point with a positive-definite Hessian was found.
     pub converged: bool,
     /// The optimiser's termination reason.
-    pub reason: String,
+    pub reason: super::Termination,
     /// Iterations over all optimiser runs.
     pub iterations: u64,
     /// Euclidean norm of the gradient of the mean objective in log-parameters at the result.
     pub gradient_norm: f64,
     /// Which optimiser produced the result.
-    pub method: String,
+    pub method: super::Method,
     /// How many starting points were tried.
     pub starts_tried: usize,
     /// Whether the Hessian at the result is positive definite (standard errors exist).
@@ -51,7 +51,7 @@ pub struct Fitted<M> {
     pub(super) penalizer: f64,
     pub(super) convergence: Convergence,
     pub(super) covariance: Option<Vec<Vec<f64>>>,
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<super::FitWarning>,
     pub(super) time_unit: crate::TimeUnit,
 }
 
@@ -182,7 +182,7 @@ impl<M: MaximumLikelihood> Fitted<M> {
         self.penalizer
     }
     /// Warnings about the fit from the model (e.g. Gamma-Gamma's frequency–spend correlation).
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[super::FitWarning] {
         &self.warnings
     }
     /// How the optimiser ended.

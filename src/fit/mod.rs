@@ -24,10 +24,12 @@
 
 mod fitted;
 mod model_file;
+mod outcome;
 mod problem;
 
 pub use fitted::{Convergence, Fitted};
 pub use model_file::{FORMAT_VERSION, ModelFile};
+pub use outcome::{FitWarning, Method, Severity, Termination};
 
 use crate::data::RfmSummary;
 use crate::error::{Error, Result, nonnegative_option, positive_option};
@@ -65,7 +67,7 @@ pub trait MaximumLikelihood: Sized + Copy {
     /// Model-specific warnings about a fit (assumptions the data contradict, estimates in a
     /// region where some predictions do not exist...). Reported in [`Fitted::warnings`]; the
     /// library never prints.
-    fn fit_warnings(data: &Self::Data, params: &Self) -> Vec<String> {
+    fn fit_warnings(data: &Self::Data, params: &Self) -> Vec<FitWarning> {
         let _ = (data, params);
         Vec::new()
     }
@@ -236,10 +238,10 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     let converged = run.converged && cov.is_some();
     let convergence = Convergence {
         converged,
-        reason: run.reason.clone(),
+        reason: run.reason,
         iterations: run.iterations,
         gradient_norm: run.gradient_norm,
-        method: run.method.to_string(),
+        method: run.method,
         starts_tried: run.starts_tried,
         hessian_positive_definite: cov.is_some(),
     };
@@ -266,32 +268,30 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     }
     let mut warnings = Vec::new();
     if !run.converged {
-        warnings.push(format!(
-            "the fit did not converge after {} iterations: {}",
-            run.iterations,
-            not_converged()
-        ));
+        warnings.push(FitWarning::NotConverged {
+            iterations: run.iterations,
+            reason: run.reason,
+            gradient_norm: run.gradient_norm,
+            boundary: boundary.clone(),
+        });
     }
     if cov.is_none() {
-        warnings.push(format!(
-            "the Hessian at the result is not positive definite, so there are no standard \
-             errors: {}",
-            fitted::describe_boundary(M::NAMES, &theta)
-        ));
+        warnings.push(FitWarning::NoStandardErrors {
+            detail: fitted::describe_boundary(M::NAMES, &theta),
+        });
     } else if let Some(b) = &boundary {
-        warnings.push(format!(
-            "parameters heading to a boundary: {b}; the model may be mis-specified for these \
-             data and predictions that depend on them are unreliable"
-        ));
+        warnings.push(FitWarning::Boundary {
+            parameters: b.clone(),
+        });
     }
     if let (Some(c), true) = (&cov, boundary.is_none()) {
         for (i, name) in M::NAMES.iter().enumerate() {
             let rel = c[i][i].sqrt() / theta[i];
             if rel > POORLY_DETERMINED {
-                warnings.push(format!(
-                    "{name} is poorly determined: its standard error is {rel:.0} times the \
-                     estimate (too little data, or a direction in which the likelihood is flat)"
-                ));
+                warnings.push(FitWarning::PoorlyDetermined {
+                    parameter: name.to_string(),
+                    ratio: rel,
+                });
             }
         }
     }

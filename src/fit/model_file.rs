@@ -7,14 +7,17 @@
 //! Numbers are written in the shortest form that reads back to the same `f64`, so a round trip
 //! is exact: the loaded model predicts bit for bit what the fitted one does.
 
-use super::{Convergence, Fitted, MaximumLikelihood};
+use super::{Convergence, FitWarning, Fitted, MaximumLikelihood, Method, Termination};
 use crate::data::TimeUnit;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The current model-file format version.
-pub const FORMAT_VERSION: u32 = 1;
+/// The current model-file format version: 2 stores the convergence reason, the method and the
+/// warnings as typed codes ([`Termination`], [`Method`], [`FitWarning`]); version-1 files (free
+/// text) still load, their texts mapped to the codes (unknown warning texts become
+/// [`FitWarning::Legacy`]).
+pub const FORMAT_VERSION: u32 = 2;
 
 fn bad(reason: impl Into<String>) -> Error {
     Error::ModelFile {
@@ -35,7 +38,7 @@ fn bad(reason: impl Into<String>) -> Error {
 /// assert_eq!(file.model, "bgnbd");
 /// let back: Fitted<BgNbdParams> = file.to_fitted().unwrap();
 /// assert_eq!(back, f); // exact: same bits
-/// assert!(ModelFile::from_json(&json.replace("\"format_version\": 1", "\"format_version\": 2")).is_err());
+/// assert!(ModelFile::from_json(&json.replace("\"format_version\": 2", "\"format_version\": 3")).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,8 +67,75 @@ pub struct ModelFile {
     pub penalizer: f64,
     /// Convergence report.
     pub convergence: Convergence,
-    /// Warnings about the fit.
-    pub warnings: Vec<String>,
+    /// Warnings about the fit, tagged with their codes.
+    pub warnings: Vec<FitWarning>,
+}
+
+/// A version-1 file: the reason, method and warnings as free text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFileV1 {
+    model: String,
+    #[allow(dead_code)]
+    format_version: u32,
+    time_unit: TimeUnit,
+    params: BTreeMap<String, f64>,
+    standard_errors: Option<BTreeMap<String, f64>>,
+    covariance: Option<Vec<Vec<f64>>>,
+    parameter_order: Vec<String>,
+    log_likelihood: f64,
+    n_customers: f64,
+    n_rows: usize,
+    penalizer: f64,
+    convergence: ConvergenceV1,
+    warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConvergenceV1 {
+    converged: bool,
+    reason: String,
+    iterations: u64,
+    gradient_norm: f64,
+    method: String,
+    starts_tried: usize,
+    hessian_positive_definite: bool,
+}
+
+impl ModelFileV1 {
+    fn upgrade(self) -> Result<ModelFile> {
+        let c = self.convergence;
+        let method = Method::from_v1(&c.method)
+            .ok_or_else(|| bad(format!("convergence.method '{}' is not known", c.method)))?;
+        Ok(ModelFile {
+            model: self.model,
+            format_version: FORMAT_VERSION,
+            time_unit: self.time_unit,
+            params: self.params,
+            standard_errors: self.standard_errors,
+            covariance: self.covariance,
+            parameter_order: self.parameter_order,
+            log_likelihood: self.log_likelihood,
+            n_customers: self.n_customers,
+            n_rows: self.n_rows,
+            penalizer: self.penalizer,
+            convergence: Convergence {
+                converged: c.converged,
+                reason: Termination::from_v1(&c.reason),
+                iterations: c.iterations,
+                gradient_norm: c.gradient_norm,
+                method,
+                starts_tried: c.starts_tried,
+                hessian_positive_definite: c.hessian_positive_definite,
+            },
+            warnings: self
+                .warnings
+                .into_iter()
+                .map(|message| FitWarning::Legacy { message })
+                .collect(),
+        })
+    }
 }
 
 impl ModelFile {
@@ -112,16 +182,21 @@ impl ModelFile {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let obj = value.as_object().ok_or_else(|| bad("not a JSON object"))?;
-        match obj.get("format_version") {
+        let file: ModelFile = match obj.get("format_version").map(|v| (v, v.as_u64())) {
             None => return Err(bad("missing field `format_version`")),
-            Some(v) if v.as_u64() != Some(u64::from(FORMAT_VERSION)) => {
+            Some((_, Some(1))) => serde_json::from_value::<ModelFileV1>(value)
+                .map_err(|e| bad(format!("version-1 file: {e}")))?
+                .upgrade()?,
+            Some((_, Some(v))) if v == u64::from(FORMAT_VERSION) => {
+                serde_json::from_value(value).map_err(|e| bad(e.to_string()))?
+            }
+            Some((v, _)) => {
                 return Err(bad(format!(
-                    "format_version {v} is not supported (this build reads version {FORMAT_VERSION})"
+                    "format_version {v} is not supported (this build reads versions 1 and \
+                     {FORMAT_VERSION}); refit the model with this build or use a newer one"
                 )));
             }
-            Some(_) => {}
-        }
-        let file: ModelFile = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+        };
         file.check_numbers()?;
         if let TimeUnit::Periods(d) = file.time_unit
             && !(d.is_finite() && d > 0.0)
@@ -162,7 +237,12 @@ impl ModelFile {
                     "convergence.gradient_norm".to_string(),
                     self.convergence.gradient_norm,
                 ),
-            ]);
+            ])
+            .chain(self.warnings.iter().flat_map(|w| {
+                w.numbers()
+                    .into_iter()
+                    .map(move |(k, v)| (format!("warnings.{}.{k}", w.code()), v))
+            }));
         for (name, v) in named {
             if !v.is_finite() {
                 return Err(bad(format!("{name} is not finite ({v})")));

@@ -2,6 +2,7 @@
 //! gradient computed in one pass and cached (argmin asks for them separately).
 
 use super::MaximumLikelihood;
+use super::outcome::{Method, Termination};
 use argmin::core::{
     CostFunction, Error as ArgminError, Executor, Gradient, State, TerminationReason,
     TerminationStatus,
@@ -174,11 +175,11 @@ impl<M: MaximumLikelihood> Gradient for LogProblem<'_, M> {
 /// Outcome of [`minimise`].
 pub(crate) struct Run {
     pub phi: Vec<f64>,
-    pub reason: String,
+    pub reason: Termination,
     pub iterations: u64,
     pub gradient_norm: f64,
     pub converged: bool,
-    pub method: &'static str,
+    pub method: Method,
     pub starts_tried: usize,
 }
 
@@ -186,7 +187,7 @@ struct Attempt {
     phi: Vec<f64>,
     cost: f64,
     iterations: u64,
-    reason: String,
+    reason: Termination,
     solver_converged: bool,
 }
 
@@ -212,10 +213,12 @@ fn lbfgs<M: MaximumLikelihood>(
     let phi = st.get_best_param()?.as_slice().to_vec();
     let (reason, solver_converged) = match st.get_termination_status() {
         TerminationStatus::Terminated(TerminationReason::SolverConverged) => {
-            ("gradient tolerance reached".to_string(), true)
+            (Termination::GradientTolerance, true)
         }
-        TerminationStatus::Terminated(r) => (r.text().to_string(), false),
-        TerminationStatus::NotTerminated => ("not terminated".to_string(), false),
+        TerminationStatus::Terminated(TerminationReason::MaxItersReached) => {
+            (Termination::IterationLimit, false)
+        }
+        _ => (Termination::SolverStopped, false),
     };
     Some(Attempt {
         cost: p.eval(&phi).0,
@@ -244,12 +247,12 @@ fn newton<M: MaximumLikelihood>(
         return None;
     }
     let mut iterations = 0;
-    let mut reason = "iteration limit reached".to_string();
+    let mut reason = Termination::IterationLimit;
     let mut converged = false;
     while iterations < max_iters {
         if norm(&g) <= tol_grad {
             converged = true;
-            reason = "gradient tolerance reached".into();
+            reason = Termination::GradientTolerance;
             break;
         }
         iterations += 1;
@@ -265,7 +268,7 @@ fn newton<M: MaximumLikelihood>(
             }
         }
         let Some(mut d) = step else {
-            reason = "no positive definite shift of the Hessian".into();
+            reason = Termination::NoPositiveDefiniteShift;
             break;
         };
         let cap = d.amax();
@@ -285,14 +288,14 @@ fn newton<M: MaximumLikelihood>(
             t *= 0.5;
         }
         let Some((x, ft, gt, ht)) = accepted else {
-            reason = "line search found no decrease".into();
+            reason = Termination::LineSearchFailed;
             break;
         };
         let stalled = ft >= f;
         (phi, f, g, h) = (x, ft, gt, ht);
         if stalled {
             // no further decrease in f64: a stationary point if the gradient is small
-            reason = "no further decrease".into();
+            reason = Termination::NoFurtherDecrease;
             break;
         }
     }
@@ -328,7 +331,7 @@ fn nelder_mead<M: MaximumLikelihood>(
         cost: p.eval(&phi).0,
         phi,
         iterations: st.get_iter(),
-        reason: "Nelder-Mead".into(),
+        reason: Termination::NelderMeadEnded,
         solver_converged: false,
     })
 }
@@ -362,7 +365,7 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
             continue;
         }
         // a converged attempt from this start ends the search
-        let success = |a: Attempt, iterations: u64, method: &'static str| Run {
+        let success = |a: Attempt, iterations: u64, method: Method| Run {
             gradient_norm: norm(&p.eval(&a.phi).1),
             phi: a.phi,
             reason: a.reason,
@@ -374,13 +377,13 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
         if let Some(a) = newton(p, s, max_iters, tol_grad) {
             iterations += a.iterations;
             if accept(&a) {
-                return success(a, iterations, "Newton");
+                return success(a, iterations, Method::Newton);
             }
         }
         if let Some(a) = lbfgs(p, s, max_iters, tol_grad) {
             iterations += a.iterations;
             if accept(&a) {
-                return success(a, iterations, "L-BFGS");
+                return success(a, iterations, Method::Lbfgs);
             }
             if best.as_ref().is_none_or(|b| a.cost < b.cost) {
                 best = Some(a);
@@ -392,14 +395,14 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
         .as_ref()
         .map(|b| b.phi.clone())
         .unwrap_or_else(|| starts[0].clone());
-    let mut method = "Nelder-Mead";
+    let mut method = Method::NelderMead;
     let mut last = nelder_mead(p, &from, max_iters);
     if let Some(nm) = &last {
         iterations += nm.iterations;
         if let Some(pol) = lbfgs(p, &nm.phi, max_iters, tol_grad) {
             iterations += pol.iterations;
             if pol.cost <= nm.cost {
-                method = "Nelder-Mead + L-BFGS";
+                method = Method::NelderMeadLbfgs;
                 last = Some(pol);
             }
         }
@@ -418,7 +421,7 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
             phi: from,
             cost: f64::INFINITY,
             iterations: 0,
-            reason: "no start gave a finite likelihood".into(),
+            reason: Termination::NoFiniteStart,
             solver_converged: false,
         },
     };
@@ -426,15 +429,13 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
     let converged = chosen.cost.is_finite() && g <= GRAD_ACCEPT;
     Run {
         converged,
-        reason: format!(
-            "{} after the fallback ({})",
-            if converged {
-                "stationary point reached"
-            } else {
-                "no stationary point"
-            },
-            chosen.reason
-        ),
+        reason: if chosen.reason == Termination::NoFiniteStart {
+            Termination::NoFiniteStart
+        } else if converged {
+            Termination::FallbackStationary
+        } else {
+            Termination::FallbackNotStationary
+        },
         phi: chosen.phi,
         iterations,
         gradient_norm: g,

@@ -380,22 +380,18 @@ impl MaximumLikelihood for GammaGammaParams {
     }
     /// The frequency–spend correlation (always reported), flagged when above
     /// [`CORRELATION_WARNING`]; and q <= 1, where the population mean spend is infinite.
-    fn fit_warnings(data: &SpendData, params: &Self) -> Vec<String> {
+    fn fit_warnings(data: &SpendData, params: &Self) -> Vec<crate::fit::FitWarning> {
+        use crate::fit::FitWarning;
         let r = frequency_spend_correlation(data);
-        let mut w = vec![format!(
-            "frequency-spend correlation among repeat buyers: {r:.3}"
-        )];
+        let mut w = vec![FitWarning::FrequencySpendCorrelation { correlation: r }];
         if r.abs() > CORRELATION_WARNING {
-            w.push(format!(
-                "WARNING: |correlation| {:.3} > {CORRELATION_WARNING}: the Gamma-Gamma assumption that spend is independent of purchase frequency is doubtful for these data",
-                r.abs()
-            ));
+            w.push(FitWarning::SpendDependsOnFrequency {
+                correlation: r,
+                threshold: CORRELATION_WARNING,
+            });
         }
         if params.q <= 1.0 {
-            w.push(format!(
-                "WARNING: q = {:.4} <= 1: the population mean spend p·v/(q-1) is infinite; spend and CLV predictions that need it will return an error",
-                params.q
-            ));
+            w.push(FitWarning::InfiniteMeanSpend { q: params.q });
         }
         w
     }

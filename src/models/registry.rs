@@ -108,7 +108,7 @@ macro_rules! registry {
             }
 
             /// Warnings about the fit.
-            pub fn warnings(&self) -> &[String] {
+            pub fn warnings(&self) -> &[crate::fit::FitWarning] {
                 match self { $(AnyFitted::$variant(f) => f.warnings(),)+ }
             }
 

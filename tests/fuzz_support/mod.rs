@@ -9,14 +9,13 @@ use chrono::NaiveDate;
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{Delimiter, TransactionFormat, read_summary, read_transactions_from};
 use clv::{
-    BgNbdParams, Fitted, GammaGammaParams, RfmSummary, SpendModel, SummaryBuilder, SummaryOptions,
-    TimeUnit, TransactionModel,
+    AnyFitted, AnyParams, BgNbdParams, Fitted, GammaGammaParams, ParetoNbdParams, RfmSummary,
+    SpendModel, SummaryBuilder, SummaryOptions, TimeUnit, TransactionModel,
 };
 
-/// Checks a summary's invariants and that BG/NBD predictions on it are finite and in range
-/// (or a typed error).
+/// Checks a summary's invariants and that every transaction model's predictions on it are
+/// finite and in range (or a typed error).
 fn check_summary(s: &RfmSummary) {
-    let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
     for i in 0..s.len() {
         let c = s.customer(i);
         assert!(c.x() >= 0.0 && c.x().fract() == 0.0);
@@ -26,9 +25,18 @@ fn check_summary(s: &RfmSummary) {
     if s.len() > 200 {
         return;
     }
-    let ll = m.log_likelihood(s);
-    assert!(!ll.is_nan() && ll < f64::INFINITY, "log-likelihood {ll}");
-    if let Ok(scores) = clv::predict::score(&m, s, 10.0) {
+    let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let pn = ParetoNbdParams::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    for ll in [bg.log_likelihood(s), pn.log_likelihood(s)] {
+        assert!(!ll.is_nan() && ll < f64::INFINITY, "log-likelihood {ll}");
+    }
+    for m in [AnyParams::BgNbd(bg), AnyParams::ParetoNbd(pn)] {
+        check_scores(&m, s);
+    }
+}
+
+fn check_scores(m: &AnyParams, s: &RfmSummary) {
+    if let Ok(scores) = clv::predict::score(m, s, 10.0) {
         for sc in scores {
             assert!((0.0..=1.0).contains(&sc.p_alive), "{sc:?}");
             assert!((0.0..=1.0).contains(&sc.prob_no_purchase), "{sc:?}");
@@ -96,7 +104,10 @@ pub fn model_file(data: &[u8]) {
     let Ok(file) = ModelFile::from_json(text) else {
         return;
     };
-    if let Some(f) = loaded::<BgNbdParams>(&file) {
+    // every registered transaction model, by the file's `model` field
+    if let Ok(f) = AnyFitted::from_model_file(&file) {
+        let again = ModelFile::from_json(&f.to_model_file().to_json().unwrap()).unwrap();
+        assert_eq!(AnyFitted::from_model_file(&again).unwrap(), f);
         let m = f.params();
         for t in [0.5, 52.0] {
             let e = m.expected_purchases(t);
