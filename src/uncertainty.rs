@@ -84,12 +84,21 @@ pub fn sample_params<M: MaximumLikelihood>(
         detail: "no covariance: parameter uncertainty cannot be propagated".into(),
     })?;
     let theta = f.params().to_vec();
+    let kinds = M::kinds();
     let k = theta.len();
-    let s = DMatrix::from_fn(k, k, |i, j| cov[i][j] / (theta[i] * theta[j]));
+    // the sampling distribution is normal on the scale the parameters were fitted on
+    let jac: Vec<f64> = (0..k).map(|i| kinds[i].jacobian(theta[i])).collect();
+    let s = DMatrix::from_fn(k, k, |i, j| cov[i][j] / (jac[i] * jac[j]));
     let l = s.cholesky().ok_or(Error::SingularHessian {
         detail: "covariance is not positive definite".into(),
     })?;
-    let mean = DVector::from_iterator(k, theta.iter().map(|t| t.ln()));
+    let mean = DVector::from_iterator(
+        k,
+        theta
+            .iter()
+            .zip(&kinds)
+            .map(|(t, kd)| kd.to_free(*t).unwrap_or(f64::NAN)),
+    );
     let mut out = Vec::with_capacity(n);
     let mut tries = 0;
     while out.len() < n {
@@ -104,7 +113,12 @@ pub fn sample_params<M: MaximumLikelihood>(
         }
         let z = DVector::from_iterator(k, (0..k).map(|_| StandardNormal.sample(rng)));
         let phi = &mean + l.l() * z;
-        if let Ok(m) = M::from_slice(&phi.iter().map(|p| p.exp()).collect::<Vec<_>>())
+        let draw: Vec<f64> = phi
+            .iter()
+            .zip(&kinds)
+            .map(|(p, kd)| kd.to_natural(*p))
+            .collect();
+        if let Ok(m) = M::from_slice(&draw)
             && accept(&m)
         {
             out.push(m);

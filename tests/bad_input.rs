@@ -566,11 +566,11 @@ fn catalogue() -> Vec<(&'static str, clv::Result<()>, Error)> {
             option("max_iters", "must be at least 1"),
         ),
         (
-            "options: start value 0",
+            "options: start value NaN",
             FitOptions::default()
-                .with_start(vec![1.0, 0.0, 1.0, 1.0])
+                .with_start(vec![1.0, f64::NAN, 1.0, 1.0])
                 .map(|_| ()),
-            option("start", "must be finite and > 0, got 0"),
+            option("start", "must be finite, got NaN"),
         ),
         (
             "options: period of 0 days",

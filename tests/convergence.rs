@@ -207,3 +207,24 @@ fn identical_ages_are_a_single_cohort_and_fit_fine() {
     }
     assert!(f.warnings().is_empty(), "{:?}", f.warnings());
 }
+
+/// A start outside a parameter's domain is refused when the fit knows the domains (a start of
+/// 0 for a positive parameter), naming each parameter's kind.
+#[test]
+fn a_start_outside_the_domain_is_refused_by_the_fit() {
+    let s = nobody_churns();
+    let opts = FitOptions::default()
+        .with_start(vec![1.0, 0.0, 1.0, 1.0])
+        .unwrap();
+    match BgNbdParams::fit(&s, &opts) {
+        Err(Error::InvalidOption {
+            name: "start",
+            reason,
+        }) => assert_eq!(
+            reason,
+            "[1.0, 0.0, 1.0, 1.0] is outside the parameter domains (r: Positive, alpha: \
+             Positive, a: Positive, b: Positive)"
+        ),
+        other => panic!("expected InvalidOption, got {other:?}"),
+    }
+}

@@ -200,8 +200,10 @@ impl<M: MaximumLikelihood> Fitted<M> {
             .as_ref()
             .map(|c| (0..c.len()).map(|i| c[i][i].sqrt()).collect())
     }
-    /// Wald intervals at `level` (e.g. 0.95), built on the log scale — θ·exp(±z·SE/θ) — so they
-    /// stay inside the positive parameter space.
+    /// Wald intervals at `level` (e.g. 0.95), built on the scale each parameter is fitted on
+    /// ([`ParamKind`](super::ParamKind)) so they stay inside its domain: θ·exp(±z·SE/θ) for
+    /// positive parameters, θ ± z·SE for real ones, and for probabilities the interval of
+    /// logit θ ± z·SE/(θ(1-θ)) mapped back.
     pub fn confidence_intervals(&self, level: f64) -> Option<Vec<(f64, f64)>> {
         if !(level > 0.0 && level < 1.0) {
             return None;
@@ -213,9 +215,12 @@ impl<M: MaximumLikelihood> Fitted<M> {
                 .to_vec()
                 .iter()
                 .zip(se)
-                .map(|(t, s)| {
-                    let f = (z * s / t).exp();
-                    (t / f, t * f)
+                .zip(M::kinds())
+                .map(|((&t, s), k)| {
+                    // the free-scale half-width: SE(φ) = SE(θ)/|dθ/dφ|
+                    let half = z * s / k.jacobian(t).abs();
+                    let phi = k.to_free(t).unwrap_or(f64::NAN);
+                    (k.to_natural(phi - half), k.to_natural(phi + half))
                 })
                 .collect(),
         )
@@ -235,18 +240,24 @@ fn normal_quantile(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
 }
 
-/// Cov(θ) = J H⁻¹ J with J = diag(θ), from the Hessian `h` of the total negative
-/// log-likelihood in φ = ln θ; `None` unless `h` is positive definite.
-pub(crate) fn covariance(h: &DMatrix<f64>, theta: &[f64]) -> Option<Vec<Vec<f64>>> {
+/// Cov(θ) = J H⁻¹ J with J = diag(dθ/dφ) (θ for positive parameters, 1 for real ones,
+/// θ(1-θ) for probabilities), from the Hessian `h` of the total negative log-likelihood in φ;
+/// `None` unless `h` is positive definite.
+pub(crate) fn covariance(
+    h: &DMatrix<f64>,
+    theta: &[f64],
+    kinds: &[super::ParamKind],
+) -> Option<Vec<Vec<f64>>> {
     if h.iter().any(|v| !v.is_finite()) {
         return None;
     }
     let inv = h.clone().cholesky()?.inverse();
     let k = theta.len();
+    let jac: Vec<f64> = (0..k).map(|i| kinds[i].jacobian(theta[i])).collect();
     let mut cov = vec![vec![0.0; k]; k];
     for i in 0..k {
         for j in i..k {
-            let v = theta[i] * 0.5 * (inv[(i, j)] + inv[(j, i)]) * theta[j];
+            let v = jac[i] * 0.5 * (inv[(i, j)] + inv[(j, i)]) * jac[j];
             cov[i][j] = v;
             cov[j][i] = v;
         }
@@ -261,20 +272,30 @@ pub(crate) fn covariance(h: &DMatrix<f64>, theta: &[f64]) -> Option<Vec<Vec<f64>
 /// optimum of the likelihood is on the boundary of the parameter space.
 pub(crate) const BOUNDARY: f64 = 1e-6;
 
-/// The parameters that look like they are heading to a boundary (`r = 3.2e8, ...`), if any.
-pub(crate) fn boundary_parameters(names: &[&str], theta: &[f64]) -> Option<String> {
+/// The parameters that look like they are heading to a boundary of their domain
+/// (`r = 3.2e8, ...`), if any.
+pub(crate) fn boundary_parameters(
+    names: &[&str],
+    theta: &[f64],
+    kinds: &[super::ParamKind],
+) -> Option<String> {
     let odd: Vec<String> = names
         .iter()
         .zip(theta)
-        .filter(|(_, t)| **t < BOUNDARY || **t > 1.0 / BOUNDARY)
-        .map(|(n, t)| format!("{n} = {t:.3e}"))
+        .zip(kinds)
+        .filter(|((_, t), k)| k.at_boundary(**t))
+        .map(|((n, t), _)| format!("{n} = {t:.3e}"))
         .collect();
     (!odd.is_empty()).then(|| odd.join(", "))
 }
 
 /// Why the Hessian is singular: the parameters at a boundary, or a flat direction.
-pub(crate) fn describe_boundary(names: &[&str], theta: &[f64]) -> String {
-    match boundary_parameters(names, theta) {
+pub(crate) fn describe_boundary(
+    names: &[&str],
+    theta: &[f64],
+    kinds: &[super::ParamKind],
+) -> String {
+    match boundary_parameters(names, theta, kinds) {
         Some(b) => format!("parameters at a boundary: {b}"),
         None => "the likelihood is flat in some direction at the optimum".into(),
     }

@@ -23,11 +23,13 @@
 //! caller opts in with [`FitOptions::allow_unconverged`].
 
 mod fitted;
+mod kinds;
 mod model_file;
 mod outcome;
 mod problem;
 
 pub use fitted::{Convergence, Fitted};
+pub use kinds::ParamKind;
 pub use model_file::{FORMAT_VERSION, ModelFile};
 pub use outcome::{FitWarning, Method, Severity, Termination};
 
@@ -57,6 +59,11 @@ pub trait MaximumLikelihood: Sized + Copy {
     fn to_vec(&self) -> Vec<f64>;
     /// Starting points, best guess first.
     fn starts(data: &Self::Data) -> Vec<Vec<f64>>;
+    /// The domain of each parameter, in [`NAMES`](Self::NAMES) order: how the optimiser,
+    /// the covariance and the intervals treat it. Default: all positive (fitted in ln θ).
+    fn kinds() -> Vec<ParamKind> {
+        vec![ParamKind::Positive; Self::NAMES.len()]
+    }
     /// Scale factors `s` of the L2 penalty `penalizer · Σ (s_i θ_i)²`: 1 for dimensionless
     /// parameters; for a parameter with a time unit, a factor that makes it scale-free (so the
     /// same penalizer means the same whether the data are in days or weeks).
@@ -159,10 +166,14 @@ impl FitOptions {
         self.allow_unconverged = yes;
         self
     }
-    /// A starting point (natural parameters, all > 0) tried before the model's own.
+    /// A starting point (natural parameters) tried before the model's own; each value must be
+    /// finite here and inside its parameter's domain when the fit runs.
     pub fn with_start(mut self, theta: Vec<f64>) -> Result<Self> {
-        for &v in &theta {
-            positive_option("start", v)?;
+        if let Some(v) = theta.iter().find(|v| !v.is_finite()) {
+            return Err(Error::InvalidOption {
+                name: "start",
+                reason: format!("must be finite, got {v}"),
+            });
         }
         self.start = Some(theta);
         Ok(self)
@@ -203,10 +214,23 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
             ),
         });
     }
-    let mut phis: Vec<Vec<f64>> = starts
-        .iter()
-        .map(|s| s.iter().map(|v| v.ln()).collect())
-        .collect();
+    let kinds = M::kinds();
+    let mut phis: Vec<Vec<f64>> = Vec::with_capacity(starts.len());
+    for s in &starts {
+        let phi: Option<Vec<f64>> = s.iter().zip(&kinds).map(|(v, k)| k.to_free(*v)).collect();
+        phis.push(phi.ok_or_else(|| Error::InvalidOption {
+            name: "start",
+            reason: format!(
+                "{s:?} is outside the parameter domains ({})",
+                M::NAMES
+                    .iter()
+                    .zip(&kinds)
+                    .map(|(n, k)| format!("{n}: {k:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?);
+    }
     // Large data: the optimum on a spread subsample is close to the full one, so the full fit
     // needs only a few (quadratically converging) Newton steps from it.
     if M::n_rows(&data) > SUBSAMPLE_ABOVE
@@ -220,7 +244,11 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     }
     let run = minimise(&problem, &phis, options.max_iters, options.tol_grad);
     let phi = run.phi.clone();
-    let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
+    let theta: Vec<f64> = phi
+        .iter()
+        .zip(&kinds)
+        .map(|(p, k)| k.to_natural(*p))
+        .collect();
     let params = M::from_slice(&theta).map_err(|_| Error::Numerical {
         what: format!(
             "{} fit: a parameter left the representable range ({theta:?})",
@@ -234,7 +262,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         });
     }
     let h = hessian_phi(&problem, &phi);
-    let cov = fitted::covariance(&h, &theta);
+    let cov = fitted::covariance(&h, &theta, &kinds);
     let converged = run.converged && cov.is_some();
     let convergence = Convergence {
         converged,
@@ -245,7 +273,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         starts_tried: run.starts_tried,
         hessian_positive_definite: cov.is_some(),
     };
-    let boundary = fitted::boundary_parameters(M::NAMES, &theta);
+    let boundary = fitted::boundary_parameters(M::NAMES, &theta, &kinds);
     let not_converged = || {
         let mut reason = format!("{} (gradient norm {:.3e})", run.reason, run.gradient_norm);
         if let Some(b) = &boundary {
@@ -262,7 +290,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
         }
         if cov.is_none() {
             return Err(Error::SingularHessian {
-                detail: fitted::describe_boundary(M::NAMES, &theta),
+                detail: fitted::describe_boundary(M::NAMES, &theta, &kinds),
             });
         }
     }
@@ -277,7 +305,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     }
     if cov.is_none() {
         warnings.push(FitWarning::NoStandardErrors {
-            detail: fitted::describe_boundary(M::NAMES, &theta),
+            detail: fitted::describe_boundary(M::NAMES, &theta, &kinds),
         });
     } else if let Some(b) = &boundary {
         warnings.push(FitWarning::Boundary {
@@ -286,7 +314,12 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     }
     if let (Some(c), true) = (&cov, boundary.is_none()) {
         for (i, name) in M::NAMES.iter().enumerate() {
-            let rel = c[i][i].sqrt() / theta[i];
+            // relative to the estimate for positive parameters; for real and probability
+            // ones, relative to the scale they are fitted on (|θ| or 1)
+            let rel = match kinds[i] {
+                ParamKind::Positive => c[i][i].sqrt() / theta[i],
+                _ => c[i][i].sqrt() / theta[i].abs().max(1.0),
+            };
             if rel > POORLY_DETERMINED {
                 warnings.push(FitWarning::PoorlyDetermined {
                     parameter: name.to_string(),

@@ -28,6 +28,7 @@ pub(crate) struct LogProblem<'a, M: MaximumLikelihood> {
     pub(crate) n: f64,
     penalizer: f64,
     scales: Vec<f64>,
+    kinds: Vec<super::ParamKind>,
     cache: RefCell<Option<Point>>,
 }
 
@@ -38,6 +39,7 @@ impl<M: MaximumLikelihood> Clone for LogProblem<'_, M> {
             n: self.n,
             penalizer: self.penalizer,
             scales: self.scales.clone(),
+            kinds: self.kinds.clone(),
             cache: RefCell::new(None),
         }
     }
@@ -50,19 +52,34 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
             n: M::n_customers(data),
             penalizer,
             scales: M::penalty_scales(data),
+            kinds: M::kinds(),
             cache: RefCell::new(None),
         }
     }
 
+    /// θ from φ, parameter by parameter ([`super::ParamKind`]).
+    fn natural(&self, phi: &[f64]) -> Vec<f64> {
+        phi.iter()
+            .zip(&self.kinds)
+            .map(|(p, k)| k.to_natural(*p))
+            .collect()
+    }
+
     /// Evaluates at φ, with the Hessian when `hessian` (`None` if the model has no analytic
-    /// one). With θ = e^φ and the penalty λ Σ (sᵢθᵢ)², the mean objective is
-    /// f = -ℓ/n + λ Σ (sᵢθᵢ)², its gradient gᵢ = θᵢ(-∂ℓ/∂θᵢ/n + 2λsᵢ²θᵢ) and its Hessian
-    /// Hᵢⱼ = θᵢθⱼ(-∂²ℓ/∂θᵢ∂θⱼ/n) + δᵢⱼ(θᵢ(-∂ℓ/∂θᵢ/n) + 4λsᵢ²θᵢ²). A point where anything is
-    /// not finite (a parameter under- or overflowing) gets f = +inf, which the line searches
-    /// treat as "step too long".
+    /// one). With θᵢ = θᵢ(φᵢ) (Jacobian Jᵢ = dθᵢ/dφᵢ, curvature Cᵢ = d²θᵢ/dφᵢ²: θ, θ for ln;
+    /// 1, 0 for the identity; θ(1-θ), θ(1-θ)(1-2θ) for the logit) and the penalty λ Σ (sᵢθᵢ)²,
+    /// the mean objective is f = -ℓ/n + λ Σ (sᵢθᵢ)², its gradient gᵢ = Jᵢ(-∂ℓ/∂θᵢ/n + 2λsᵢ²θᵢ)
+    /// and its Hessian Hᵢⱼ = JᵢJⱼ(-∂²ℓ/∂θᵢ∂θⱼ/n + δᵢⱼ 2λsᵢ²) + δᵢⱼ Cᵢ(-∂ℓ/∂θᵢ/n + 2λsᵢ²θᵢ).
+    /// A point where anything is not finite (a parameter under- or overflowing) gets
+    /// f = +inf, which the line searches treat as "step too long".
     fn compute(&self, phi: &[f64], hessian: bool) -> Option<Point> {
         let k = phi.len();
-        let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
+        let theta = self.natural(phi);
+        let jac: Vec<f64> = theta
+            .iter()
+            .zip(&self.kinds)
+            .map(|(t, kd)| kd.jacobian(*t))
+            .collect();
         let mut gt = vec![0.0; k];
         let mut ht = vec![0.0; k * k];
         let ll = if hessian {
@@ -78,14 +95,17 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
             .sum::<f64>()
             * lam;
         let f = -ll / n + pen;
-        let g: Vec<f64> = (0..k)
-            .map(|i| theta[i] * (-gt[i] / n + 2.0 * lam * s[i] * s[i] * theta[i]))
+        // d f / d θᵢ
+        let dtheta: Vec<f64> = (0..k)
+            .map(|i| -gt[i] / n + 2.0 * lam * s[i] * s[i] * theta[i])
             .collect();
+        let g: Vec<f64> = (0..k).map(|i| jac[i] * dtheta[i]).collect();
         let h = hessian.then(|| {
             DMatrix::from_fn(k, k, |i, j| {
-                let mut v = theta[i] * theta[j] * (-ht[i * k + j] / n);
+                let mut v = jac[i] * jac[j] * (-ht[i * k + j] / n);
                 if i == j {
-                    v += theta[i] * (-gt[i] / n) + 4.0 * lam * (s[i] * theta[i]).powi(2);
+                    v += jac[i] * jac[i] * 2.0 * lam * s[i] * s[i]
+                        + self.kinds[i].curvature(theta[i]) * dtheta[i];
                 }
                 v
             })
@@ -93,7 +113,7 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
         let finite = f.is_finite()
             && g.iter().all(|v| v.is_finite())
             && h.as_ref().is_none_or(|h| h.iter().all(|v| v.is_finite()))
-            && theta.iter().all(|t| t.is_finite() && *t > 0.0);
+            && M::from_slice(&theta).is_ok();
         Some(if finite {
             Point {
                 phi: phi.to_vec(),
@@ -151,8 +171,7 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
         {
             return p.ll;
         }
-        let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
-        M::log_likelihood_grad(&theta, self.data, None)
+        M::log_likelihood_grad(&self.natural(phi), self.data, None)
     }
 }
 
