@@ -167,6 +167,13 @@ macro_rules! registry {
             }
         }
 
+        impl AnyParams {
+            /// The model name (`"bgnbd"`, ...), as [`AnyFitted::fit`] takes it.
+            pub fn model(&self) -> &'static str {
+                match self { $(AnyParams::$variant(_) => <$ty as MaximumLikelihood>::MODEL,)+ }
+            }
+        }
+
         impl TransactionModel for AnyParams {
             fn expected_purchases(&self, t: f64) -> f64 {
                 match self { $(AnyParams::$variant(m) => m.expected_purchases(t),)+ }
