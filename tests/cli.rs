@@ -653,4 +653,38 @@ fn units_travel_and_pareto_nbd_runs_end_to_end() {
         );
         assert_eq!(std::fs::read_to_string(&p).unwrap().lines().count(), 2358);
     }
+    // a horizon with a unit is converted to the model's and said so; 364d is exactly 52 weeks
+    let predict = |h: &str, out: &PathBuf| {
+        run(&[
+            "predict",
+            "--model",
+            mp.to_str().unwrap(),
+            "--summary",
+            sw.to_str().unwrap(),
+            "--horizon",
+            h,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .unwrap()
+    };
+    let (p52, p364) = (tmp("u_pred_52.csv"), tmp("u_pred_364d.csv"));
+    assert!(predict("52", &p52).status.success());
+    let o = predict("364d", &p364);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("horizon: 364 days = 52 weeks"), "{err}");
+    assert_eq!(std::fs::read(&p52).unwrap(), std::fs::read(&p364).unwrap());
+    let o = predict("1y", &p364);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("horizon: 1 years = 52.17857142857143 weeks"),
+        "{err}"
+    );
+    // months are not a fixed length: refused with one line
+    let o = predict("3m", &p364);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("months differ in length"), "{err}");
 }

@@ -1,6 +1,7 @@
 //! The subcommands.
 
 use crate::output::{Progress, any_parameter_table, parameter_table, write_atomic};
+use crate::span::Span;
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use clv::clv::{ClvOptions, DiscountRate, summary_values};
@@ -475,38 +476,64 @@ pub enum DiscountPer {
     Step,
 }
 
+/// A `--horizon`-like argument in `unit`, its conversion (if any) said on stderr.
+fn span_in(flag: &str, text: &str, unit: TimeUnit) -> Result<f64, String> {
+    let (v, note) = text
+        .parse::<Span>()
+        .map_err(|e| format!("{flag} {e}"))?
+        .in_unit(unit);
+    if let Some(n) = note {
+        eprintln!("{}: {n}", flag.trim_start_matches('-'));
+    }
+    Ok(v)
+}
+
 /// Horizon and CLV valuation options shared by `predict` and `segment`.
 #[derive(clap::Args)]
 pub struct ValueArgs {
-    /// Horizon, in the model's time unit.
+    /// Horizon: a number in the model's time unit, or with a unit (364d, 52w, 1y = 365.25
+    /// days), converted to the model's unit.
     #[arg(long)]
-    pub horizon: f64,
+    pub horizon: String,
     /// Discount rate for CLV (effective rate per --discount-per); default 0.
     #[arg(long, default_value_t = 0.0)]
     pub discount_rate: f64,
     /// The period the discount rate is stated for.
     #[arg(long, value_enum, default_value = "year")]
     pub discount_per: DiscountPer,
-    /// Length of a CLV discounting step in the model's time unit (default 1).
-    #[arg(long, default_value_t = 1.0)]
-    pub step: f64,
+    /// Length of a CLV discounting step: in the model's time unit, or with a unit like
+    /// --horizon (default 1, one unit of the model).
+    #[arg(long, default_value = "1")]
+    pub step: String,
     /// Profit margin applied to spend (default 1: revenue).
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
 }
 
 impl ValueArgs {
+    /// The horizon in the model's `unit`; a conversion from another unit is said on stderr.
+    pub fn horizon_in(&self, unit: TimeUnit) -> Result<f64, String> {
+        span_in("--horizon", &self.horizon, unit)
+    }
+
     /// The CLV options these arguments describe, for a model fitted in `unit`.
     pub fn clv_options(&self, unit: TimeUnit) -> Result<ClvOptions, String> {
+        let horizon = self
+            .horizon
+            .parse::<Span>()
+            .map_err(|e| format!("--horizon {e}"))?
+            .in_unit(unit)
+            .0;
+        let step = span_in("--step", &self.step, unit)?;
         let discount = match self.discount_per {
             DiscountPer::Year => DiscountRate::annual(self.discount_rate),
             DiscountPer::Week => DiscountRate::per_unit(self.discount_rate, TimeUnit::Weeks),
             DiscountPer::Day => DiscountRate::per_unit(self.discount_rate, TimeUnit::Days),
-            DiscountPer::Step => DiscountRate::per_period(self.discount_rate, self.step, unit),
+            DiscountPer::Step => DiscountRate::per_period(self.discount_rate, step, unit),
         }
         .map_err(s)?;
-        ClvOptions::new(self.horizon, unit)
-            .and_then(|o| o.with_step(self.step.min(self.horizon)))
+        ClvOptions::new(horizon, unit)
+            .and_then(|o| o.with_step(step.min(horizon)))
             .and_then(|o| o.with_margin(self.margin))
             .and_then(|o| o.with_discount(discount))
             .map_err(s)
@@ -586,7 +613,8 @@ pub fn predict(a: PredictArgs) -> Res {
     let progress = Progress::new();
     let pb = progress.step("reading the summary and scoring");
     let sm = read_scored_summary(&a.inputs.summary, &fitted)?;
-    let scores = score(&fitted.params(), &sm, a.value.horizon).map_err(s)?;
+    let horizon = a.value.horizon_in(unit)?;
+    let scores = score(&fitted.params(), &sm, horizon).map_err(s)?;
     progress.done(pb, format!("{} customers scored", sm.len()));
     let mut header = vec![
         "customer_id",
@@ -619,7 +647,7 @@ pub fn predict(a: PredictArgs) -> Res {
                 .intervals(
                     spend_fit.as_ref().map(|f| &f.0),
                     &sm,
-                    a.value.horizon,
+                    horizon,
                     spend_fit.as_ref().map(|f| &f.1),
                     &bo,
                 )
@@ -672,7 +700,7 @@ pub fn predict(a: PredictArgs) -> Res {
     eprintln!(
         "{} customers scored for a horizon of {} {} -> {}",
         sm.len(),
-        a.value.horizon,
+        horizon,
         unit,
         a.output.display()
     );

@@ -13,6 +13,7 @@ mod output;
 mod plots;
 mod report;
 mod segments;
+mod span;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

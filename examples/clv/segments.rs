@@ -46,7 +46,7 @@ fn values(
     value: &ValueArgs,
     unit: TimeUnit,
 ) -> Result<(&'static str, Vec<f64>, Vec<clv::models::Score>), String> {
-    let scores = score(bg, sm, value.horizon).map_err(s)?;
+    let scores = score(bg, sm, value.horizon_in(unit)?).map_err(s)?;
     Ok(match gg {
         Some(gg) => {
             let opts = value.clv_options(unit)?;
