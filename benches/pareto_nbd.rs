@@ -51,6 +51,12 @@ fn bench_score(c: &mut Criterion) {
     g.bench_function("pareto_nbd", |b| {
         b.iter(|| score(&pn, black_box(&s), 39.0).unwrap())
     });
+    // the Pareto/NBD fitted to such data (as in scripts/compare_lifetimes.py): β > 2α puts
+    // z = (β-α)/(β+t_x) up to 0.56, where the series would be long
+    let fitted = ParetoNbdParams::new(0.507, 10.143, 0.777, 23.036).unwrap();
+    g.bench_function("pareto_nbd_fitted", |b| {
+        b.iter(|| score(&fitted, black_box(&s), 39.0).unwrap())
+    });
     g.finish();
 }
 

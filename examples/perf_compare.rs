@@ -8,8 +8,8 @@
 //! Data sets: CDNOW (bundled summary), 100k and 1M simulated customers (BG/NBD, T uniform over
 //! 1..78 weeks, continuous times) written as `sim_100000.csv` / `sim_1000000.csv`, and a
 //! simulated transaction log of 10^6 rows (`--big`: also 10^7) as `transactions_N.csv`.
-//! Times are medians over repeated runs of: the BG/NBD fit (from the summary, compression and
-//! covariance included), scoring (E[Y(39)] and P(alive) for every customer:
+//! Times are medians over repeated runs of: the BG/NBD and Pareto/NBD fits (from the summary,
+//! compression and covariance included), scoring (E[Y(39)] and P(alive) for every customer:
 //! `predict::alive_and_expected`; and `predict::score`, which also returns P(Y(39) = 0)), and
 //! summarising the log (reading the CSV included).
 
@@ -18,7 +18,8 @@ use clv::io::{TransactionFormat, read_summary_csv, read_transactions_into};
 use clv::predict::{alive_and_expected, score};
 use clv::sim::{LogSpec, simulate_bgnbd, simulate_transactions, uniform_ages};
 use clv::{
-    BgNbdParams, FitOptions, GammaGammaParams, RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit,
+    BgNbdParams, FitOptions, GammaGammaParams, ParetoNbdParams, RfmSummary, SummaryBuilder,
+    SummaryOptions, TimeUnit,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -139,6 +140,26 @@ fn main() {
             p.alpha(),
             p.a(),
             p.b(),
+            f.log_likelihood()
+        );
+    }
+    for (name, path, s) in &sets {
+        let runs = if s.len() > 500_000 { 5 } else { 21 };
+        let f = ParetoNbdParams::fit(s, &FitOptions::default()).unwrap();
+        let fit_s = time(runs, || {
+            ParetoNbdParams::fit(s, &FitOptions::default()).unwrap()
+        });
+        let alive_s = time(runs, || alive_and_expected(f.params(), s, 39.0).unwrap());
+        let score_s = time(runs, || score(f.params(), s, 39.0).unwrap());
+        let p = f.params();
+        println!(
+            "{{\"task\":\"pareto-nbd\",\"dataset\":\"{name}\",\"path\":{:?},\"customers\":{},\"fit_s\":{fit_s:e},\"alive_s\":{alive_s:e},\"score_s\":{score_s:e},\"params\":[{:?},{:?},{:?},{:?}],\"ll\":{:?}}}",
+            path.display().to_string(),
+            s.len(),
+            p.r(),
+            p.alpha(),
+            p.s(),
+            p.beta(),
             f.log_likelihood()
         );
     }

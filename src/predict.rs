@@ -2,7 +2,7 @@
 
 use crate::data::{Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result, positive_option};
-use crate::models::{Schedule, TransactionModel};
+use crate::models::{Schedule, SchedulePlan, TransactionModel};
 use rayon::prelude::*;
 
 /// Checks a prediction horizon: finite and > 0.
@@ -38,12 +38,18 @@ pub fn score<M: TransactionModel + Sync>(
     horizon: f64,
 ) -> Result<Vec<Score>> {
     let t = check_horizon(horizon)?;
-    planned(model, summary, t, "scores", |c, pa, e| {
-        let s = Score {
-            p_alive: pa,
-            expected_purchases: e,
-            prob_no_purchase: model.prob_no_purchase_given(pa, c, t),
-        };
+    planned(model, summary, t, "scores", |plan, c| {
+        let s = plan.score(c, t).unwrap_or_else(|| {
+            let mut e = 0.0;
+            let pa = plan.eval(c, std::slice::from_mut(&mut e));
+            Score {
+                p_alive: pa,
+                expected_purchases: e,
+                prob_no_purchase: plan
+                    .prob_no_purchase(c, pa, t)
+                    .unwrap_or_else(|| model.prob_no_purchase_given(pa, c, t)),
+            }
+        });
         (s.p_alive.is_finite()
             && s.expected_purchases.is_finite()
             && s.prob_no_purchase.is_finite())
@@ -70,7 +76,8 @@ pub fn alive_and_expected<M: TransactionModel + Sync>(
     horizon: f64,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let t = check_horizon(horizon)?;
-    let pairs = planned(model, summary, t, "scores", |_, pa, e| {
+    let pairs = planned(model, summary, t, "scores", |plan, c| {
+        let (pa, e) = alive_and_mean(plan, c);
         (pa.is_finite() && e.is_finite()).then_some((pa, e))
     })?;
     Ok(pairs.into_iter().unzip())
@@ -122,11 +129,21 @@ pub fn holdout_expected<M: TransactionModel + Sync>(
         summary,
         h.duration,
         "holdout expectation",
-        |_, _, e| e.is_finite().then_some(e),
+        |plan, c| {
+            let e = alive_and_mean(plan, c).1;
+            e.is_finite().then_some(e)
+        },
     )
 }
 
-/// P(alive) and E[Y(t)] of every customer through one [`TransactionModel::plan`], in
+/// P(alive) and the planned horizon's E[Y] of `c`.
+fn alive_and_mean(plan: &dyn SchedulePlan, c: &Customer) -> (f64, f64) {
+    let mut e = 0.0;
+    let pa = plan.eval(c, std::slice::from_mut(&mut e));
+    (pa, e)
+}
+
+/// Every customer through one [`TransactionModel::plan`] for the single horizon `t`, in
 /// parallel, mapped by `f`; `None` from `f` (a non-finite result) is an error naming `what`
 /// and the first such customer.
 fn planned<M: TransactionModel + Sync, T: Send + Default + Clone>(
@@ -134,16 +151,14 @@ fn planned<M: TransactionModel + Sync, T: Send + Default + Clone>(
     summary: &RfmSummary,
     t: f64,
     what: &str,
-    f: impl Fn(&Customer, f64, f64) -> Option<T> + Sync,
+    f: impl Fn(&dyn SchedulePlan, &Customer) -> Option<T> + Sync,
 ) -> Result<Vec<T>> {
     let groups = FrequencyGroups::new(summary);
     let schedules = [Schedule::horizon(t)?];
     let plan = model.plan(&groups, &schedules);
     par_collect(summary.len(), |i| {
         let c = summary.customer(i);
-        let mut e = 0.0;
-        let pa = plan.eval(&c, std::slice::from_mut(&mut e));
-        f(&c, pa, e).ok_or_else(|| Error::Numerical {
+        f(plan.as_ref(), &c).ok_or_else(|| Error::Numerical {
             what: format!("{what} of customer {} ({c:?})", summary.ids()[i]),
         })
     })

@@ -10,6 +10,7 @@ pub mod bgnbd;
 mod bgnbd_plan;
 pub mod gamma_gamma;
 pub mod pareto_nbd;
+mod pareto_nbd_plan;
 pub mod plan;
 pub mod registry;
 

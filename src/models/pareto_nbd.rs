@@ -139,7 +139,7 @@ impl ParetoNbdParams {
         ll_grad_hess(&self.to_array(), &summary.compress(), None, None)
     }
 
-    fn to_array(self) -> [f64; 4] {
+    pub(super) fn to_array(self) -> [f64; 4] {
         [self.r, self.alpha, self.s, self.beta]
     }
 
@@ -235,8 +235,8 @@ impl ParetoNbdParams {
 
 /// ln G with its gradient in (a, b, z) and Hessian (aa, ab, az, bb, bz, zz).
 #[derive(Debug, Clone, Copy, Default)]
-struct LnG {
-    v: f64,
+pub(super) struct LnG {
+    pub(super) v: f64,
     g: [f64; 3],
     h: [f64; 6],
 }
@@ -270,7 +270,7 @@ fn from_sums(s: &Sums, shift: f64, derivs: bool) -> LnG {
 /// divisions a term), and every customer with the same frequency has the same (a, b): the rows
 /// of the likelihood are sorted by x, so one table serves a whole group of rows.
 #[derive(Debug, Default)]
-struct Recips {
+pub(super) struct Recips {
     a: f64,
     b: f64,
     v: Vec<[f64; 3]>,
@@ -320,7 +320,7 @@ fn with_recips<T>(a: f64, b: f64, f: impl FnOnce(&mut Recips) -> T) -> T {
 }
 
 /// The (a, b) of the series for frequency `x` at `th` (see [`ln_tails`]).
-fn series_ab(th: &[f64; 4], x: f64) -> (f64, f64) {
+pub(super) fn series_ab(th: &[f64; 4], x: f64) -> (f64, f64) {
     let [r, alpha, s, beta] = *th;
     let b = if alpha >= beta { s + 1.0 } else { r + x };
     (r + s + x, b)
@@ -329,7 +329,7 @@ fn series_ab(th: &[f64; 4], x: f64) -> (f64, f64) {
 /// ln G(a, b, zᵢ) for a, b > 0, 0 <= zᵢ < 1 (`omz` = 1 - z computed without cancellation by
 /// the caller), for the N arguments of one customer (their t_x and T share a and b); with
 /// derivatives when `derivs`.
-fn ln_g<const N: usize>(
+pub(super) fn ln_g<const N: usize>(
     a: f64,
     b: f64,
     z: [f64; N],
@@ -850,7 +850,7 @@ fn one_minus_exp_ratio(y: f64) -> f64 {
 /// E[X(t)] for raw parameters (FHL note, eq. 17):
 /// `rβ/(α(s-1)) · [1 - (β/(β+t))^{s-1}]`, computed as `(rβ/α) · L · (1 - e^{-(s-1)L})/((s-1)L)`
 /// with L = ln(1 + t/β), which is continuous through s = 1 (where it is `(rβ/α) ln(1+t/β)`).
-fn mean_count(r: f64, alpha: f64, s: f64, beta: f64, t: f64) -> f64 {
+pub(super) fn mean_count(r: f64, alpha: f64, s: f64, beta: f64, t: f64) -> f64 {
     let l = (t / beta).ln_1p();
     r * beta / alpha * l * one_minus_exp_ratio((s - 1.0) * l)
 }
@@ -1073,10 +1073,23 @@ impl TransactionModel for ParetoNbdParams {
         }
         pa
     }
+
+    /// Tabulates ln G per distinct frequency (a Chebyshev interpolant in z), so P(alive) and
+    /// P(Y(t) = 0) take no series per customer; relative differences from the direct
+    /// evaluation about 1e-13, tested.
+    fn plan<'a>(
+        &'a self,
+        groups: &'a crate::data::FrequencyGroups,
+        schedules: &'a [crate::models::Schedule],
+    ) -> Box<dyn crate::models::SchedulePlan + 'a> {
+        Box::new(super::pareto_nbd_plan::ParetoNbdPlan::new(
+            self, groups, schedules,
+        ))
+    }
 }
 
 impl ParetoNbdParams {
-    fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
+    pub(super) fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
         let p = self.posterior(c);
         mean_count(p.r, p.alpha, p.s, p.beta, t)
     }

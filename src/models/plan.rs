@@ -99,6 +99,22 @@ pub trait SchedulePlan: Send + Sync {
     /// Writes each planned schedule's value for `c` to `out` (one per schedule, in order) and
     /// returns P(alive).
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64;
+
+    /// P(Y(t) = 0 | history) for `c`, whose P(alive) [`eval`](Self::eval) returned, when the
+    /// plan computes it faster than the model; `None` (the default) leaves it to
+    /// [`TransactionModel::prob_no_purchase_given`].
+    fn prob_no_purchase(&self, c: &Customer, p_alive: f64, t: f64) -> Option<f64> {
+        let _ = (c, p_alive, t);
+        None
+    }
+
+    /// P(alive), E[Y(t)] and P(Y(t) = 0) of `c` at once, when the plan shares work between
+    /// them (the plan must have been built for a schedule reaching `t`); `None` (the default)
+    /// means [`eval`](Self::eval) and [`prob_no_purchase`](Self::prob_no_purchase).
+    fn score(&self, c: &Customer, t: f64) -> Option<crate::models::Score> {
+        let _ = (c, t);
+        None
+    }
 }
 
 /// The default plan: each customer evaluated directly.
