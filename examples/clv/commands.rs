@@ -4,7 +4,7 @@ use crate::output::{Progress, any_parameter_table, parameter_table, write_atomic
 use crate::span::Span;
 use chrono::NaiveDate;
 use clap::ValueEnum;
-use clv::clv::{ClvOptions, DiscountRate, summary_values};
+use clv::clv::{ClvOptions, DiscountRate};
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{
     Column, SummaryUnit, TransactionFormat, parse_datetime, read_summary_csv,
@@ -614,7 +614,7 @@ pub fn predict(a: PredictArgs) -> Res {
     let pb = progress.step("reading the summary and scoring");
     let sm = read_scored_summary(&a.inputs.summary, &fitted)?;
     let horizon = a.value.horizon_in(unit)?;
-    let scores = score(&fitted.params(), &sm, horizon).map_err(s)?;
+    let scores = fitted.score(&sm, horizon).map_err(s)?;
     progress.done(pb, format!("{} customers scored", sm.len()));
     let mut header = vec![
         "customer_id",
@@ -626,7 +626,7 @@ pub fn predict(a: PredictArgs) -> Res {
     let mut spend_fit: Option<(Fitted<GammaGammaParams>, ClvOptions)> = None;
     if let Some(gg) = gg {
         let opts = a.value.clv_options(unit)?;
-        let values = summary_values(&fitted.params(), gg.params(), &sm, &opts).map_err(s)?;
+        let values = fitted.values(gg.params(), &sm, &opts).map_err(s)?;
         let m = sm.monetary_value().expect("checked by summary_values");
         for (i, v) in values.into_iter().enumerate() {
             let spend = gg

@@ -5,11 +5,9 @@ use crate::commands::{
 };
 use crate::output::write_atomic;
 use clap::ValueEnum;
-use clv::clv::summary_values;
 use clv::history::{CohortPeriod, cohorts};
-use clv::predict::score;
 use clv::segments::{StageRules, clv_tiers, rfm_scores, segment_summary};
-use clv::{AnyParams, Fitted, GammaGammaParams, RfmSummary, TimeUnit};
+use clv::{AnyFitted, Fitted, GammaGammaParams, RfmSummary, TimeUnit};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -40,17 +38,17 @@ pub struct SegmentArgs {
 
 /// Per-customer value: CLV with a spend model, otherwise expected purchases.
 fn values(
-    bg: &AnyParams,
+    tm: &AnyFitted,
     gg: Option<&Fitted<GammaGammaParams>>,
     sm: &RfmSummary,
     value: &ValueArgs,
     unit: TimeUnit,
 ) -> Result<(&'static str, Vec<f64>, Vec<clv::models::Score>), String> {
-    let scores = score(bg, sm, value.horizon_in(unit)?).map_err(s)?;
+    let scores = tm.score(sm, value.horizon_in(unit)?).map_err(s)?;
     Ok(match gg {
         Some(gg) => {
             let opts = value.clv_options(unit)?;
-            let v = summary_values(bg, gg.params(), sm, &opts).map_err(s)?;
+            let v = tm.values(gg.params(), sm, &opts).map_err(s)?;
             ("clv", v, scores)
         }
         None => (
@@ -88,7 +86,7 @@ pub fn segment(a: SegmentArgs) -> Res {
     let (tm, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
     let unit = tm.time_unit();
     let sm = read_scored_summary(&a.inputs.summary, &tm)?;
-    let (what, v, scores) = values(&tm.params(), gg.as_ref(), &sm, &a.value, unit)?;
+    let (what, v, scores) = values(&tm, gg.as_ref(), &sm, &a.value, unit)?;
     let mut rules = StageRules::new(a.new_within, a.active_from, a.churned_below).map_err(s)?;
     if let Some(d) = a.at_risk_after {
         rules = rules.with_at_risk_after(d).map_err(s)?;
@@ -179,7 +177,7 @@ pub fn cohort_report(a: CohortArgs) -> Res {
     let sm = &out.summary;
     tm.check_unit(sm)
         .map_err(|e| format!("{e} (the log is summarised in --unit)"))?;
-    let (what, v, scores) = values(&tm.params(), gg.as_ref(), sm, &a.value, unit)?;
+    let (what, v, scores) = values(&tm, gg.as_ref(), sm, &a.value, unit)?;
     let pa: Vec<f64> = scores.iter().map(|sc| sc.p_alive).collect();
     let period = match a.by {
         By::Month => CohortPeriod::Month,

@@ -147,6 +147,42 @@ macro_rules! registry {
                 match self { $(AnyFitted::$variant(f) => f.confidence_intervals(level),)+ }
             }
 
+            /// P(alive), E[Y(horizon)] and P(Y(horizon) = 0) of every customer
+            /// ([`crate::predict::score`]), after checking that the summary is in the model's
+            /// unit (the horizon is in that unit).
+            pub fn score(&self, summary: &RfmSummary, horizon: f64) -> Result<Vec<Score>> {
+                self.check_unit(summary)?;
+                crate::predict::score(&self.params(), summary, horizon)
+            }
+
+            /// Expected purchases in the summary's holdout window
+            /// ([`crate::predict::holdout_expected`]), after checking the unit.
+            pub fn holdout_expected(&self, summary: &RfmSummary) -> Result<Vec<f64>> {
+                self.check_unit(summary)?;
+                crate::predict::holdout_expected(&self.params(), summary)
+            }
+
+            /// Discounted CLV of every customer ([`crate::clv::summary_values`]), after
+            /// checking that the summary and the CLV options are in the model's unit.
+            pub fn values<S: SpendModel + Sync>(
+                &self,
+                spend: &S,
+                summary: &RfmSummary,
+                options: &ClvOptions,
+            ) -> Result<Vec<f64>> {
+                self.check_unit(summary)?;
+                if options.unit() != self.time_unit() {
+                    return Err(Error::UnitMismatch {
+                        what: "the CLV options".into(),
+                        found: options.unit(),
+                        against: format!("the {} model", self.model()),
+                        expected: self.time_unit(),
+                        hint: "state the horizon and step in the model's unit".into(),
+                    });
+                }
+                crate::clv::summary_values(&self.params(), spend, summary, options)
+            }
+
             /// Bootstrap intervals ([`crate::uncertainty::intervals`]) after checking the
             /// summary's unit.
             pub fn intervals<S>(
@@ -257,5 +293,33 @@ mod tests {
             assert!(back.params().p_alive(&c) > 0.0);
         }
         assert!(AnyFitted::fit("nope", &s, &FitOptions::default()).is_err());
+    }
+
+    #[test]
+    fn batch_functions_refuse_another_unit() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/cdnow_customers_summary.csv"
+        );
+        let weeks = crate::io::read_summary_csv(path, TimeUnit::Weeks).unwrap();
+        let days = crate::io::read_summary_csv(path, TimeUnit::Days).unwrap();
+        let f = AnyFitted::fit("pareto-nbd", &weeks, &FitOptions::default()).unwrap();
+        assert_eq!(f.score(&weeks, 39.0).unwrap().len(), weeks.len());
+        let err = f.score(&days, 39.0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the summary is in days but the pareto-nbd model is in weeks; summarise the log \
+             again in the model's unit, or refit the model on this summary"
+        );
+        let gg = crate::GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
+        let o = ClvOptions::new(52.0, TimeUnit::Days).unwrap();
+        assert!(matches!(
+            f.values(&gg, &weeks, &o),
+            Err(Error::UnitMismatch { .. })
+        ));
+        assert!(matches!(
+            f.holdout_expected(&days),
+            Err(Error::UnitMismatch { .. })
+        ));
     }
 }
