@@ -688,3 +688,42 @@ fn units_travel_and_pareto_nbd_runs_end_to_end() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("months differ in length"), "{err}");
 }
+
+/// `clv report --model pareto-nbd` fits the Pareto/NBD and names it in the plots and the page.
+#[test]
+fn report_fits_and_names_any_model() {
+    let dir = tmp("report-pnbd");
+    let Some(out) = run(&[
+        "report",
+        "--transactions",
+        &data("CDNOW_sample.txt"),
+        "--format",
+        "cdnow-sample",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--model",
+        "pareto-nbd",
+        "--quiet",
+        "-o",
+        dir.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (texts, _, _) = svg_parts(&dir.join("tracking_incremental.svg"));
+    assert!(texts.iter().any(|t| t == "Pareto/NBD"), "{texts:?}");
+    let (texts, _, _) = svg_parts(&dir.join("period_transactions.svg"));
+    assert!(
+        texts.iter().any(|t| t == "Pareto/NBD simulated"),
+        "{texts:?}"
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<h3>Pareto/NBD</h3>") && html.contains("<td>beta</td>"));
+    assert!(!html.contains("BG/NBD"));
+}
