@@ -244,6 +244,25 @@ impl CompressedRfm {
     pub fn total_weight(&self) -> f64 {
         self.weight.iter().sum()
     }
+    /// The customers' mean age T (weighted), or 1 when it is not positive: a starting scale
+    /// for the time-valued parameters.
+    pub(crate) fn mean_age(&self) -> f64 {
+        let n = self.total_weight();
+        let m = self
+            .t
+            .iter()
+            .zip(&self.weight)
+            .map(|(t, w)| t * w)
+            .sum::<f64>()
+            / n;
+        if m > 0.0 { m } else { 1.0 }
+    }
+    /// 1 / max T (1 when every T is 0): the penalty scale that makes a time-valued parameter
+    /// scale-free (lifetimes' convention).
+    pub(crate) fn age_scale(&self) -> f64 {
+        let max_t = self.t.iter().copied().fold(0.0, f64::max);
+        if max_t > 0.0 { 1.0 / max_t } else { 1.0 }
+    }
     /// Every k-th row, k = ⌈len / rows⌉ (so at most about `rows` rows, in the same order and
     /// spread over all frequencies); all rows when there are no more than `rows`.
     ///

@@ -12,7 +12,6 @@ use crate::special::{
     adaptive_gauss_legendre, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss, log_add_exp,
     trigamma,
 };
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::{beta_reg, ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -151,24 +150,17 @@ pub(crate) fn ll_grad_hess(
     let common = r * ln_alpha - ln_gamma(r) + ln_gamma(a + b) - ln_gamma(b);
     let want_hess = hess.is_some();
     let want_grad = grad.is_some() || want_hess;
-    let sums = if d.len() < PARALLEL_ROWS {
-        row_sums(theta, d, 0..d.len(), want_grad, want_hess)
-    } else {
-        // fixed chunks summed in order: the same result on any number of threads
-        let chunks: Vec<RowSums> = (0..d.len().div_ceil(CHUNK_ROWS))
-            .into_par_iter()
-            .map(|k| {
-                let rows = k * CHUNK_ROWS..((k + 1) * CHUNK_ROWS).min(d.len());
-                row_sums(theta, d, rows, want_grad, want_hess)
-            })
-            .collect();
-        chunks.iter().fold(RowSums::default(), |mut acc, c| {
+    let sums = super::sum_rows(
+        d.len(),
+        PARALLEL_ROWS,
+        CHUNK_ROWS,
+        |rows| row_sums(theta, d, rows, want_grad, want_hess),
+        |acc, c| {
             acc.ll += c.ll;
             acc.g.iter_mut().zip(&c.g).for_each(|(a, v)| *a += v);
             acc.h.iter_mut().zip(&c.h).for_each(|(a, v)| *a += v);
-            acc
-        })
-    };
+        },
+    );
     let (g, mut h) = (sums.g, sums.h);
     let n = d.total_weight();
     if let Some(out) = grad {
@@ -327,15 +319,7 @@ impl MaximumLikelihood for BgNbdParams {
         self.to_array().to_vec()
     }
     fn starts(data: &CompressedRfm) -> Vec<Vec<f64>> {
-        let n = data.total_weight();
-        let mean_t = data
-            .t
-            .iter()
-            .zip(&data.weight)
-            .map(|(t, w)| t * w)
-            .sum::<f64>()
-            / n;
-        let mean_t = if mean_t > 0.0 { mean_t } else { 1.0 };
+        let mean_t = data.mean_age();
         vec![
             vec![1.0, 1.0, 1.0, 1.0],
             vec![0.5, 0.1 * mean_t, 0.8, 2.5],
@@ -359,9 +343,7 @@ impl MaximumLikelihood for BgNbdParams {
     /// α has the time unit of the data: it is penalised as α/max(T), lifetimes' scaling, so
     /// a penalizer means the same in days or weeks and fits match lifetimes'.
     fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
-        let max_t = data.t.iter().copied().fold(0.0, f64::max);
-        let s = if max_t > 0.0 { 1.0 / max_t } else { 1.0 };
-        vec![1.0, s, 1.0, 1.0]
+        vec![1.0, data.age_scale(), 1.0, 1.0]
     }
 }
 

@@ -23,6 +23,30 @@ pub use registry::{AnyFitted, AnyParams};
 use crate::data::{CompressedRfm, Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
 
+/// Per-row sums of a likelihood over `len` rows: `rows(range)` sums one range; from
+/// `parallel_from` rows on, fixed chunks of `chunk` rows are summed in parallel and merged in
+/// order, so the result is the same on any number of threads.
+pub(crate) fn sum_rows<S: Default + Send>(
+    len: usize,
+    parallel_from: usize,
+    chunk: usize,
+    rows: impl Fn(std::ops::Range<usize>) -> S + Sync,
+    merge: impl Fn(&mut S, &S),
+) -> S {
+    use rayon::prelude::*;
+    if len < parallel_from {
+        return rows(0..len);
+    }
+    let parts: Vec<S> = (0..len.div_ceil(chunk))
+        .into_par_iter()
+        .map(|k| rows(k * chunk..((k + 1) * chunk).min(len)))
+        .collect();
+    parts.iter().fold(S::default(), |mut acc, p| {
+        merge(&mut acc, p);
+        acc
+    })
+}
+
 /// Compresses a summary for an (x, t_x, T) likelihood and refuses data that cannot identify a
 /// purchase-and-dropout model: no repeat buyer at all, or a single distinct history.
 pub(crate) fn prepare_rfm(summary: &RfmSummary, model: &'static str) -> Result<CompressedRfm> {

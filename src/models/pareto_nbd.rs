@@ -36,7 +36,6 @@ use crate::models::{Score, TransactionModel};
 use crate::special::{
     adaptive_gauss_legendre, integrate_graded_to_one, log_add_exp, log_sub_exp, rule20, trigamma,
 };
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -608,26 +607,19 @@ pub(crate) fn ll_grad_hess(
     let th = [theta[0], theta[1], theta[2], theta[3]];
     let want_hess = hess.is_some();
     let want_grad = grad.is_some() || want_hess;
-    let sums = if d.len() < PARALLEL_ROWS {
-        row_sums(&th, d, 0..d.len(), want_grad, want_hess)
-    } else {
-        // fixed chunks summed in order: the same result on any number of threads
-        let chunks: Vec<RowSums> = (0..d.len().div_ceil(CHUNK_ROWS))
-            .into_par_iter()
-            .map(|k| {
-                let rows = k * CHUNK_ROWS..((k + 1) * CHUNK_ROWS).min(d.len());
-                row_sums(&th, d, rows, want_grad, want_hess)
-            })
-            .collect();
-        chunks.iter().fold(RowSums::default(), |mut acc, c| {
+    let sums = super::sum_rows(
+        d.len(),
+        PARALLEL_ROWS,
+        CHUNK_ROWS,
+        |rows| row_sums(&th, d, rows, want_grad, want_hess),
+        |acc, c| {
             acc.ll += c.ll;
             acc.g.iter_mut().zip(&c.g).for_each(|(a, v)| *a += v);
             for (ra, rc) in acc.h.iter_mut().zip(&c.h) {
                 ra.iter_mut().zip(rc).for_each(|(a, v)| *a += v);
             }
-            acc
-        })
-    };
+        },
+    );
     let [r, alpha, s, beta] = th;
     let n = d.total_weight();
     let common = -ln_gamma(r) + r * alpha.ln() + s * beta.ln();
@@ -801,15 +793,7 @@ impl MaximumLikelihood for ParetoNbdParams {
         self.to_array().to_vec()
     }
     fn starts(data: &CompressedRfm) -> Vec<Vec<f64>> {
-        let n = data.total_weight();
-        let mean_t = data
-            .t
-            .iter()
-            .zip(&data.weight)
-            .map(|(t, w)| t * w)
-            .sum::<f64>()
-            / n;
-        let mean_t = if mean_t > 0.0 { mean_t } else { 1.0 };
+        let mean_t = data.mean_age();
         vec![
             vec![1.0, 1.0, 1.0, 1.0],
             vec![0.5, 0.25 * mean_t, 0.5, 0.25 * mean_t],
@@ -833,8 +817,7 @@ impl MaximumLikelihood for ParetoNbdParams {
     /// α and β have the time unit of the data: both are penalised divided by max(T), as BG/NBD's
     /// α, so a penalizer means the same in days or weeks.
     fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
-        let max_t = data.t.iter().copied().fold(0.0, f64::max);
-        let s = if max_t > 0.0 { 1.0 / max_t } else { 1.0 };
+        let s = data.age_scale();
         vec![1.0, s, 1.0, s]
     }
 }
