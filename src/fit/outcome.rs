@@ -49,6 +49,22 @@ impl Termination {
         }
     }
 
+    /// [`Severity::Info`] for the endings at a stationary point, [`Severity::Warning`] for the
+    /// others (whether the fit converged is [`Convergence::converged`](super::Convergence)).
+    ///
+    /// ```
+    /// use clv::fit::{Severity, Termination};
+    /// assert_eq!(Termination::GradientTolerance.severity(), Severity::Info);
+    /// assert_eq!(Termination::IterationLimit.severity(), Severity::Warning);
+    /// assert_eq!(Termination::IterationLimit.code(), "iteration_limit");
+    /// ```
+    pub fn severity(self) -> Severity {
+        match self {
+            Termination::GradientTolerance | Termination::FallbackStationary => Severity::Info,
+            _ => Severity::Warning,
+        }
+    }
+
     /// The reason a version-1 model file recorded as text (best match; unknown texts are
     /// [`SolverStopped`](Self::SolverStopped)).
     pub(crate) fn from_v1(text: &str) -> Self {
