@@ -681,6 +681,25 @@ fn units_travel_and_pareto_nbd_runs_end_to_end() {
         err.contains("horizon: 1 years = 52.17857142857143 weeks"),
         "{err}"
     );
+    // a summary that records no unit is read in the model's, and the output says so
+    let o = run(&[
+        "predict",
+        "--model",
+        mp.to_str().unwrap(),
+        "--summary",
+        &data("cdnow_customers_summary.csv"),
+        "--horizon",
+        "39",
+        "-o",
+        p364.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("records no time unit (no time_unit column); its times were read in the model's unit, weeks"),
+        "{err}"
+    );
     // months are not a fixed length: refused with one line
     let o = predict("3m", &p364);
     assert!(!o.status.success());

@@ -573,12 +573,25 @@ pub fn load_models(model: &Path, spend: Option<&PathBuf>) -> Result<Models, Stri
 }
 
 /// Reads the customers to score: a summary that records its unit must be in the model's; one
-/// that records none is read in the model's unit.
-pub fn read_scored_summary(path: &Path, tm: &AnyFitted) -> Result<RfmSummary, String> {
+/// that records none is read in the model's unit, and the note saying so is returned, for the
+/// command to print once it has succeeded (an error stays one line).
+pub fn read_scored_summary(
+    path: &Path,
+    tm: &AnyFitted,
+) -> Result<(RfmSummary, Option<String>), String> {
     let sm = read_summary_csv(path, SummaryUnit::RecordedOr(tm.time_unit())).map_err(s)?;
     tm.check_unit(&sm)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(sm)
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let note = clv::io::recorded_unit(file).map_err(s)?.is_none().then(|| {
+        format!(
+            "note: {} records no time unit (no time_unit column); its times were read in the \
+             model's unit, {}",
+            path.display(),
+            tm.time_unit()
+        )
+    });
+    Ok((sm, note))
 }
 
 #[derive(clap::Args)]
@@ -612,7 +625,7 @@ pub fn predict(a: PredictArgs) -> Res {
     let unit = fitted.time_unit();
     let progress = Progress::new();
     let pb = progress.step("reading the summary and scoring");
-    let sm = read_scored_summary(&a.inputs.summary, &fitted)?;
+    let (sm, unit_note) = read_scored_summary(&a.inputs.summary, &fitted)?;
     let horizon = a.value.horizon_in(unit)?;
     let scores = fitted.score(&sm, horizon).map_err(s)?;
     progress.done(pb, format!("{} customers scored", sm.len()));
@@ -697,6 +710,9 @@ pub fn predict(a: PredictArgs) -> Res {
         w.write_record(&rec).map_err(s)?;
     }
     write_atomic(&a.output, &w.into_inner().map_err(s)?)?;
+    if let Some(n) = unit_note {
+        eprintln!("{n}");
+    }
     eprintln!(
         "{} customers scored for a horizon of {} {} -> {}",
         sm.len(),

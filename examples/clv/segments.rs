@@ -85,7 +85,7 @@ fn print_table(title: &str, what: &str, rows: &[clv::segments::SegmentRow]) {
 pub fn segment(a: SegmentArgs) -> Res {
     let (tm, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
     let unit = tm.time_unit();
-    let sm = read_scored_summary(&a.inputs.summary, &tm)?;
+    let (sm, unit_note) = read_scored_summary(&a.inputs.summary, &tm)?;
     let (what, v, scores) = values(&tm, gg.as_ref(), &sm, &a.value, unit)?;
     let mut rules = StageRules::new(a.new_within, a.active_from, a.churned_below).map_err(s)?;
     if let Some(d) = a.at_risk_after {
@@ -136,6 +136,9 @@ pub fn segment(a: SegmentArgs) -> Res {
     print_table("Lifecycle stages", what, &by_stage);
     let by_tier = segment_summary(&tier, &v, |t| labels[t].clone()).map_err(s)?;
     print_table(&format!("Tiers by {what}"), what, &by_tier);
+    if let Some(n) = unit_note {
+        eprintln!("{n}");
+    }
     eprintln!("{} customers segmented -> {}", sm.len(), a.output.display());
     Ok(())
 }

@@ -79,6 +79,31 @@ impl From<TimeUnit> for SummaryUnit {
     }
 }
 
+/// The time unit a summary file records in its `time_unit` column (its first row), `None`
+/// when it has no such column or no rows; the whole file is checked by [`read_summary`].
+///
+/// ```
+/// use clv::{io::recorded_unit, TimeUnit};
+/// assert_eq!(recorded_unit("x,t_x,T,time_unit\n1,2,3,days\n".as_bytes()).unwrap(), Some(TimeUnit::Days));
+/// assert_eq!(recorded_unit("x,t_x,T\n1,2,3\n".as_bytes()).unwrap(), None);
+/// ```
+pub fn recorded_unit(reader: impl Read) -> Result<Option<TimeUnit>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(LineGuard::new(reader));
+    let header = csv_header(&mut rdr, "summary")?;
+    let Some(j) = find(&header, &["time_unit"]) else {
+        return Ok(None);
+    };
+    match rdr.records().next() {
+        Some(rec) => {
+            let rec = rec.map_err(|e| from_csv(&e, "summary", Some(1), |_| "line"))?;
+            Ok(rec.get(j).and_then(TimeUnit::parse))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Reads a lifetimes-style RFM summary CSV from a file. See [`read_summary`].
 pub fn read_summary_csv(
     path: impl AsRef<Path>,
