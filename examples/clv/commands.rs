@@ -543,7 +543,7 @@ impl ValueArgs {
 /// The fitted models and the customers to score (shared by `predict` and `segment`).
 #[derive(clap::Args)]
 pub struct ModelArgs {
-    /// Transaction model file written by `clv fit` (any transaction model: bgnbd, pareto-nbd).
+    /// Transaction model file written by `clv fit` (any transaction model).
     #[arg(long)]
     pub model: PathBuf,
     /// Spend model file written by `clv fit --model gamma-gamma`: adds expected spend and CLV.

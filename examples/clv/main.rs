@@ -86,7 +86,7 @@ enum Command {
         /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).
         #[arg(long)]
         summary: PathBuf,
-        /// Which model: a transaction model (bgnbd, pareto-nbd) or the gamma-gamma spend model.
+        /// Which model: any transaction model, or the gamma-gamma spend model.
         #[arg(long, default_value = "bgnbd", value_parser = clap::builder::PossibleValuesParser::new(fit_models()))]
         model: String,
         /// L2 penalty on the parameters (as lifetimes' penalizer_coef).
