@@ -251,7 +251,7 @@ pub(crate) fn value<S: SpendModel>(
 /// parallel through the transaction model's [`TransactionModel::plan`] (for BG/NBD, tabulated
 /// per distinct frequency: relative differences from [`customer_value`] typically 1e-12, at
 /// most 1e-8 in the property tests).
-pub fn summary_values<T: TransactionModel + Sync, S: SpendModel + Sync>(
+pub fn summary_values<T: TransactionModel + Clone + Send + Sync + 'static, S: SpendModel + Sync>(
     tm: &T,
     sm: &S,
     s: &RfmSummary,
@@ -268,8 +268,8 @@ pub fn summary_values<T: TransactionModel + Sync, S: SpendModel + Sync>(
         });
     }
     let m = s.require_monetary_value(CLV_NEEDS_SPEND)?;
-    let groups = FrequencyGroups::new(s);
-    let schedules = [o.schedule()];
+    let groups = std::sync::Arc::new(FrequencyGroups::new(s));
+    let schedules: std::sync::Arc<[Schedule]> = std::sync::Arc::from([o.schedule()]);
     let plan = tm.plan(&groups, &schedules);
     let one = |i: usize| {
         let c = s.customer(i);

@@ -32,7 +32,7 @@ pub use crate::models::Score;
 /// assert!((out[0].expected_purchases - 1.226).abs() < 1e-3);
 /// assert!(score(&m, &s, -1.0).is_err());
 /// ```
-pub fn score<M: TransactionModel + Sync>(
+pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
     horizon: f64,
@@ -70,7 +70,7 @@ pub fn score<M: TransactionModel + Sync>(
 /// let (alive, expected) = alive_and_expected(&m, &s, 39.0).unwrap();
 /// assert!((alive[0] - 0.72).abs() < 0.01 && (expected[0] - 1.226).abs() < 1e-3);
 /// ```
-pub fn alive_and_expected<M: TransactionModel + Sync>(
+pub fn alive_and_expected<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
     horizon: f64,
@@ -116,7 +116,7 @@ pub(crate) fn par_collect<T: Send + Default + Clone>(
 ///     .with_holdout(Holdout { frequency: vec![1.0], monetary_value: vec![0.0], duration: 39.0 }).unwrap();
 /// assert!((holdout_expected(&m, &s).unwrap()[0] - 1.226).abs() < 1e-3);
 /// ```
-pub fn holdout_expected<M: TransactionModel + Sync>(
+pub fn holdout_expected<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
 ) -> Result<Vec<f64>> {
@@ -146,15 +146,15 @@ fn alive_and_mean(plan: &dyn SchedulePlan, c: &Customer) -> (f64, f64) {
 /// Every customer through one [`TransactionModel::plan`] for the single horizon `t`, in
 /// parallel, mapped by `f`; `None` from `f` (a non-finite result) is an error naming `what`
 /// and the first such customer.
-fn planned<M: TransactionModel + Sync, T: Send + Default + Clone>(
+fn planned<M: TransactionModel + Clone + Send + Sync + 'static, T: Send + Default + Clone>(
     model: &M,
     summary: &RfmSummary,
     t: f64,
     what: &str,
     f: impl Fn(&dyn SchedulePlan, &Customer) -> Option<T> + Sync,
 ) -> Result<Vec<T>> {
-    let groups = FrequencyGroups::new(summary);
-    let schedules = [Schedule::horizon(t)?];
+    let groups = std::sync::Arc::new(FrequencyGroups::new(summary));
+    let schedules: std::sync::Arc<[Schedule]> = std::sync::Arc::from([Schedule::horizon(t)?]);
     let plan = model.plan(&groups, &schedules);
     par_collect(summary.len(), |i| {
         let c = summary.customer(i);

@@ -171,7 +171,7 @@ pub fn intervals<T, S>(
     options: &BootstrapOptions,
 ) -> Result<Vec<CustomerIntervals>>
 where
-    T: MaximumLikelihood + TransactionModel + Sync,
+    T: MaximumLikelihood + TransactionModel + Clone + Send + Sync + 'static,
     S: MaximumLikelihood + SpendModel + Sync,
 {
     let horizon = crate::predict::check_horizon(horizon)?;
@@ -192,12 +192,13 @@ where
             });
         }
     };
-    let groups = FrequencyGroups::new(summary);
+    let groups = std::sync::Arc::new(FrequencyGroups::new(summary));
     let mut schedules = vec![Schedule::horizon(horizon)?];
     if let Some((_, _, o)) = &spend_part {
         schedules.push(o.schedule());
     }
-    let plans: Vec<Box<dyn SchedulePlan + '_>> = t_draws
+    let schedules: std::sync::Arc<[Schedule]> = schedules.into();
+    let plans: Vec<Box<dyn SchedulePlan>> = t_draws
         .par_iter()
         .map(|m| m.plan(&groups, &schedules))
         .collect();

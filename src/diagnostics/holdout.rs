@@ -31,7 +31,10 @@ pub struct HoldoutComparison<'a> {
 
 impl<'a> HoldoutComparison<'a> {
     /// Predicts every customer's holdout purchases; the summary must have a holdout.
-    pub fn new<M: TransactionModel + Sync>(model: &M, summary: &'a RfmSummary) -> Result<Self> {
+    pub fn new<M: TransactionModel + Clone + Send + Sync + 'static>(
+        model: &M,
+        summary: &'a RfmSummary,
+    ) -> Result<Self> {
         let predicted = holdout_expected(model, summary)?;
         let actual = &summary
             .holdout()
@@ -183,7 +186,7 @@ pub struct GoodnessOfFit {
 /// assert_eq!(g.iter().map(|g| g.label.as_str()).collect::<Vec<_>>(), ["0", "1", "2+"]);
 /// assert_eq!((g[2].customers, g[2].actual), (1, 2.0));
 /// ```
-pub fn holdout_by_frequency<M: TransactionModel + Sync>(
+pub fn holdout_by_frequency<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
     max_frequency: usize,
@@ -194,7 +197,7 @@ pub fn holdout_by_frequency<M: TransactionModel + Sync>(
 /// Mean actual vs predicted holdout purchases by recency t_x, in `bins` equal-width bins over
 /// [0, max t_x] (the last bin closed); customers with no repeat purchase (x = 0, t_x = 0) form
 /// their own first group, `"x = 0"`.
-pub fn holdout_by_recency<M: TransactionModel + Sync>(
+pub fn holdout_by_recency<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
     bins: usize,
@@ -215,7 +218,7 @@ pub fn holdout_by_recency<M: TransactionModel + Sync>(
 /// assert_eq!(g.total_actual, 2.0);
 /// assert!(g.rmse >= g.mae && g.correlation > 0.99);
 /// ```
-pub fn holdout_fit<M: TransactionModel + Sync>(
+pub fn holdout_fit<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
 ) -> Result<GoodnessOfFit> {

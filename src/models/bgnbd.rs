@@ -685,11 +685,11 @@ impl TransactionModel for BgNbdParams {
     /// Tabulates E[Y(t)] given alive per distinct frequency (Chebyshev interpolants in
     /// ln(1 + t/(α+T)) and ln(α+T)); relative error typically 1e-12 (at most 1e-8), tested against direct
     /// evaluation.
-    fn plan<'a>(
-        &'a self,
-        groups: &'a crate::data::FrequencyGroups,
-        schedules: &'a [crate::models::Schedule],
-    ) -> Box<dyn crate::models::SchedulePlan + 'a> {
+    fn plan(
+        &self,
+        groups: &std::sync::Arc<crate::data::FrequencyGroups>,
+        schedules: &std::sync::Arc<[crate::models::Schedule]>,
+    ) -> Box<dyn crate::models::SchedulePlan> {
         Box::new(super::bgnbd_plan::BgNbdPlan::new(self, groups, schedules))
     }
 }

@@ -23,6 +23,7 @@ use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
 use crate::models::TransactionModel;
 use crate::special::{Chebyshev, Piecewise};
+use std::sync::Arc;
 
 /// Interpolation tolerance in log space: the relative error of each interpolant. ln_hyp2f1 is
 /// accurate to a few 1e-13 relative in its log, which sets the noise floor the coefficients
@@ -48,10 +49,10 @@ enum Table {
     Cheb(Vec<Piecewise>, f64),
 }
 
-pub(super) struct BgNbdPlan<'a> {
-    model: &'a BgNbdParams,
-    groups: &'a FrequencyGroups,
-    schedules: &'a [Schedule],
+pub(super) struct BgNbdPlan {
+    model: BgNbdParams,
+    groups: Arc<FrequencyGroups>,
+    schedules: Arc<[Schedule]>,
     tables: Vec<Table>,
 }
 
@@ -74,19 +75,19 @@ fn schedule_value(s: &Schedule, beta: f64, m: impl Fn(f64) -> f64) -> f64 {
     total
 }
 
-impl<'a> BgNbdPlan<'a> {
+impl BgNbdPlan {
     pub(super) fn new(
-        model: &'a BgNbdParams,
-        groups: &'a FrequencyGroups,
-        schedules: &'a [Schedule],
+        model: &BgNbdParams,
+        groups: &Arc<FrequencyGroups>,
+        schedules: &Arc<[Schedule]>,
     ) -> Self {
         let tables = (0..groups.len())
             .map(|g| Self::table(model, groups, g, schedules))
             .collect();
         BgNbdPlan {
-            model,
-            groups,
-            schedules,
+            model: *model,
+            groups: groups.clone(),
+            schedules: schedules.clone(),
             tables,
         }
     }
@@ -140,7 +141,7 @@ impl<'a> BgNbdPlan<'a> {
     }
 }
 
-impl SchedulePlan for BgNbdPlan<'_> {
+impl SchedulePlan for BgNbdPlan {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
         let beta = self.model.alpha() + c.t();
         match self.groups.find(c.x()).map(|g| &self.tables[g]) {
@@ -151,7 +152,7 @@ impl SchedulePlan for BgNbdPlan<'_> {
                     let pa = if c.x() == 0.0 {
                         1.0
                     } else {
-                        p_alive_repeat(self.model, c, *k)
+                        p_alive_repeat(&self.model, c, *k)
                     };
                     for (o, t) in out.iter_mut().zip(tables) {
                         *o = pa * t.eval(v).exp();
@@ -168,7 +169,7 @@ impl SchedulePlan for BgNbdPlan<'_> {
             }
             _ => {}
         }
-        direct(self.model, self.schedules, c, out)
+        direct(&self.model, &self.schedules, c, out)
     }
 }
 
@@ -192,19 +193,19 @@ mod tests {
             (0.243, 4.414, 1.001, 2.426),
             (40.0, 0.2, 0.5, 200.0), // x in the thousands
         ];
-        let schedules = [
+        let schedules: Arc<[Schedule]> = Arc::from([
             Schedule::horizon(39.0).unwrap(),
             Schedule::new(
                 (1..=13).map(|i| 4.0 * i as f64).collect(),
                 (1..=13).map(|i| 1.0 / 1.01f64.powi(i)).collect(),
             )
             .unwrap(),
-        ];
+        ]);
         for (k, &(r, alpha, a, b)) in sets.iter().enumerate() {
             let m = BgNbdParams::new(r, alpha, a, b).unwrap();
             let ages = uniform_ages(4000, 0.5, 78.0, k as u64).unwrap();
             let s = simulate_bgnbd(&m, &ages, TimeUnit::Weeks, 9 + k as u64).unwrap();
-            let groups = FrequencyGroups::new(&s);
+            let groups = Arc::new(FrequencyGroups::new(&s));
             let plan = BgNbdPlan::new(&m, &groups, &schedules);
             let tabulated = plan
                 .tables
@@ -253,8 +254,8 @@ mod tests {
         let cs: Vec<Customer> = (0..70)
             .map(|i| Customer::new(3.0, 1.0 + i as f64 * 0.5, 39.0).unwrap())
             .collect();
-        let groups = FrequencyGroups::from_customers(cs.iter().copied());
-        let schedules = [Schedule::horizon(52.0).unwrap()];
+        let groups = Arc::new(FrequencyGroups::from_customers(cs.iter().copied()));
+        let schedules: Arc<[Schedule]> = Arc::from([Schedule::horizon(52.0).unwrap()]);
         let plan = BgNbdPlan::new(&m, &groups, &schedules);
         assert!(matches!(plan.tables[0], Table::Const { .. }));
         let others = [

@@ -22,6 +22,7 @@ pub use registry::{AnyFitted, AnyParams};
 
 use crate::data::{CompressedRfm, Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
+use std::sync::Arc;
 
 /// Per-row sums of a likelihood over `len` rows: `rows(range)` sums one range; from
 /// `parallel_from` rows on, fixed chunks of `chunk` rows are summed in parallel and merged in
@@ -127,10 +128,11 @@ pub trait TransactionModel {
     ///
     /// ```
     /// use clv::{BgNbdParams, Customer, FrequencyGroups, Schedule, TransactionModel};
+    /// use std::sync::Arc;
     /// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
     /// let cs: Vec<Customer> = (1..200).map(|i| Customer::new(2.0, 10.0, 10.0 + i as f64 * 0.1).unwrap()).collect();
-    /// let groups = FrequencyGroups::from_customers(cs.iter().copied());
-    /// let schedules = [Schedule::horizon(39.0).unwrap()];
+    /// let groups = Arc::new(FrequencyGroups::from_customers(cs.iter().copied()));
+    /// let schedules: Arc<[Schedule]> = Arc::from([Schedule::horizon(39.0).unwrap()]);
     /// let plan = m.plan(&groups, &schedules);
     /// let mut e = [0.0];
     /// let pa = plan.eval(&cs[7], &mut e);
@@ -138,18 +140,22 @@ pub trait TransactionModel {
     /// let direct = m.conditional_expected_purchases(&cs[7], 39.0);
     /// assert!((e[0] / direct - 1.0).abs() < 1e-10);
     /// ```
-    fn plan<'a>(
-        &'a self,
-        groups: &'a FrequencyGroups,
-        schedules: &'a [Schedule],
-    ) -> Box<dyn SchedulePlan + 'a>
+    ///
+    /// The plan owns what it needs (the parameters by value, the groups and schedules shared),
+    /// so it can outlive the call: a service builds it once and scores for as long as it runs
+    /// ([`crate::scorer::Scorer`]).
+    fn plan(
+        &self,
+        groups: &Arc<FrequencyGroups>,
+        schedules: &Arc<[Schedule]>,
+    ) -> Box<dyn SchedulePlan>
     where
-        Self: Sized + Sync,
+        Self: Sized + Clone + Send + Sync + 'static,
     {
         let _ = groups;
         Box::new(plan::DirectPlan {
-            model: self,
-            schedules,
+            model: self.clone(),
+            schedules: schedules.clone(),
         })
     }
 }

@@ -1118,11 +1118,11 @@ impl TransactionModel for ParetoNbdParams {
     /// Tabulates ln G per distinct frequency (a Chebyshev interpolant in z), so P(alive) and
     /// P(Y(t) = 0) take no series per customer; relative differences from the direct
     /// evaluation about 1e-13, tested.
-    fn plan<'a>(
-        &'a self,
-        groups: &'a crate::data::FrequencyGroups,
-        schedules: &'a [crate::models::Schedule],
-    ) -> Box<dyn crate::models::SchedulePlan + 'a> {
+    fn plan(
+        &self,
+        groups: &std::sync::Arc<crate::data::FrequencyGroups>,
+        schedules: &std::sync::Arc<[crate::models::Schedule]>,
+    ) -> Box<dyn crate::models::SchedulePlan> {
         Box::new(super::pareto_nbd_plan::ParetoNbdPlan::new(
             self, groups, schedules,
         ))

@@ -14,6 +14,7 @@ use super::pareto_nbd::{LnG, ParetoNbdParams, Recips, ln_g, mean_count, series_a
 use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
 use crate::special::Chebyshev;
+use std::sync::Arc;
 
 /// Interpolation tolerance on ln G: the series is accurate to ~1e-16 relative, so the
 /// coefficients decay to that floor; 1e-14 sits above it.
@@ -33,22 +34,22 @@ enum Table {
     Cheb(Chebyshev),
 }
 
-pub(super) struct ParetoNbdPlan<'a> {
-    model: &'a ParetoNbdParams,
+pub(super) struct ParetoNbdPlan {
+    model: ParetoNbdParams,
     th: [f64; 4],
-    schedules: &'a [Schedule],
-    groups: &'a FrequencyGroups,
+    schedules: Arc<[Schedule]>,
+    groups: Arc<FrequencyGroups>,
     tables: Vec<Table>,
     /// |α − β| and max(α, β).
     d: f64,
     big: f64,
 }
 
-impl<'a> ParetoNbdPlan<'a> {
+impl ParetoNbdPlan {
     pub(super) fn new(
-        model: &'a ParetoNbdParams,
-        groups: &'a FrequencyGroups,
-        schedules: &'a [Schedule],
+        model: &ParetoNbdParams,
+        groups: &Arc<FrequencyGroups>,
+        schedules: &Arc<[Schedule]>,
     ) -> Self {
         let th = model.to_array();
         let (alpha, beta) = (th[1], th[3]);
@@ -78,10 +79,10 @@ impl<'a> ParetoNbdPlan<'a> {
             })
             .collect();
         ParetoNbdPlan {
-            model,
+            model: *model,
             th,
-            schedules,
-            groups,
+            schedules: schedules.clone(),
+            groups: groups.clone(),
             tables,
             d,
             big,
@@ -130,14 +131,14 @@ impl<'a> ParetoNbdPlan<'a> {
     }
 }
 
-impl SchedulePlan for ParetoNbdPlan<'_> {
+impl SchedulePlan for ParetoNbdPlan {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
         let Some(pa) = self.p_alive(c) else {
-            return direct(self.model, self.schedules, c, out);
+            return direct(&self.model, &self.schedules, c, out);
         };
         let [r, alpha, s, beta] = self.th;
         let (rx, at, bt) = (r + c.x(), alpha + c.t(), beta + c.t());
-        for (o, sch) in out.iter_mut().zip(self.schedules) {
+        for (o, sch) in out.iter_mut().zip(self.schedules.iter()) {
             let mut prev = 0.0;
             let mut total = 0.0;
             for (&h, &f) in sch.horizons().iter().zip(sch.factors()) {
@@ -233,19 +234,19 @@ mod tests {
             ((0.5, 7.0, 1.0, 7.0), true),
             ((30.0, 2.0, 0.3, 20.0), false),
         ];
-        let schedules = [
+        let schedules: Arc<[Schedule]> = Arc::from([
             Schedule::horizon(39.0).unwrap(),
             Schedule::new(
                 (1..=13).map(|i| 4.0 * i as f64).collect(),
                 (1..=13).map(|i| 1.0 / 1.01f64.powi(i)).collect(),
             )
             .unwrap(),
-        ];
+        ]);
         for ((r, alpha, s, beta), mostly_tabulated) in sets {
             let m = ParetoNbdParams::new(r, alpha, s, beta).unwrap();
             let ages = uniform_ages(5000, 0.5, 78.0, 1).unwrap();
             let sm = m.simulate(&ages, TimeUnit::Weeks, 2).unwrap();
-            let groups = FrequencyGroups::new(&sm);
+            let groups = Arc::new(FrequencyGroups::new(&sm));
             let plan = m.plan(&groups, &schedules);
             let (mut got, mut want) = ([0.0; 2], [0.0; 2]);
             let mut tabulated = 0;

@@ -118,14 +118,14 @@ pub trait SchedulePlan: Send + Sync {
 }
 
 /// The default plan: each customer evaluated directly.
-pub(crate) struct DirectPlan<'a, M> {
-    pub(crate) model: &'a M,
-    pub(crate) schedules: &'a [Schedule],
+pub(crate) struct DirectPlan<M> {
+    pub(crate) model: M,
+    pub(crate) schedules: std::sync::Arc<[Schedule]>,
 }
 
-impl<M: TransactionModel + Sync> SchedulePlan for DirectPlan<'_, M> {
+impl<M: TransactionModel + Send + Sync> SchedulePlan for DirectPlan<M> {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
-        direct(self.model, self.schedules, c, out)
+        direct(&self.model, &self.schedules, c, out)
     }
 }
 

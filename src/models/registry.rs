@@ -238,11 +238,11 @@ macro_rules! registry {
             fn conditional_expectations(&self, c: &Customer, ts: &[f64], out: &mut [f64]) -> f64 {
                 match self { $(AnyParams::$variant(m) => m.conditional_expectations(c, ts, out),)+ }
             }
-            fn plan<'a>(
-                &'a self,
-                groups: &'a FrequencyGroups,
-                schedules: &'a [Schedule],
-            ) -> Box<dyn SchedulePlan + 'a> {
+            fn plan(
+                &self,
+                groups: &std::sync::Arc<FrequencyGroups>,
+                schedules: &std::sync::Arc<[Schedule]>,
+            ) -> Box<dyn SchedulePlan> {
                 match self { $(AnyParams::$variant(m) => m.plan(groups, schedules),)+ }
             }
         }
