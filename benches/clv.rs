@@ -2,9 +2,9 @@
 //! Run: `cargo bench --bench clv` (about three minutes; `-- bootstrap_100_draws/1000000` for
 //! the 1M-customer figure alone).
 
-use clv::clv::{ClvOptions, DiscountRate};
 use clv::sim::{simulate_bgnbd, uniform_ages};
 use clv::uncertainty::{BootstrapOptions, intervals};
+use clv::value::{ClvOptions, DiscountRate};
 use clv::{BgNbdParams, FitOptions, GammaGammaParams, RfmSummary, TimeUnit};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
         let bg = BgNbdParams::fit(&s, &FitOptions::default()).unwrap();
         let gg = GammaGammaParams::fit(&s, &FitOptions::default()).unwrap();
         g.bench_with_input(BenchmarkId::new("point_13_steps", n), &s, |b, s| {
-            b.iter(|| clv::clv::summary_values(bg.params(), gg.params(), s, &o).unwrap())
+            b.iter(|| clv::value::summary_values(bg.params(), gg.params(), s, &o).unwrap())
         });
         let opts = BootstrapOptions::new(100, 0.9, 1).unwrap();
         g.bench_with_input(BenchmarkId::new("bootstrap_100_draws", n), &s, |b, s| {

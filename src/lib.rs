@@ -36,8 +36,8 @@
 //! - [`data`]: transactions → [`RfmSummary`] (calibration/holdout), CSV readers ([`io`]).
 //! - [`models`]: one module per model: validated parameters, likelihood, predictions.
 //! - [`fit`]: the generic maximum-likelihood machinery and the [`Fitted`] value.
-//! - [`predict`]: batch scoring over a summary.
-//! - [`clv`](mod@clv): discounted CLV with typed discount rates; [`uncertainty`]: bootstrap
+//! - [`predict`]: batch scoring over a summary; [`scorer`]: an owned scorer for services.
+//! - [`value`]: discounted CLV with typed discount rates; [`uncertainty`]: bootstrap
 //!   intervals; [`history`]: realised value per customer and cohort.
 //! - [`sim`]: seeded simulators (parameter recovery, benchmarks).
 //! - [`special`]: `ln_hyp2f1` and log-space helpers.
@@ -45,7 +45,11 @@
 //! Nothing in the library prints; every failure is an [`Error`].
 #![warn(missing_docs)]
 
-pub mod clv;
+/// The former name of [`value`] (`clv::clv` stuttered).
+#[deprecated(since = "0.2.0", note = "renamed to `clv::value`")]
+pub mod clv {
+    pub use crate::value::*;
+}
 pub mod data;
 pub mod diagnostics;
 pub mod error;
@@ -53,10 +57,12 @@ pub mod fit;
 pub mod history;
 pub mod models;
 pub mod predict;
+pub mod scorer;
 pub mod segments;
 pub mod sim;
 pub mod special;
 pub mod uncertainty;
+pub mod value;
 
 #[cfg(feature = "csv")]
 pub use data::io;

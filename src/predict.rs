@@ -39,17 +39,7 @@ pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
 ) -> Result<Vec<Score>> {
     let t = check_horizon(horizon)?;
     planned(model, summary, t, "scores", |plan, c| {
-        let s = plan.score(c, t).unwrap_or_else(|| {
-            let mut e = 0.0;
-            let pa = plan.eval(c, std::slice::from_mut(&mut e));
-            Score {
-                p_alive: pa,
-                expected_purchases: e,
-                prob_no_purchase: plan
-                    .prob_no_purchase(c, pa, t)
-                    .unwrap_or_else(|| model.prob_no_purchase_given(pa, c, t)),
-            }
-        });
+        let s = score_one(plan, model, c, t);
         (s.p_alive.is_finite()
             && s.expected_purchases.is_finite()
             && s.prob_no_purchase.is_finite())
@@ -134,6 +124,28 @@ pub fn holdout_expected<M: TransactionModel + Clone + Send + Sync + 'static>(
             e.is_finite().then_some(e)
         },
     )
+}
+
+/// The three scores of `c` through a plan whose first schedule is the horizon `t`: the plan's
+/// own [`SchedulePlan::score`] when it has one, else its P(alive) and E[Y] with P(Y(t) = 0)
+/// from the plan or the model.
+pub(crate) fn score_one<M: TransactionModel>(
+    plan: &dyn SchedulePlan,
+    model: &M,
+    c: &Customer,
+    t: f64,
+) -> Score {
+    plan.score(c, t).unwrap_or_else(|| {
+        let mut e = [0.0; 2];
+        let pa = plan.eval(c, &mut e);
+        Score {
+            p_alive: pa,
+            expected_purchases: e[0],
+            prob_no_purchase: plan
+                .prob_no_purchase(c, pa, t)
+                .unwrap_or_else(|| model.prob_no_purchase_given(pa, c, t)),
+        }
+    })
 }
 
 /// P(alive) and the planned horizon's E[Y] of `c`.

@@ -7,11 +7,11 @@
 //! Draws are made from a seeded generator before any parallel work, so results are identical
 //! for a seed whatever the number of threads. Customers are processed in parallel (rayon).
 
-use crate::clv::{CLV_NEEDS_SPEND, ClvOptions, value};
 use crate::data::{FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
 use crate::fit::{Fitted, MaximumLikelihood};
 use crate::models::{Schedule, SchedulePlan, SpendModel, TransactionModel};
+use crate::value::{CLV_NEEDS_SPEND, ClvOptions, value};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

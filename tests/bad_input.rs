@@ -6,9 +6,9 @@
 //! The binary's side (one line on stderr, non-zero exit, no output file) is in `tests/cli.rs`.
 
 use chrono::NaiveDate;
-use clv::clv::{ClvOptions, DiscountRate};
 use clv::io::{MAX_LINE_BYTES, TransactionFormat, read_summary, read_transactions_from};
 use clv::uncertainty::BootstrapOptions;
+use clv::value::{ClvOptions, DiscountRate};
 use clv::{
     BgNbdParams, Customer, DataIssue, Error, FitOptions, GammaGammaParams, RfmSummary,
     SummaryBuilder, SummaryOptions, TimeUnit,

@@ -3,8 +3,8 @@
 //! 1% per step, lifetimes' own fitted parameters (`tests/data/lifetimes_clv_cdnow.csv`, made by
 //! `scripts/lifetimes_clv_reference.py`).
 
-use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::io::read_summary_csv;
+use clv::value::{ClvOptions, DiscountRate, summary_values};
 use clv::{BgNbdParams, GammaGammaParams, TimeUnit};
 
 /// Both implementations evaluate the same closed forms in double precision (lifetimes through

@@ -1,9 +1,9 @@
 //! Bootstrap intervals: seeded and reproducible, bracket the point predictions, and agree with
 //! the delta method for P(alive) on CDNOW.
 
-use clv::clv::{ClvOptions, DiscountRate};
 use clv::io::read_summary_csv;
 use clv::uncertainty::{BootstrapOptions, intervals};
+use clv::value::{ClvOptions, DiscountRate};
 use clv::{BgNbdParams, FitOptions, GammaGammaParams, TimeUnit, TransactionModel};
 
 #[test]
@@ -25,7 +25,7 @@ fn bootstrap_intervals_on_cdnow() {
     let a = intervals(&bg, Some(&gg), &s, 39.0, Some(&o), &opts).unwrap();
     let b = intervals(&bg, Some(&gg), &s, 39.0, Some(&o), &opts).unwrap();
     assert_eq!(a, b, "same seed, same intervals");
-    let values = clv::clv::summary_values(bg.params(), gg.params(), &s, &o).unwrap();
+    let values = clv::value::summary_values(bg.params(), gg.params(), &s, &o).unwrap();
     let m = bg.params();
     let mut inside = 0;
     for (i, c) in s.customers().enumerate() {

@@ -1,10 +1,10 @@
 //! Model files: versioned JSON, validated on load, exact round trips, and predictions from a
 //! loaded model identical (bit for bit) to those from the fitted one.
 
-use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::fit::{FORMAT_VERSION, MaximumLikelihood, ModelFile};
 use clv::io::read_summary;
 use clv::predict::score;
+use clv::value::{ClvOptions, DiscountRate, summary_values};
 use clv::{BgNbdParams, Error, FitOptions, Fitted, GammaGammaParams, RfmSummary, TimeUnit};
 use proptest::prelude::*;
 

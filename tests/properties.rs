@@ -3,8 +3,8 @@
 //! `cargo test --test properties` runs 64 cases per property (a few seconds); for a long run:
 //! `PROPTEST_CASES=20000 cargo test --release --test properties`.
 
-use clv::clv::{ClvOptions, DiscountRate, customer_value, summary_values};
 use clv::fit::{MaximumLikelihood, gradient_discrepancy};
+use clv::value::{ClvOptions, DiscountRate, customer_value, summary_values};
 use clv::{
     BgNbdParams, Customer, GammaGammaParams, RfmSummary, SpendModel, TimeUnit, TransactionModel,
 };

@@ -1,8 +1,8 @@
 //! Segments on CDNOW: every customer in exactly one stage and tier, tiers and quintiles of the
 //! sizes they promise, and the per-segment totals adding up.
 
-use clv::clv::{ClvOptions, summary_values};
 use clv::segments::{Stage, StageRules, clv_tiers, rfm_scores, segment_summary};
+use clv::value::{ClvOptions, summary_values};
 use clv::{BgNbdParams, FitOptions, GammaGammaParams, SummaryBuilder, SummaryOptions, TimeUnit};
 
 #[test]

@@ -4,7 +4,6 @@ use crate::output::{Progress, any_parameter_table, parameter_table, write_atomic
 use crate::span::Span;
 use chrono::NaiveDate;
 use clap::ValueEnum;
-use clv::clv::{ClvOptions, DiscountRate};
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{
     Column, SummaryUnit, TransactionFormat, parse_datetime, read_summary_csv,
@@ -12,6 +11,7 @@ use clv::io::{
 };
 use clv::predict::{holdout_expected, score};
 use clv::uncertainty::BootstrapOptions;
+use clv::value::{ClvOptions, DiscountRate};
 use clv::{
     AnyFitted, BgNbdParams, FitOptions, Fitted, GammaGammaParams, RfmSummary, SpendModel,
     SummaryBuilder, SummaryOptions, TimeUnit,

@@ -5,13 +5,13 @@
 use crate::commands::{Log, LogArgs, fmt_num, read_log, s, spend_error};
 use crate::output::{Progress, Table, write_atomic};
 use crate::plots;
-use clv::clv::{ClvOptions, DiscountRate, summary_values};
 use clv::diagnostics::{
     GoodnessOfFit, HoldoutComparison, PropertyMatrix, TrackingBuilder, period_transactions,
 };
 use clv::io::for_each_transaction;
 use clv::predict::score;
 use clv::sim::Simulate;
+use clv::value::{ClvOptions, DiscountRate, summary_values};
 use clv::{AnyFitted, FitOptions, GammaGammaParams};
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -96,6 +96,35 @@ impl FrequencyGroups {
         g
     }
 
+    /// Groups for every frequency 0..=`max_frequency` with ages over [0, `max_age`], each
+    /// counted as many customers (2^20), so that every plan tabulates them: the groups of a
+    /// scorer that does not know its customers in advance ([`crate::scorer::Scorer`]).
+    ///
+    /// ```
+    /// let g = clv::FrequencyGroups::covering(3, 52.0);
+    /// assert_eq!(g.len(), 4);
+    /// assert_eq!(g.age_range(g.find(3.0).unwrap()), (0.0, 52.0));
+    /// ```
+    pub fn covering(max_frequency: u32, max_age: f64) -> Self {
+        let n = max_frequency as usize + 1;
+        let max_age = if max_age.is_finite() && max_age > 0.0 {
+            max_age
+        } else {
+            0.0
+        };
+        FrequencyGroups {
+            x: (0..n).map(|x| x as f64).collect(),
+            count: vec![1 << 20; n],
+            t_min: vec![0.0; n],
+            t_max: vec![max_age; n],
+            index: if (n as f64) < DENSE_LIMIT {
+                Index::Dense((0..n as u32).collect())
+            } else {
+                Index::Sparse((0..n as u64).map(|x| (x, x as u32)).collect())
+            },
+        }
+    }
+
     /// Number of distinct frequencies.
     pub fn len(&self) -> usize {
         self.x.len()

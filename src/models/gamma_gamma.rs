@@ -141,7 +141,11 @@ impl SpendModel for GammaGammaParams {
                 row: None,
                 customer: None,
                 field: "monetary_value",
-                issue: DataIssue::Negative(mean_spend),
+                issue: if mean_spend.is_finite() {
+                    DataIssue::Negative(mean_spend)
+                } else {
+                    DataIssue::NotFinite(mean_spend)
+                },
             });
         }
         let den = self.p * x + self.q - 1.0;

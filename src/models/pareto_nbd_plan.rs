@@ -5,6 +5,12 @@
 //! through x. For each frequency group, one Chebyshev interpolant of ln G in z over the group's
 //! range, [d/(big + T_max + h_max), d/big] (h_max the largest planned horizon), replaces the
 //! series: one Clenshaw sum per argument instead of a series whose length grows as z nears 1.
+//!
+//! Discounted schedules (CLV) are tabulated too, once for all frequencies: given alive, a
+//! customer's schedule value is `(r+x)/(α+T) · F(β+T)` with
+//! `F(b) = Σᵢ dᵢ [m(tᵢ; b) − m(tᵢ₋₁; b)]`, `m(t; b) = b/(s−1) · [1 − (b/(b+t))^(s−1)]`
+//! (FHL note eq. 17 at the posterior), so one piecewise Chebyshev interpolant of ln F in
+//! ln b over the customers' ages replaces a sum over the schedule's steps.
 //! Built to an absolute tolerance of [`TOL`] in ln G (a relative tolerance on G); groups too
 //! small to repay it, ranges reaching z > [`Z_MAX`] (where the interpolant converges slowly)
 //! and customers outside the range are evaluated directly. E[Y(t)] given alive is in closed
@@ -13,7 +19,7 @@
 use super::pareto_nbd::{LnG, ParetoNbdParams, Recips, ln_g, mean_count, series_ab};
 use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
-use crate::special::Chebyshev;
+use crate::special::{Chebyshev, Piecewise};
 use std::sync::Arc;
 
 /// Interpolation tolerance on ln G: the series is accurate to ~1e-16 relative, so the
@@ -40,6 +46,8 @@ pub(super) struct ParetoNbdPlan {
     schedules: Arc<[Schedule]>,
     groups: Arc<FrequencyGroups>,
     tables: Vec<Table>,
+    /// Per schedule, ln F(b) in ln b (for schedules of more than one step).
+    schedule_tables: Vec<Option<Piecewise>>,
     /// |α − β| and max(α, β).
     d: f64,
     big: f64,
@@ -78,12 +86,37 @@ impl ParetoNbdPlan {
                 Chebyshev::fit(f, z_lo, z_hi, TOL, MAX_DEGREE).map_or(Table::Direct, Table::Cheb)
             })
             .collect();
+        let customers: usize = (0..groups.len()).map(|g| groups.count(g)).sum();
+        let ages = (0..groups.len()).map(|g| groups.age_range(g));
+        let (t_lo, t_hi) = ages.fold((f64::INFINITY, 0.0f64), |(lo, hi), (a, b)| {
+            (lo.min(a), hi.max(b))
+        });
+        let schedule_tables = schedules
+            .iter()
+            .map(|sch| {
+                // worth it for many steps and customers; the range of b must be non-empty
+                if sch.horizons().len() < 2 || customers < MIN_CUSTOMERS || t_lo >= t_hi {
+                    return None;
+                }
+                let s = th[2];
+                let f = |v: f64| schedule_factor(sch, s, v.exp()).ln();
+                Piecewise::fit(
+                    f,
+                    (beta + t_lo).ln(),
+                    (beta + t_hi).ln(),
+                    TOL,
+                    MAX_DEGREE,
+                    10,
+                )
+            })
+            .collect();
         ParetoNbdPlan {
             model: *model,
             th,
             schedules: schedules.clone(),
             groups: groups.clone(),
             tables,
+            schedule_tables,
             d,
             big,
         }
@@ -131,6 +164,19 @@ impl ParetoNbdPlan {
     }
 }
 
+/// `F(b) = Σᵢ dᵢ [m(tᵢ; b) − m(tᵢ₋₁; b)]` with `m(t; b) = b·L·(1 − e^{−(s−1)L})/((s−1)L)`,
+/// L = ln(1 + t/b): the schedule's value given alive, divided by (r+x)/(α+T).
+fn schedule_factor(sch: &Schedule, s: f64, b: f64) -> f64 {
+    let mut prev = 0.0;
+    let mut total = 0.0;
+    for (&h, &d) in sch.horizons().iter().zip(sch.factors()) {
+        let m = mean_count(1.0, 1.0, s, b, h);
+        total += d * (m - prev);
+        prev = m;
+    }
+    total
+}
+
 impl SchedulePlan for ParetoNbdPlan {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
         let Some(pa) = self.p_alive(c) else {
@@ -138,7 +184,19 @@ impl SchedulePlan for ParetoNbdPlan {
         };
         let [r, alpha, s, beta] = self.th;
         let (rx, at, bt) = (r + c.x(), alpha + c.t(), beta + c.t());
-        for (o, sch) in out.iter_mut().zip(self.schedules.iter()) {
+        let lb = bt.ln();
+        for ((o, sch), tab) in out
+            .iter_mut()
+            .zip(self.schedules.iter())
+            .zip(&self.schedule_tables)
+        {
+            if let Some(tab) = tab {
+                let (lo, hi) = tab.domain();
+                if (lo..=hi).contains(&lb) {
+                    *o = pa * rx / at * tab.eval(lb).exp();
+                    continue;
+                }
+            }
             let mut prev = 0.0;
             let mut total = 0.0;
             for (&h, &f) in sch.horizons().iter().zip(sch.factors()) {

@@ -8,7 +8,6 @@
 //! costs one branch per call. Adding a model is one line in the [`registry!`] invocation at the
 //! bottom of this file.
 
-use crate::clv::ClvOptions;
 use crate::data::{Customer, FrequencyGroups, RfmSummary, TimeUnit};
 use crate::error::{Error, Result};
 use crate::fit::{FitOptions, Fitted, MaximumLikelihood, ModelFile, fit};
@@ -16,6 +15,7 @@ use crate::models::TransactionModel;
 use crate::models::{BgNbdParams, ParetoNbdParams, Schedule, SchedulePlan, Score, SpendModel};
 use crate::sim::Simulate;
 use crate::uncertainty::{BootstrapOptions, CustomerIntervals, intervals};
+use crate::value::ClvOptions;
 
 macro_rules! registry {
     ($($variant:ident($ty:ty)),+ $(,)?) => {
@@ -162,7 +162,7 @@ macro_rules! registry {
                 crate::predict::holdout_expected(&self.params(), summary)
             }
 
-            /// Discounted CLV of every customer ([`crate::clv::summary_values`]), after
+            /// Discounted CLV of every customer ([`crate::value::summary_values`]), after
             /// checking that the summary and the CLV options are in the model's unit.
             pub fn values<S: SpendModel + Sync>(
                 &self,
@@ -180,7 +180,7 @@ macro_rules! registry {
                         hint: "state the horizon and step in the model's unit".into(),
                     });
                 }
-                crate::clv::summary_values(&self.params(), spend, summary, options)
+                crate::value::summary_values(&self.params(), spend, summary, options)
             }
 
             /// Bootstrap intervals ([`crate::uncertainty::intervals`]) after checking the

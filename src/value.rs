@@ -207,7 +207,7 @@ pub fn discounted_purchases<T: TransactionModel>(tm: &T, c: &Customer, o: &ClvOp
 ///
 /// ```
 /// use clv::{BgNbdParams, GammaGammaParams, Customer, TimeUnit};
-/// use clv::clv::{customer_value, ClvOptions, DiscountRate};
+/// use clv::value::{customer_value, ClvOptions, DiscountRate};
 /// let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
 /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
 /// let o = ClvOptions::new(52.0, TimeUnit::Weeks).unwrap().with_step(1.0).unwrap()
