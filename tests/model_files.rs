@@ -211,7 +211,7 @@ fn bad_model_files_are_refused_with_the_field_named() {
             edit(&good, |v| {
                 v["time_unit"] = serde_json::json!({"periods": -1.0})
             }),
-            "time_unit: a period must be a finite number of days > 0, got -1",
+            "time_unit: invalid option period length in days: must be finite and > 0, got -1",
         ),
         (
             "parameter order",

@@ -23,4 +23,4 @@ pub use summarize::{
     History, Summarized, SummaryBuilder, SummaryOptions, Transaction, When, summarize,
 };
 pub use summary::{CompressedRfm, Holdout, RfmSummary};
-pub use time::{Granularity, TimeUnit};
+pub use time::{Granularity, PeriodDays, TimeUnit};

@@ -36,7 +36,17 @@ pub struct Holdout {
 /// assert_eq!(c.len(), 2); // the two identical rows merged with weight 2
 /// assert_eq!(c.total_weight(), 3.0);
 /// ```
+///
+/// Deserialising goes through the same validation (ragged columns or x = −3 in JSON are an
+/// error, not a summary that panics later):
+///
+/// ```
+/// use clv::RfmSummary;
+/// let bad = r#"{"ids":["a"],"x":[-3.0],"t_x":[0.0],"t":[5.0],"monetary_value":null,"holdout":null,"unit":"weeks"}"#;
+/// assert!(serde_json::from_str::<RfmSummary>(bad).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawSummary")]
 pub struct RfmSummary {
     ids: Vec<String>,
     x: Vec<f64>,
@@ -45,6 +55,33 @@ pub struct RfmSummary {
     monetary_value: Option<Vec<f64>>,
     holdout: Option<Holdout>,
     unit: TimeUnit,
+}
+
+/// The serialised form of an [`RfmSummary`], validated by `try_from`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSummary {
+    ids: Vec<String>,
+    x: Vec<f64>,
+    t_x: Vec<f64>,
+    t: Vec<f64>,
+    monetary_value: Option<Vec<f64>>,
+    holdout: Option<Holdout>,
+    unit: TimeUnit,
+}
+
+impl TryFrom<RawSummary> for RfmSummary {
+    type Error = Error;
+    fn try_from(r: RawSummary) -> Result<Self> {
+        let mut s = RfmSummary::new(r.ids, r.x, r.t_x, r.t, r.unit)?;
+        if let Some(m) = r.monetary_value {
+            s = s.with_monetary_value(m)?;
+        }
+        if let Some(h) = r.holdout {
+            s = s.with_holdout(h)?;
+        }
+        Ok(s)
+    }
 }
 
 impl RfmSummary {
@@ -221,17 +258,29 @@ impl RfmSummary {
 /// likelihoods iterate over.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompressedRfm {
-    /// Frequencies.
-    pub x: Vec<f64>,
-    /// Recencies.
-    pub t_x: Vec<f64>,
-    /// Ages.
-    pub t: Vec<f64>,
-    /// Number of customers with this history.
-    pub weight: Vec<f64>,
+    pub(crate) x: Vec<f64>,
+    pub(crate) t_x: Vec<f64>,
+    pub(crate) t: Vec<f64>,
+    pub(crate) weight: Vec<f64>,
 }
 
 impl CompressedRfm {
+    /// Frequencies, ascending.
+    pub fn frequency(&self) -> &[f64] {
+        &self.x
+    }
+    /// Recencies.
+    pub fn recency(&self) -> &[f64] {
+        &self.t_x
+    }
+    /// Ages.
+    pub fn age(&self) -> &[f64] {
+        &self.t
+    }
+    /// Number of customers with each history.
+    pub fn weight(&self) -> &[f64] {
+        &self.weight
+    }
     /// Number of distinct rows.
     pub fn len(&self) -> usize {
         self.x.len()
@@ -273,7 +322,7 @@ impl CompressedRfm {
     ///     (0..n).map(|i| i as f64 * 0.1).collect(), vec![20.0; n], TimeUnit::Weeks).unwrap();
     /// let sub = s.compress().spread_subsample(10);
     /// assert_eq!(sub.len(), 10);
-    /// assert_eq!(sub.t_x[1], 1.0);
+    /// assert_eq!(sub.recency()[1], 1.0);
     /// ```
     pub fn spread_subsample(&self, rows: usize) -> CompressedRfm {
         let k = spread_step(self.len(), rows);

@@ -20,15 +20,49 @@ pub enum TimeUnit {
     Days,
     /// Weeks of 7 days.
     Weeks,
-    /// A custom period of the given length in days (> 0); build with
+    /// A custom period of the given length in days; build with
     /// [`TimeUnit::periods_of_days`].
-    Periods(f64),
+    Periods(PeriodDays),
+}
+
+/// The length of a custom period in days: finite and > 0 by construction (and when
+/// deserialised), so a `TimeUnit` can never have a zero or negative length.
+///
+/// ```
+/// use clv::TimeUnit;
+/// assert!(TimeUnit::periods_of_days(-7.0).is_err());
+/// assert!(serde_json::from_str::<TimeUnit>(r#"{"periods":0.0}"#).is_err());
+/// let u: TimeUnit = serde_json::from_str(r#"{"periods":30.5}"#).unwrap();
+/// assert_eq!(u.days(), 30.5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct PeriodDays(f64);
+
+impl PeriodDays {
+    /// The length in days.
+    pub fn days(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for PeriodDays {
+    type Error = crate::Error;
+    fn try_from(d: f64) -> Result<Self> {
+        positive_option("period length in days", d).map(PeriodDays)
+    }
+}
+
+impl From<PeriodDays> for f64 {
+    fn from(p: PeriodDays) -> f64 {
+        p.0
+    }
 }
 
 impl TimeUnit {
     /// A custom period length in days; must be finite and > 0.
     pub fn periods_of_days(days: f64) -> Result<Self> {
-        positive_option("period length in days", days).map(TimeUnit::Periods)
+        PeriodDays::try_from(days).map(TimeUnit::Periods)
     }
 
     /// Length of one unit in days.
@@ -36,7 +70,7 @@ impl TimeUnit {
         match self {
             TimeUnit::Days => 1.0,
             TimeUnit::Weeks => 7.0,
-            TimeUnit::Periods(d) => d,
+            TimeUnit::Periods(d) => d.days(),
         }
     }
 
@@ -61,7 +95,7 @@ impl TimeUnit {
         match self {
             TimeUnit::Days => "days".into(),
             TimeUnit::Weeks => "weeks".into(),
-            TimeUnit::Periods(d) => format!("periods_of_{d}_days"),
+            TimeUnit::Periods(d) => format!("periods_of_{}_days", d.days()),
         }
     }
 
@@ -87,7 +121,7 @@ impl std::fmt::Display for TimeUnit {
     /// `weeks`, `days`, or `periods of <d> days`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TimeUnit::Periods(d) => write!(f, "periods of {d} days"),
+            TimeUnit::Periods(d) => write!(f, "periods of {} days", d.days()),
             other => f.write_str(&other.token()),
         }
     }

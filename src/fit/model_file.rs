@@ -182,14 +182,9 @@ impl ModelFile {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let obj = value.as_object().ok_or_else(|| bad("not a JSON object"))?;
-        let file: ModelFile = match obj.get("format_version").map(|v| (v, v.as_u64())) {
+        let version = match obj.get("format_version").map(|v| (v, v.as_u64())) {
             None => return Err(bad("missing field `format_version`")),
-            Some((_, Some(1))) => serde_json::from_value::<ModelFileV1>(value)
-                .map_err(|e| bad(format!("version-1 file: {e}")))?
-                .upgrade()?,
-            Some((_, Some(v))) if v == u64::from(FORMAT_VERSION) => {
-                serde_json::from_value(value).map_err(|e| bad(e.to_string()))?
-            }
+            Some((_, Some(v))) if v == 1 || v == u64::from(FORMAT_VERSION) => v,
             Some((v, _)) => {
                 return Err(bad(format!(
                     "format_version {v} is not supported (this build reads versions 1 and \
@@ -197,14 +192,20 @@ impl ModelFile {
                 )));
             }
         };
-        file.check_numbers()?;
-        if let TimeUnit::Periods(d) = file.time_unit
-            && !(d.is_finite() && d > 0.0)
-        {
-            return Err(bad(format!(
-                "time_unit: a period must be a finite number of days > 0, got {d}"
-            )));
+        // the time unit on its own, so an invalid period names its field
+        if let Some(u) = obj.get("time_unit") {
+            serde_json::from_value::<TimeUnit>(u.clone())
+                .map_err(|e| bad(format!("time_unit: {e}")))?;
         }
+        let file: ModelFile = if version == 1 {
+            serde_json::from_value::<ModelFileV1>(value)
+                .map_err(|e| bad(format!("version-1 file: {e}")))?
+                .upgrade()?
+        } else {
+            serde_json::from_value(value).map_err(|e| bad(e.to_string()))?
+        };
+        // (a period length is validated when `time_unit` is deserialised)
+        file.check_numbers()?;
         Ok(file)
     }
 

@@ -163,15 +163,25 @@ impl SpendModel for GammaGammaParams {
 /// Repeat buyers' (x, m̄) pairs, identical pairs merged with weights.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpendData {
-    /// Repeat transactions (> 0).
-    pub x: Vec<f64>,
-    /// Mean repeat-transaction value (> 0).
-    pub m: Vec<f64>,
-    /// Customers with this pair.
-    pub weight: Vec<f64>,
+    pub(crate) x: Vec<f64>,
+    pub(crate) m: Vec<f64>,
+    pub(crate) weight: Vec<f64>,
 }
 
 impl SpendData {
+    /// Repeat transactions of each pair (> 0).
+    pub fn frequency(&self) -> &[f64] {
+        &self.x
+    }
+    /// Mean repeat-transaction value of each pair (> 0).
+    pub fn mean_spend(&self) -> &[f64] {
+        &self.m
+    }
+    /// Customers with each pair.
+    pub fn weight(&self) -> &[f64] {
+        &self.weight
+    }
+
     /// The repeat buyers of a summary with monetary values; customers with x = 0 carry no
     /// information on spend and are left out (by the model's definition, not silently: the
     /// count is `n_customers`). A repeat buyer with mean value 0 is an error naming them.
