@@ -5,15 +5,28 @@ use crate::error::{Error, Result, positive_option};
 use crate::models::{Schedule, SchedulePlan, TransactionModel};
 use rayon::prelude::*;
 
-/// Checks a prediction horizon: finite and > 0.
+/// The longest horizon predictions accept, in any time unit: 10^15 units (about 3·10^12
+/// years in days). Beyond it the predictions' intermediate quantities (the horizon over the
+/// rate parameter, ...) approach the end of the f64 range.
+pub const MAX_HORIZON: f64 = 1e15;
+
+/// Checks a prediction horizon: finite, > 0 and at most [`MAX_HORIZON`].
 ///
 /// ```
 /// assert!(clv::predict::check_horizon(39.0).is_ok());
 /// assert!(clv::predict::check_horizon(0.0).is_err());
 /// assert!(clv::predict::check_horizon(f64::NAN).is_err());
+/// assert!(clv::predict::check_horizon(1e300).is_err());
 /// ```
 pub fn check_horizon(t: f64) -> Result<f64> {
-    positive_option("horizon", t)
+    let t = positive_option("horizon", t)?;
+    if t > MAX_HORIZON {
+        return Err(Error::InvalidOption {
+            name: "horizon",
+            reason: format!("must be at most {MAX_HORIZON:e}, got {t}"),
+        });
+    }
+    Ok(t)
 }
 
 pub use crate::models::Score;

@@ -10,6 +10,9 @@ use crate::models::{Schedule, SpendModel, TransactionModel};
 /// Why CLV asks for a summary's monetary values.
 pub(crate) const CLV_NEEDS_SPEND: &str = "CLV needs each customer's mean spend";
 
+/// The most discounting steps a [`ClvOptions`] may have (a year in hours is 8,766).
+pub const MAX_STEPS: usize = 100_000;
+
 /// A discount rate, stored as a force of interest per day so that it can be applied to any
 /// time unit.
 ///
@@ -112,12 +115,24 @@ impl ClvOptions {
             margin: 1.0,
         })
     }
-    /// Length of a discounting step (0 < step <= horizon); the last step ends at the horizon.
+    /// Length of a discounting step (0 < step <= horizon, at most [`MAX_STEPS`] steps); the
+    /// last step ends at the horizon.
     pub fn with_step(mut self, step: f64) -> Result<Self> {
         if !(step.is_finite() && step > 0.0 && step <= self.horizon) {
             return Err(Error::InvalidOption {
                 name: "step",
                 reason: format!("must be in (0, horizon = {}], got {step}", self.horizon),
+            });
+        }
+        let steps = (self.horizon / step).ceil();
+        if steps > MAX_STEPS as f64 {
+            return Err(Error::InvalidOption {
+                name: "step",
+                reason: format!(
+                    "{step} makes {steps:e} discounting steps over the horizon {} (at most \
+                     {MAX_STEPS})",
+                    self.horizon
+                ),
             });
         }
         self.step = step;

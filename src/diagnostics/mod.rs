@@ -27,11 +27,19 @@ pub use holdout::{
 pub use tracking::{Tracking, TrackingBuilder, tracking};
 
 /// A count option that must be at least 1.
+/// A table size: at least 1 and at most [`MAX_BINS`] (a bigger one is a mistake, and
+/// `usize::MAX` would overflow the allocation).
 fn at_least_one(name: &'static str, n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::InvalidOption {
             name,
             reason: "must be at least 1".into(),
+        });
+    }
+    if n > MAX_BINS {
+        return Err(Error::InvalidOption {
+            name,
+            reason: format!("must be at most {MAX_BINS}, got {n}"),
         });
     }
     Ok(())
@@ -58,6 +66,9 @@ fn histogram(x: &[f64], max_frequency: usize) -> Vec<f64> {
     }
     h
 }
+
+/// The most frequency bins a diagnostic table may have.
+pub const MAX_BINS: usize = 10_000;
 
 /// Observed vs expected (and optionally simulated) calibration frequencies (Fader, Hardie &
 /// Lee 2005, figure 2, which uses 0..7+). `simulated` is typically
@@ -131,6 +142,12 @@ impl PropertyMatrix {
     ) -> Result<Self> {
         positive_option("age", age)?;
         at_least_one("recency_steps", recency_steps)?;
+        if max_frequency > MAX_BINS {
+            return Err(Error::InvalidOption {
+                name: "max_frequency",
+                reason: format!("must be at most {MAX_BINS}, got {max_frequency}"),
+            });
+        }
         let frequencies: Vec<f64> = (0..=max_frequency).map(|x| x as f64).collect();
         let recencies: Vec<f64> = (0..=recency_steps)
             .map(|j| age * j as f64 / recency_steps as f64)

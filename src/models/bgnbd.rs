@@ -9,8 +9,8 @@ use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
 use crate::special::{
-    adaptive_gauss_legendre, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss, log_add_exp,
-    trigamma,
+    adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss,
+    ln1p_div, log_add_exp, trigamma,
 };
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::{beta_reg, ln_beta};
@@ -313,7 +313,10 @@ impl MaximumLikelihood for BgNbdParams {
         data.len()
     }
     fn from_slice(theta: &[f64]) -> Result<Self> {
-        BgNbdParams::new(theta[0], theta[1], theta[2], theta[3])
+        match theta {
+            [r, alpha, a, b] => BgNbdParams::new(*r, *alpha, *a, *b),
+            _ => Err(crate::models::wrong_length(Self::NAMES, theta.len())),
+        }
     }
     fn to_vec(&self) -> Vec<f64> {
         self.to_array().to_vec()
@@ -388,9 +391,9 @@ pub(super) fn mean_count(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> f64 {
 /// 1 - (α/(α+t))^r 2F1 amplifies by (its largest term)/(its value).
 fn mean_count_closed(r: f64, alpha: f64, a: f64, b: f64, t: f64) -> Option<f64> {
     let c = a + b - 1.0;
-    let z = t / (alpha + t);
+    let z = frac_of_sum(t, alpha);
     let (l, s, loss) = ln_hyp2f1_with_loss(r, b, c, z);
-    let ln_term = -r * (t / alpha).ln_1p() + l;
+    let ln_term = -r * ln1p_div(t, alpha) + l;
     // 1 - s·e^{ln_term}
     let bracket = if s > 0.0 {
         -ln_term.exp_m1()
@@ -513,11 +516,11 @@ fn count_pmf(r: f64, alpha: f64, a: f64, b: f64, n: u64, t: f64) -> f64 {
     }
     if n == 0 {
         // eq. (8) at n = 0: the Beta ratio is 1 and the NB term (α/(α+t))^r
-        return (-r * (t / alpha).ln_1p()).exp();
+        return (-r * ln1p_div(t, alpha)).exp();
     }
     let nf = n as f64;
     let ln_beta_ratio = ln_gamma(b + nf) - ln_gamma(a + b + nf) + ln_gamma(a + b) - ln_gamma(b);
-    let ln_q = -(t / alpha).ln_1p(); // ln(α/(α+t))
+    let ln_q = -ln1p_div(t, alpha); // ln(α/(α+t))
     let ln_p = -(alpha / t).ln_1p(); // ln(t/(α+t))
     let nb = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0)
         + r * ln_q
@@ -526,7 +529,7 @@ fn count_pmf(r: f64, alpha: f64, a: f64, b: f64, n: u64, t: f64) -> f64 {
     if n == 0 {
         return first.exp();
     }
-    let tail = beta_reg(nf, r, t / (alpha + t)).ln();
+    let tail = beta_reg(nf, r, frac_of_sum(t, alpha)).ln();
     let second = a.ln() - (b + nf - 1.0).ln() + ln_beta_ratio + tail;
     log_add_exp(first, second).exp().min(1.0)
 }
@@ -624,11 +627,17 @@ impl TransactionModel for BgNbdParams {
 
     /// Eq. (9); finite for every t >= 0.
     fn expected_purchases(&self, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         mean_count(self.r, self.alpha, self.a, self.b, t)
     }
 
     /// Eq. (8). The paper's CDNOW check: P(X(39) = 0) = 0.5738.
     fn pmf(&self, n: u64, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         count_pmf(self.r, self.alpha, self.a, self.b, n, t)
     }
 
@@ -697,12 +706,18 @@ impl TransactionModel for BgNbdParams {
 impl BgNbdParams {
     /// E[Y(t)] for a customer known to be alive at T: eq. (9) at the posterior (r+x, α+T, a, b+x).
     fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         let (x, tt) = (c.x(), c.t());
         mean_count(self.r + x, self.alpha + tt, self.a, self.b + x, t)
     }
 
     /// The conditional pmf given P(alive) = `pa`.
     fn pmf_given(&self, pa: f64, c: &Customer, n: u64, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         let (x, tt) = (c.x(), c.t());
         let alive = pa * count_pmf(self.r + x, self.alpha + tt, self.a, self.b + x, n, t);
         if n == 0 { alive + (1.0 - pa) } else { alive }

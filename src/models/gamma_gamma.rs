@@ -156,7 +156,14 @@ impl SpendModel for GammaGammaParams {
                 ),
             });
         }
-        Ok(self.p * (self.v + x * mean_spend) / den)
+        let e = self.p * (self.v + x * mean_spend) / den;
+        if e.is_finite() {
+            Ok(e)
+        } else {
+            Err(Error::Numerical {
+                what: format!("Gamma-Gamma conditional spend of x = {x}, mean spend {mean_spend}"),
+            })
+        }
     }
 }
 
@@ -359,7 +366,10 @@ impl MaximumLikelihood for GammaGammaParams {
         d.x.len()
     }
     fn from_slice(theta: &[f64]) -> Result<Self> {
-        GammaGammaParams::new(theta[0], theta[1], theta[2])
+        match theta {
+            [p, q, v] => GammaGammaParams::new(*p, *q, *v),
+            _ => Err(crate::models::wrong_length(Self::NAMES, theta.len())),
+        }
     }
     fn to_vec(&self) -> Vec<f64> {
         vec![self.p, self.q, self.v]

@@ -24,6 +24,24 @@ use crate::data::{CompressedRfm, Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
 use std::sync::Arc;
 
+/// The error of a parameter vector of the wrong length.
+pub(crate) fn wrong_length(names: &[&str], got: usize) -> Error {
+    Error::InvalidOption {
+        name: "parameters",
+        reason: format!("need {} ({}), got {got}", names.len(), names.join(", ")),
+    }
+}
+
+/// Whether `t` is a valid horizon for the raw predictions (0 <= t <= [`MAX_HORIZON`]): they
+/// return NaN for any other, instead of a panic inside a special function or a misleading
+/// number.
+///
+/// [`MAX_HORIZON`]: crate::predict::MAX_HORIZON
+#[inline]
+pub(crate) fn valid_t(t: f64) -> bool {
+    (0.0..=crate::predict::MAX_HORIZON).contains(&t)
+}
+
 /// Per-row sums of a likelihood over `len` rows: `rows(range)` sums one range; from
 /// `parallel_from` rows on, fixed chunks of `chunk` rows are summed in parallel and merged in
 /// order, so the result is the same on any number of threads.
@@ -76,7 +94,9 @@ pub(crate) fn prepare_rfm(summary: &RfmSummary, model: &'static str) -> Result<C
 
 /// Predictions of a model of repeat-purchase counts, as pure functions of the parameters and a
 /// customer's history. Times are in the unit the model was fitted in; horizons `t` must be
-/// finite and >= 0 (the batch helpers in [`crate::predict`] check that for you).
+/// in [0, [`MAX_HORIZON`](crate::predict::MAX_HORIZON)]: the predictions return NaN for any
+/// other `t` (never a panic, never a number that looks valid), and the checked front doors ([`crate::predict`],
+/// [`crate::scorer::Scorer`], [`AnyFitted`]) refuse it with an error.
 pub trait TransactionModel {
     /// Expected number of repeat purchases in `(0, t]` for a randomly chosen new customer,
     /// E[X(t)].

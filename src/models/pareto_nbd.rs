@@ -34,7 +34,8 @@ use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::{Score, TransactionModel};
 use crate::special::{
-    adaptive_gauss_legendre, integrate_graded_to_one, log_add_exp, log_sub_exp, rule20, trigamma,
+    adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln1p_div, log_add_exp,
+    log_sub_exp, rule20, trigamma,
 };
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -892,7 +893,7 @@ fn one_minus_exp_ratio(y: f64) -> f64 {
 /// `rβ/(α(s-1)) · [1 - (β/(β+t))^{s-1}]`, computed as `(rβ/α) · L · (1 - e^{-(s-1)L})/((s-1)L)`
 /// with L = ln(1 + t/β), which is continuous through s = 1 (where it is `(rβ/α) ln(1+t/β)`).
 pub(super) fn mean_count(r: f64, alpha: f64, s: f64, beta: f64, t: f64) -> f64 {
-    let l = (t / beta).ln_1p();
+    let l = ln1p_div(t, beta);
     r * beta / alpha * l * one_minus_exp_ratio((s - 1.0) * l)
 }
 
@@ -939,7 +940,7 @@ fn p_alive_linear(th: &[f64; 4], x: f64, tx: f64, t: f64, rc: &mut Recips) -> Op
 /// `α^r β^s K(0) = G(z₀) ρ₀`, `ρ₀ = (small/big)^{e}` (e = s when α >= β, r otherwise) and
 /// `α^r β^s K(t) = G(z_t) ρ₀ (big/(big+t))^{r+s}`; `None` for the log-space path.
 fn p_zero_linear(r: f64, alpha: f64, s: f64, beta: f64, t: f64, rc: &mut Recips) -> Option<f64> {
-    let (l_a, l_b) = ((t / alpha).ln_1p(), (t / beta).ln_1p());
+    let (l_a, l_b) = (ln1p_div(t, alpha), ln1p_div(t, beta));
     let (big, small, b, e_small, l_big) = if alpha >= beta {
         (alpha, beta, s + 1.0, s, l_a)
     } else {
@@ -967,8 +968,8 @@ fn count_pmf(r: f64, alpha: f64, s: f64, beta: f64, n: u64, t: f64) -> f64 {
     if t == 0.0 {
         return if n == 0 { 1.0 } else { 0.0 };
     }
-    let ln_q = -(t / alpha).ln_1p(); // ln(α/(α+t))
-    let survive = -s * (t / beta).ln_1p();
+    let ln_q = -ln1p_div(t, alpha); // ln(α/(α+t))
+    let survive = -s * ln1p_div(t, beta);
     if n == 0 {
         let (a, b) = series_ab(&[r, alpha, s, beta], 0.0);
         if let Some(v) = with_recips(a, b, |rc| p_zero_linear(r, alpha, s, beta, t, rc)) {
@@ -986,7 +987,7 @@ fn count_pmf(r: f64, alpha: f64, s: f64, beta: f64, n: u64, t: f64) -> f64 {
     let ln_coef = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
     let ln_p = -(alpha / t).ln_1p(); // ln(t/(α+t))
     let first = ln_coef + r * ln_q + nf * ln_p + survive;
-    let u_t = t / (alpha + t);
+    let u_t = frac_of_sum(t, alpha);
     let g = |u: f64| {
         let lu = if n > 0 { nf * u.ln() } else { 0.0 };
         lu + (r + s - 1.0) * (-u).ln_1p() - (s + 1.0) * (beta + (alpha - beta) * u).ln()
@@ -1052,11 +1053,17 @@ impl TransactionModel for ParetoNbdParams {
 
     /// FHL note, eq. 17; finite for every t >= 0 (s = 1 included).
     fn expected_purchases(&self, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         mean_count(self.r, self.alpha, self.s, self.beta, t)
     }
 
     /// FHL note, eq. 18 (see [`count_pmf`] for how it is evaluated).
     fn pmf(&self, n: u64, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         count_pmf(self.r, self.alpha, self.s, self.beta, n, t)
     }
 
@@ -1131,11 +1138,17 @@ impl TransactionModel for ParetoNbdParams {
 
 impl ParetoNbdParams {
     pub(super) fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         let p = self.posterior(c);
         mean_count(p.r, p.alpha, p.s, p.beta, t)
     }
 
     fn pmf_given(&self, pa: f64, c: &Customer, n: u64, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
         let p = self.posterior(c);
         let alive = pa * count_pmf(p.r, p.alpha, p.s, p.beta, n, t);
         if n == 0 { alive + (1.0 - pa) } else { alive }

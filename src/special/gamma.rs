@@ -212,3 +212,20 @@ mod trigamma_tests {
         assert!((trigamma(x) - (1.0 / x + 0.5 / (x * x))).abs() < 1e-24);
     }
 }
+
+/// ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a+b) for finite a, b > 0; NaN otherwise (statrs'
+/// `ln_beta`, which computes it, panics there).
+///
+/// ```
+/// use clv::special::ln_beta;
+/// assert!((ln_beta(2.0, 3.0) - (1.0f64 / 12.0).ln()).abs() < 1e-14);
+/// assert!(ln_beta(-1.0, 2.0).is_nan());
+/// assert!(ln_beta(f64::NAN, 2.0).is_nan());
+/// ```
+pub fn ln_beta(a: f64, b: f64) -> f64 {
+    if a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite() {
+        statrs::function::beta::ln_beta(a, b)
+    } else {
+        f64::NAN
+    }
+}

@@ -163,3 +163,39 @@ impl std::ops::Add for SignedLog {
         }
     }
 }
+
+/// `ln(1 + t/a)` for `t >= 0`, `a > 0`, without overflow when `t/a` exceeds the f64 range
+/// (then `ln t − ln a + ln(1 + a/t)`).
+///
+/// ```
+/// use clv::special::ln1p_div;
+/// assert!((ln1p_div(3.0, 1.5) - 3f64.ln()).abs() < 1e-15);
+/// let big = ln1p_div(f64::MAX, 0.5);
+/// assert!((big - (f64::MAX.ln() + 2f64.ln())).abs() < 1e-12);
+/// ```
+#[inline]
+pub fn ln1p_div(t: f64, a: f64) -> f64 {
+    let q = t / a;
+    if q.is_finite() {
+        q.ln_1p()
+    } else {
+        t.ln() - a.ln() + (a / t).ln_1p()
+    }
+}
+
+/// `t/(a + t)` for `t >= 0`, `a > 0`, without overflow of `a + t` (as `1/(1 + a/t)` for
+/// large `t`).
+///
+/// ```
+/// assert_eq!(clv::special::frac_of_sum(f64::MAX, 1.0), 1.0);
+/// assert_eq!(clv::special::frac_of_sum(1.0, 3.0), 0.25);
+/// ```
+#[inline]
+pub fn frac_of_sum(t: f64, a: f64) -> f64 {
+    let s = a + t;
+    if s.is_finite() {
+        t / s
+    } else {
+        1.0 / (1.0 + a / t)
+    }
+}

@@ -1,7 +1,9 @@
 //! Special functions in log space: the Gauss hypergeometric function [`ln_hyp2f1`], signed log-gamma,
 //! and the `log_add_exp` family of helpers the likelihoods are built from.
 //!
-//! `ln_gamma`, `ln_beta` and `digamma` are re-exported from `statrs`; everything the models need
+//! `ln_gamma` and `digamma` are re-exported from `statrs` (they return NaN or infinities on bad
+//! input, never panic); `ln_beta` is ours, because statrs' panics on a non-positive argument.
+//! Everything the models need
 //! beyond that lives here, so every model computes its likelihood with the same stable building
 //! blocks.
 //!
@@ -21,11 +23,12 @@ mod logspace;
 mod quadrature;
 
 pub(crate) use chebyshev::{Chebyshev, Piecewise};
-pub use gamma::{ln_gamma_diff, ln_gamma_signed, trigamma};
+pub use gamma::{ln_beta, ln_gamma_diff, ln_gamma_signed, trigamma};
 pub(crate) use hyp2f1::ln_hyp2f1_with_loss;
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
-pub use logspace::{SignedLog, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp};
+pub use logspace::{
+    SignedLog, frac_of_sum, ln1p_div, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp,
+};
 pub use quadrature::{adaptive_gauss_legendre, gauss_legendre};
 pub(crate) use quadrature::{integrate_graded_to_one, rule20};
-pub use statrs::function::beta::ln_beta;
 pub use statrs::function::gamma::{digamma, ln_gamma};
