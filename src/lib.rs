@@ -77,10 +77,11 @@ pub use models::{
     SpendModel, TransactionModel,
 };
 
-/// The most used types in one import: `use clv::prelude::*;`.
+/// The most used types in one import: `use clv::prelude::*;` (it does not shadow
+/// `std::result::Result`: use `clv::Result` by name).
 pub mod prelude {
     pub use crate::{
-        BgNbdParams, Customer, Error, FitOptions, Fitted, Result, RfmSummary, SummaryOptions,
-        TimeUnit, Transaction, TransactionModel,
+        AnyFitted, BgNbdParams, Customer, Error, FitOptions, Fitted, ParetoNbdParams, RfmSummary,
+        SummaryOptions, TimeUnit, Transaction, TransactionModel, scorer::Scorer,
     };
 }

@@ -74,10 +74,10 @@ pub struct CustomerIntervals {
 
 /// `n` parameter draws from a fitted model's log-scale normal sampling distribution; draws that
 /// `accept` rejects (e.g. a spend model without a finite mean) are redrawn, up to 100·n tries.
-pub fn sample_params<M: MaximumLikelihood>(
+pub fn sample_params<M: MaximumLikelihood, R: rand::Rng + ?Sized>(
     f: &Fitted<M>,
     n: usize,
-    rng: &mut Xoshiro256PlusPlus,
+    rng: &mut R,
     accept: impl Fn(&M) -> bool,
 ) -> Result<Vec<M>> {
     let cov = f.covariance().ok_or(Error::SingularHessian {

@@ -300,3 +300,67 @@ pub(crate) fn describe_boundary(
         None => "the likelihood is flat in some direction at the optimum".into(),
     }
 }
+
+/// A fitted transaction model predicts directly (`fitted.p_alive(&c)`, `predict::score(&fitted,
+/// ...)`), with its parameters.
+///
+/// ```
+/// use clv::{BgNbdParams, Customer, FitOptions, TimeUnit, TransactionModel, io::read_summary_csv};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+/// let f = BgNbdParams::fit(&read_summary_csv(path, TimeUnit::Weeks)?, &FitOptions::default())?;
+/// let c = Customer::new(2.0, 30.43, 38.86)?;
+/// assert_eq!(f.p_alive(&c), f.params().p_alive(&c));
+/// # Ok::<(), clv::Error>(())
+/// ```
+impl<M> crate::TransactionModel for Fitted<M>
+where
+    M: MaximumLikelihood + crate::TransactionModel + Send + Sync + 'static,
+{
+    fn expected_purchases(&self, t: f64) -> f64 {
+        self.params.expected_purchases(t)
+    }
+    fn pmf(&self, n: u64, t: f64) -> f64 {
+        self.params.pmf(n, t)
+    }
+    fn p_alive(&self, c: &crate::Customer) -> f64 {
+        self.params.p_alive(c)
+    }
+    fn conditional_expected_purchases(&self, c: &crate::Customer, t: f64) -> f64 {
+        self.params.conditional_expected_purchases(c, t)
+    }
+    fn conditional_pmf(&self, c: &crate::Customer, n: u64, t: f64) -> f64 {
+        self.params.conditional_pmf(c, n, t)
+    }
+    fn dert(&self, c: &crate::Customer, delta: f64, horizon: Option<f64>) -> crate::Result<f64> {
+        self.params.dert(c, delta, horizon)
+    }
+    fn prob_no_purchase_given(&self, p_alive: f64, c: &crate::Customer, t: f64) -> f64 {
+        self.params.prob_no_purchase_given(p_alive, c, t)
+    }
+    fn score(&self, c: &crate::Customer, t: f64) -> crate::models::Score {
+        self.params.score(c, t)
+    }
+    fn conditional_expectations(&self, c: &crate::Customer, ts: &[f64], out: &mut [f64]) -> f64 {
+        self.params.conditional_expectations(c, ts, out)
+    }
+    fn plan(
+        &self,
+        groups: &std::sync::Arc<crate::FrequencyGroups>,
+        schedules: &std::sync::Arc<[crate::Schedule]>,
+    ) -> Box<dyn crate::SchedulePlan>
+    where
+        Self: Sized + Clone + Send + Sync + 'static,
+    {
+        self.params.plan(groups, schedules)
+    }
+}
+
+/// A fitted spend model predicts directly, with its parameters.
+impl<M: MaximumLikelihood + crate::SpendModel> crate::SpendModel for Fitted<M> {
+    fn population_mean_spend(&self) -> crate::Result<f64> {
+        self.params.population_mean_spend()
+    }
+    fn conditional_expected_spend(&self, x: f64, mean_spend: f64) -> crate::Result<f64> {
+        self.params.conditional_expected_spend(x, mean_spend)
+    }
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The domain of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ParamKind {
     /// θ > 0, fitted as φ = ln θ.
     Positive,

@@ -8,6 +8,7 @@ use std::fmt;
 /// Why an optimiser run ended. Serialised as its [`code`](Self::code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Termination {
     /// The gradient norm fell below the tolerance.
     GradientTolerance,
@@ -108,6 +109,7 @@ impl fmt::Display for Termination {
 /// Which optimiser produced the result. Serialised as a snake_case code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Method {
     /// Newton's method with the analytic Hessian.
     Newton,
@@ -147,6 +149,7 @@ impl fmt::Display for Method {
 /// How much a [`FitWarning`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Severity {
     /// Worth knowing; the fit is usable.
     Info,
@@ -174,6 +177,7 @@ impl fmt::Display for Severity {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum FitWarning {
     /// The optimiser did not reach a stationary point (only with `allow_unconverged`).
     NotConverged {

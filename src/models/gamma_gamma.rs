@@ -47,14 +47,7 @@ impl TryFrom<RawGammaGamma> for GammaGammaParams {
     }
 }
 
-/// A model of spend per transaction.
-pub trait SpendModel {
-    /// Mean spend per transaction of a randomly chosen customer; an error when it is infinite.
-    fn population_mean_spend(&self) -> Result<f64>;
-    /// E[spend per transaction | x repeat transactions with mean value `mean_spend`]; for
-    /// x = 0 the population mean.
-    fn conditional_expected_spend(&self, x: f64, mean_spend: f64) -> Result<f64>;
-}
+pub use super::SpendModel;
 
 impl GammaGammaParams {
     /// Validates and builds. (q <= 1 is a valid model whose population mean spend is

@@ -15,7 +15,7 @@ pub mod plan;
 pub mod registry;
 
 pub use bgnbd::BgNbdParams;
-pub use gamma_gamma::{GammaGammaParams, SpendModel};
+pub use gamma_gamma::GammaGammaParams;
 pub use pareto_nbd::ParetoNbdParams;
 pub use plan::{Schedule, SchedulePlan};
 pub use registry::{AnyFitted, AnyParams};
@@ -178,6 +178,15 @@ pub trait TransactionModel {
             schedules: schedules.clone(),
         })
     }
+}
+
+/// A model of spend per transaction (Gamma-Gamma; any spend model implements it).
+pub trait SpendModel {
+    /// Mean spend per transaction of a randomly chosen customer; an error when it is infinite.
+    fn population_mean_spend(&self) -> Result<f64>;
+    /// E[spend per transaction | x repeat transactions with mean value `mean_spend`]; for
+    /// x = 0 the population mean.
+    fn conditional_expected_spend(&self, x: f64, mean_spend: f64) -> Result<f64>;
 }
 
 /// One customer's scores for a horizon.

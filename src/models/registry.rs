@@ -19,8 +19,10 @@ use crate::value::ClvOptions;
 
 macro_rules! registry {
     ($($variant:ident($ty:ty)),+ $(,)?) => {
-        /// The parameters of any registered transaction model.
+        /// The parameters of any registered transaction model (more variants come with more
+        /// models).
         #[derive(Debug, Clone, Copy, PartialEq)]
+        #[non_exhaustive]
         pub enum AnyParams {
             $(
                 #[doc = concat!("[`", stringify!($ty), "`].")]
@@ -28,8 +30,10 @@ macro_rules! registry {
             )+
         }
 
-        /// A fitted transaction model of any registered kind.
+        /// A fitted transaction model of any registered kind (more variants come with more
+        /// models).
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum AnyFitted {
             $(
                 #[doc = concat!("A fitted [`", stringify!($ty), "`].")]
