@@ -56,6 +56,7 @@ pub mod error;
 pub mod fit;
 pub mod history;
 pub mod models;
+mod par;
 pub mod predict;
 pub mod scorer;
 pub mod segments;

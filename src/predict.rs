@@ -3,7 +3,6 @@
 use crate::data::{Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result, positive_option};
 use crate::models::{Schedule, SchedulePlan, TransactionModel};
-use rayon::prelude::*;
 
 /// The longest horizon predictions accept, in any time unit: 10^15 units (about 3·10^12
 /// years in days). Beyond it the predictions' intermediate quantities (the horizon over the
@@ -94,15 +93,12 @@ pub(crate) fn par_collect<T: Send + Default + Clone>(
 ) -> Result<Vec<T>> {
     const CHUNK: usize = 4096;
     let mut out = vec![T::default(); n];
-    let all_ok: Result<()> = out
-        .par_chunks_mut(CHUNK)
-        .enumerate()
-        .try_for_each(|(k, chunk)| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = f(k * CHUNK + j)?;
-            }
-            Ok(())
-        });
+    let all_ok: Result<()> = crate::par::try_fill_chunks(&mut out, CHUNK, |k, chunk| {
+        for (j, o) in chunk.iter_mut().enumerate() {
+            *o = f(k * CHUNK + j)?;
+        }
+        Ok(())
+    });
     match all_ok {
         Ok(()) => Ok(out),
         Err(_) => (0..n).map(f).collect(),

@@ -16,7 +16,6 @@ use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 /// Options of [`intervals`]: number of draws (>= 20), interval level in (0, 1), seed.
 ///
@@ -198,10 +197,8 @@ where
         schedules.push(o.schedule());
     }
     let schedules: std::sync::Arc<[Schedule]> = schedules.into();
-    let plans: Vec<Box<dyn SchedulePlan>> = t_draws
-        .par_iter()
-        .map(|m| m.plan(&groups, &schedules))
-        .collect();
+    let plans: Vec<Box<dyn SchedulePlan>> =
+        crate::par::map_slice(&t_draws, |m| m.plan(&groups, &schedules));
     let one = |(pa, ep, cv): &mut (Vec<f64>, Vec<f64>, Vec<f64>), i: usize| {
         let c = summary.customer(i);
         // per draw: P(alive), P(alive)·E[Y(horizon)] and, with CLV, P(alive)·discounted purchases
@@ -221,10 +218,8 @@ where
         })
     };
     let init = || (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
-    let out: Result<Vec<CustomerIntervals>> = (0..summary.len())
-        .into_par_iter()
-        .map_init(init, one)
-        .collect();
+    let out: Result<Vec<CustomerIntervals>> =
+        crate::par::try_map_range_with(summary.len(), init, one);
     // on failure, report the first failing customer, whatever the thread schedule
     out.or_else(|_| {
         let mut bufs = init();

@@ -2,7 +2,6 @@
 
 use super::{Customer, TimeUnit};
 use crate::error::{DataIssue, Error, Result, positive_option};
-use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -338,7 +337,7 @@ impl CompressedRfm {
 /// The distinct keys in sorted order, each with how many times it occurs (a parallel sort, then
 /// one pass): the weighted rows the likelihoods iterate over.
 pub(crate) fn weighted_distinct<K: Ord + Copy + Send>(mut keys: Vec<K>) -> Vec<(K, f64)> {
-    keys.par_sort_unstable();
+    crate::par::sort_unstable(&mut keys);
     let mut out: Vec<(K, f64)> = Vec::new();
     for k in keys {
         match out.last_mut() {

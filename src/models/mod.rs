@@ -52,14 +52,12 @@ pub(crate) fn sum_rows<S: Default + Send>(
     rows: impl Fn(std::ops::Range<usize>) -> S + Sync,
     merge: impl Fn(&mut S, &S),
 ) -> S {
-    use rayon::prelude::*;
     if len < parallel_from {
         return rows(0..len);
     }
-    let parts: Vec<S> = (0..len.div_ceil(chunk))
-        .into_par_iter()
-        .map(|k| rows(k * chunk..((k + 1) * chunk).min(len)))
-        .collect();
+    let parts: Vec<S> = crate::par::map_range(len.div_ceil(chunk), |k| {
+        rows(k * chunk..((k + 1) * chunk).min(len))
+    });
     parts.iter().fold(S::default(), |mut acc, p| {
         merge(&mut acc, p);
         acc
