@@ -75,6 +75,10 @@ pub enum Error {
         path: String,
         /// The operating system's message.
         message: String,
+        /// The operating system's error (its kind: not found, permission denied...), when
+        /// there is one; also `std::error::Error::source`.
+        #[source]
+        source: Option<IoSource>,
     },
     /// A computation produced a non-finite value where a finite one was expected.
     #[error("numerical failure in {what}")]
@@ -121,6 +125,55 @@ pub enum Error {
         /// Which parameters look unidentified.
         detail: String,
     },
+}
+
+/// The `std::io::Error` behind an [`Error::Io`], shared so that `Error` stays `Clone`, and
+/// compared by kind and message.
+///
+/// ```
+/// let err = clv::io::read_summary_csv("/no/such/file.csv", clv::TimeUnit::Weeks).unwrap_err();
+/// let clv::Error::Io { source: Some(src), .. } = &err else { panic!("{err:?}") };
+/// assert_eq!(src.kind(), std::io::ErrorKind::NotFound);
+/// assert!(std::error::Error::source(&err).is_some());
+/// ```
+#[derive(Debug, Clone)]
+pub struct IoSource(std::sync::Arc<std::io::Error>);
+
+impl IoSource {
+    /// Wraps an error.
+    pub fn new(e: std::io::Error) -> Self {
+        IoSource(std::sync::Arc::new(e))
+    }
+    /// A copy of `e` (kind and message; `std::io::Error` is not `Clone`).
+    pub fn copy_of(e: &std::io::Error) -> Self {
+        Self::new(std::io::Error::new(e.kind(), e.to_string()))
+    }
+    /// The kind of I/O error.
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.0.kind()
+    }
+    /// The error itself.
+    pub fn get(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+impl PartialEq for IoSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl std::fmt::Display for IoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoSource {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 fn location(row: Option<usize>, customer: Option<&str>) -> String {

@@ -71,7 +71,7 @@ pub use data::{
     CompressedRfm, Customer, FrequencyGroups, Granularity, History, Holdout, RfmSummary,
     Summarized, SummaryBuilder, SummaryOptions, TimeUnit, Transaction, summarize,
 };
-pub use error::{DataIssue, Error, Result};
+pub use error::{DataIssue, Error, IoSource, Result};
 pub use fit::{FitOptions, Fitted};
 pub use models::{
     AnyFitted, AnyParams, BgNbdParams, GammaGammaParams, ParetoNbdParams, Schedule, SchedulePlan,

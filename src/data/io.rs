@@ -11,10 +11,11 @@ use std::path::Path;
 
 pub use super::line_guard::MAX_LINE_BYTES;
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
+fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::Io {
         path: path.display().to_string(),
         message: e.to_string(),
+        source: Some(crate::error::IoSource::new(e)),
     }
 }
 
@@ -116,7 +117,13 @@ pub fn read_summary_csv(
 /// Names the file in an I/O error raised while reading it.
 fn with_path(path: &Path, e: Error) -> Error {
     match e {
-        Error::Io { message, .. } => io_error(path, message),
+        Error::Io {
+            message, source, ..
+        } => Error::Io {
+            path: path.display().to_string(),
+            message,
+            source,
+        },
         other => other,
     }
 }

@@ -87,6 +87,7 @@ pub(crate) fn from_io(e: &io::Error, what: &str, row: Option<usize>) -> Error {
     Error::Io {
         path: what.to_string(),
         message: e.to_string(),
+        source: Some(crate::error::IoSource::copy_of(e)),
     }
 }
 
@@ -115,6 +116,7 @@ pub(crate) fn from_csv(
         _ => Error::Io {
             path: what.to_string(),
             message: e.to_string(),
+            source: None,
         },
     }
 }
