@@ -17,6 +17,9 @@ pub const MAX_HORIZON: f64 = 1e15;
 /// assert!(clv::predict::check_horizon(f64::NAN).is_err());
 /// assert!(clv::predict::check_horizon(1e300).is_err());
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] unless `t` is finite, > 0 and at most [`MAX_HORIZON`].
 pub fn check_horizon(t: f64) -> Result<f64> {
     let t = positive_option("horizon", t)?;
     if t > MAX_HORIZON {
@@ -32,7 +35,7 @@ pub use crate::models::Score;
 
 /// Scores every customer of `summary` for `horizon` (in the summary's time unit): P(alive),
 /// E[Y(horizon)] and P(Y(horizon) = 0). Customers are scored in parallel through the model's
-/// [`TransactionModel::plan`] (for BG/NBD, E[Y] tabulated per distinct frequency: relative
+/// [`TransactionModel::plan`] (for BG/NBD, E\[Y\] tabulated per distinct frequency: relative
 /// differences from the per-customer formulas typically 1e-12, at most 1e-8). An error names the first customer
 /// whose scores are not finite.
 ///
@@ -44,6 +47,10 @@ pub use crate::models::Score;
 /// assert!((out[0].expected_purchases - 1.226).abs() < 1e-3);
 /// assert!(score(&m, &s, -1.0).is_err());
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for an invalid horizon ([`check_horizon`]); [`Error::Numerical`]
+/// naming the first customer whose scores are not finite.
 pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
@@ -72,6 +79,9 @@ pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
 /// let (alive, expected) = alive_and_expected(&m, &s, 39.0).unwrap();
 /// assert!((alive[0] - 0.72).abs() < 0.01 && (expected[0] - 1.226).abs() < 1e-3);
 /// ```
+///
+/// # Errors
+/// As [`score`].
 pub fn alive_and_expected<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
@@ -115,6 +125,10 @@ pub(crate) fn par_collect<T: Send + Default + Clone>(
 ///     .with_holdout(Holdout { frequency: vec![1.0], monetary_value: vec![0.0], duration: 39.0 }).unwrap();
 /// assert!((holdout_expected(&m, &s).unwrap()[0] - 1.226).abs() < 1e-3);
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] when the summary has no holdout; [`Error::Numerical`] naming the
+/// first customer whose expectation is not finite.
 pub fn holdout_expected<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,

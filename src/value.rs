@@ -32,6 +32,9 @@ pub struct DiscountRate {
 
 impl DiscountRate {
     /// Effective rate `rate` (> -1) per period of `period` (> 0) units of `unit`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `rate` is finite and > -1 and `period` finite and > 0.
     pub fn per_period(rate: f64, period: f64, unit: TimeUnit) -> Result<Self> {
         if !(rate.is_finite() && rate > -1.0) {
             return Err(Error::InvalidOption {
@@ -45,14 +48,23 @@ impl DiscountRate {
         })
     }
     /// Effective rate per one `unit`.
+    ///
+    /// # Errors
+    /// As [`per_period`](Self::per_period).
     pub fn per_unit(rate: f64, unit: TimeUnit) -> Result<Self> {
         Self::per_period(rate, 1.0, unit)
     }
     /// Effective annual rate, a year being 365.25 days.
+    ///
+    /// # Errors
+    /// As [`per_period`](Self::per_period).
     pub fn annual(rate: f64) -> Result<Self> {
         Self::per_period(rate, 365.25, TimeUnit::Days)
     }
     /// Continuously compounded rate δ per `unit` (value factor e^{-δt}).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `delta` is finite.
     pub fn continuous(delta: f64, unit: TimeUnit) -> Result<Self> {
         if !delta.is_finite() {
             return Err(Error::InvalidOption {
@@ -105,6 +117,9 @@ pub struct ClvOptions {
 
 impl ClvOptions {
     /// A horizon (> 0) in `unit`; one step, no discounting, margin 1.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for an invalid horizon ([`crate::predict::check_horizon`]).
     pub fn new(horizon: f64, unit: TimeUnit) -> Result<Self> {
         let horizon = crate::predict::check_horizon(horizon)?;
         Ok(ClvOptions {
@@ -117,6 +132,9 @@ impl ClvOptions {
     }
     /// Length of a discounting step (0 < step <= horizon, at most [`MAX_STEPS`] steps); the
     /// last step ends at the horizon.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless 0 < step <= horizon with at most [`MAX_STEPS`] steps.
     pub fn with_step(mut self, step: f64) -> Result<Self> {
         if !(step.is_finite() && step > 0.0 && step <= self.horizon) {
             return Err(Error::InvalidOption {
@@ -140,6 +158,10 @@ impl ClvOptions {
     }
     /// The discount rate. A negative rate (growth) must keep the factor at the horizon
     /// finite.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when a negative rate (growth) makes the factor at the horizon
+    /// infinite.
     pub fn with_discount(mut self, d: DiscountRate) -> Result<Self> {
         let f = d.factor(self.horizon, self.unit);
         if !f.is_finite() {
@@ -157,6 +179,9 @@ impl ClvOptions {
         Ok(self)
     }
     /// Profit margin applied to spend (finite, >= 0; 1 = revenue).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `m` is finite and >= 0.
     pub fn with_margin(mut self, m: f64) -> Result<Self> {
         self.margin = nonnegative_option("margin", m)?;
         Ok(self)
@@ -232,6 +257,11 @@ pub fn discounted_purchases<T: TransactionModel>(tm: &T, c: &Customer, o: &ClvOp
 /// let heavy = GammaGammaParams::new(6.0, 0.9, 15.0).unwrap(); // q <= 1
 /// assert!(customer_value(&bg, &heavy, &Customer::new(0.0, 0.0, 10.0).unwrap(), 0.0, &o).is_err());
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when the spend model has no finite mean (q <= 1);
+/// [`Error::InvalidData`] for an invalid mean spend; [`Error::Numerical`] when the value is not
+/// finite.
 pub fn customer_value<T: TransactionModel, S: SpendModel>(
     tm: &T,
     sm: &S,
@@ -266,6 +296,10 @@ pub(crate) fn value<S: SpendModel>(
 /// parallel through the transaction model's [`TransactionModel::plan`] (for BG/NBD, tabulated
 /// per distinct frequency: relative differences from [`customer_value`] typically 1e-12, at
 /// most 1e-8 in the property tests).
+///
+/// # Errors
+/// [`Error::InvalidOption`] when the summary is in another unit than the options or has no
+/// monetary values; otherwise as [`customer_value`], naming the first failing customer.
 pub fn summary_values<T: TransactionModel + Clone + Send + Sync + 'static, S: SpendModel + Sync>(
     tm: &T,
     sm: &S,

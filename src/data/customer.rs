@@ -37,6 +37,9 @@ impl TryFrom<RawCustomer> for Customer {
 
 impl Customer {
     /// Validates: all finite and >= 0, `x` a whole number, `t_x <= T`, and `t_x = 0` when `x = 0`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] naming the field that breaks a rule.
     pub fn new(x: f64, t_x: f64, t: f64) -> Result<Self> {
         Self::check(x, t_x, t, None, None)
     }

@@ -88,6 +88,10 @@ impl From<TimeUnit> for SummaryUnit {
 /// assert_eq!(recorded_unit("x,t_x,T,time_unit\n1,2,3,days\n".as_bytes()).unwrap(), Some(TimeUnit::Days));
 /// assert_eq!(recorded_unit("x,t_x,T\n1,2,3\n".as_bytes()).unwrap(), None);
 /// ```
+///
+/// # Errors
+/// [`Error::EmptyData`] for an empty file; a typed read error for an unreadable header or
+/// first row.
 pub fn recorded_unit(reader: impl Read) -> Result<Option<TimeUnit>> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -106,6 +110,10 @@ pub fn recorded_unit(reader: impl Read) -> Result<Option<TimeUnit>> {
 }
 
 /// Reads a lifetimes-style RFM summary CSV from a file. See [`read_summary`].
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened (with the operating system's error); otherwise
+/// as [`read_summary`].
 pub fn read_summary_csv(
     path: impl AsRef<Path>,
     unit: impl Into<SummaryUnit>,
@@ -154,6 +162,11 @@ fn with_path(path: &Path, e: Error) -> Error {
 /// assert_eq!(s.unit(), TimeUnit::Days);
 /// assert!(matches!(read_summary(days.as_bytes(), TimeUnit::Weeks), Err(clv::Error::UnitMismatch { .. })));
 /// ```
+///
+/// # Errors
+/// [`Error::MissingColumn`], [`Error::EmptyData`], [`Error::InvalidData`] naming the row,
+/// customer and field of the first invalid value, [`Error::UnitMismatch`] for a recorded unit
+/// other than the one expected.
 pub fn read_summary(reader: impl Read, unit: impl Into<SummaryUnit>) -> Result<RfmSummary> {
     let unit = unit.into();
     let mut rdr = csv::ReaderBuilder::new()

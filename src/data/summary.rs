@@ -85,6 +85,11 @@ impl TryFrom<RawSummary> for RfmSummary {
 
 impl RfmSummary {
     /// Builds and validates a summary from columns of equal length.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for columns of different lengths; [`Error::EmptyData`] for no
+    /// customer; [`Error::InvalidData`] naming the row, customer and field of an invalid history
+    /// or a duplicate id.
     pub fn new(
         ids: Vec<String>,
         x: Vec<f64>,
@@ -131,6 +136,10 @@ impl RfmSummary {
     }
 
     /// Attaches the mean repeat-purchase value per customer (finite, >= 0; 0 for x = 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a column of another length; [`Error::InvalidData`] naming the
+    /// row of a value that is not finite or is negative.
     pub fn with_monetary_value(mut self, m: Vec<f64>) -> Result<Self> {
         self.check_column("monetary_value", &m)?;
         self.monetary_value = Some(m);
@@ -139,6 +148,10 @@ impl RfmSummary {
 
     /// Attaches holdout observations (frequencies whole numbers >= 0, values >= 0,
     /// duration > 0).
+    ///
+    /// # Errors
+    /// As [`with_monetary_value`](Self::with_monetary_value), for fractional holdout frequencies
+    /// and a duration that is not finite and > 0.
     pub fn with_holdout(mut self, h: Holdout) -> Result<Self> {
         self.check_column("frequency_holdout", &h.frequency)?;
         self.check_column("monetary_value_holdout", &h.monetary_value)?;

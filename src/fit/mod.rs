@@ -140,11 +140,17 @@ impl Default for FitOptions {
 
 impl FitOptions {
     /// L2 penalty coefficient on the natural parameters (>= 0; default 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `p` is finite and >= 0.
     pub fn with_penalizer(mut self, p: f64) -> Result<Self> {
         self.penalizer = nonnegative_option("penalizer", p)?;
         Ok(self)
     }
     /// Iteration cap per optimiser run (>= 1; default 1000).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for 0.
     pub fn with_max_iters(mut self, n: u64) -> Result<Self> {
         if n == 0 {
             return Err(Error::InvalidOption {
@@ -157,6 +163,9 @@ impl FitOptions {
     }
     /// Convergence tolerance on the gradient norm of the mean objective in log-parameters
     /// (> 0; default 1e-9).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `t` is finite and > 0.
     pub fn with_tol_grad(mut self, t: f64) -> Result<Self> {
         self.tol_grad = positive_option("tol_grad", t)?;
         Ok(self)
@@ -168,6 +177,9 @@ impl FitOptions {
     }
     /// A starting point (natural parameters) tried before the model's own; each value must be
     /// finite here and inside its parameter's domain when the fit runs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a value that is not finite (the domains are checked by the fit).
     pub fn with_start(mut self, theta: Vec<f64>) -> Result<Self> {
         if let Some(v) = theta.iter().find(|v| !v.is_finite()) {
             return Err(Error::InvalidOption {
@@ -198,6 +210,12 @@ impl FitOptions {
 /// let fitted = fit::<BgNbdParams>(&s, &FitOptions::default().allow_unconverged(true)).unwrap();
 /// assert!(fitted.log_likelihood().is_finite());
 /// ```
+///
+/// # Errors
+/// [`Error::NotIdentifiable`] for data that cannot identify the model (no repeat buyer, a
+/// single history); [`Error::InvalidOption`] for a start of the wrong length or outside the
+/// parameter domains; [`Error::NotConverged`] and [`Error::SingularHessian`] unless
+/// [`FitOptions::allow_unconverged`]; [`Error::Numerical`] when the optimum is not finite.
 pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> Result<Fitted<M>> {
     let data = M::prepare(summary)?;
     let problem = LogProblem::<M>::new(&data, options.penalizer);

@@ -169,6 +169,9 @@ impl ModelFile {
 
     /// The file as pretty-printed JSON. Refuses a non-finite number (JSON has none; it would
     /// be written as `null` and not load).
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] naming a number that is not finite (JSON cannot hold it).
     pub fn to_json(&self) -> Result<String> {
         self.check_numbers()?;
         serde_json::to_string_pretty(self).map_err(|e| bad(e.to_string()))
@@ -178,6 +181,10 @@ impl ModelFile {
     /// else, so a newer file says so instead of failing on a field it does not know), every
     /// field present, no unknown field, every number finite and in its domain. Which model it
     /// holds is checked by [`to_fitted`](Self::to_fitted).
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] naming what is wrong: not JSON, an unsupported version, a missing or
+    /// unknown field, a number that is not finite, an invalid time unit.
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
@@ -255,6 +262,10 @@ impl ModelFile {
     /// Rebuilds the fitted model, refusing another model's file, missing or unknown
     /// parameters, invalid parameter values, and standard errors or a covariance that do not
     /// belong together (see [`Fitted::from_parts`]).
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] for another model's file, missing or unknown parameters, invalid
+    /// values, or statistics that do not belong together ([`Fitted::from_parts`]).
     pub fn to_fitted<M: MaximumLikelihood>(&self) -> Result<Fitted<M>> {
         if self.model != M::MODEL {
             return Err(bad(format!(

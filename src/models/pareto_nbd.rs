@@ -1059,7 +1059,8 @@ impl TransactionModel for ParetoNbdParams {
         mean_count(self.r, self.alpha, self.s, self.beta, t)
     }
 
-    /// FHL note, eq. 18 (see [`count_pmf`] for how it is evaluated).
+    /// FHL note, eq. 18: the death-time integral by adaptive Gauss–Legendre around its mode, or
+    /// for n = 0 as the series of the likelihood (see the module docs).
     fn pmf(&self, n: u64, t: f64) -> f64 {
         if !super::valid_t(t) {
             return f64::NAN;

@@ -5,7 +5,7 @@
 //! An enum rather than a trait object: the model traits are not object-safe (associated data
 //! types and constants, `Sized` plans), an enum is `Copy`, `Send + Sync` and matched
 //! exhaustively (a new model that is not handled everywhere does not compile), and dispatch
-//! costs one branch per call. Adding a model is one line in the [`registry!`] invocation at the
+//! costs one branch per call. Adding a model is one line in the `registry!` invocation at the
 //! bottom of this file.
 
 use crate::data::{Customer, FrequencyGroups, RfmSummary, TimeUnit};
@@ -46,6 +46,10 @@ macro_rules! registry {
             pub const MODELS: &'static [&'static str] = &[$(<$ty as MaximumLikelihood>::MODEL),+];
 
             /// Fits the model named `model` (one of [`MODELS`](Self::MODELS)).
+            ///
+            /// # Errors
+            /// [`Error::InvalidOption`] for a name that is not in [`MODELS`](Self::MODELS); otherwise as
+            /// [`crate::fit::fit`] (data that cannot identify the model, no convergence, a singular Hessian).
             pub fn fit(model: &str, summary: &RfmSummary, options: &FitOptions) -> Result<Self> {
                 match model {
                     $(<$ty as MaximumLikelihood>::MODEL => Ok(AnyFitted::$variant(fit::<$ty>(summary, options)?)),)+
@@ -54,6 +58,10 @@ macro_rules! registry {
             }
 
             /// Loads a model file of any registered transaction model.
+            ///
+            /// # Errors
+            /// [`Error::ModelFile`] for a file of another kind (a spend model) or one that does not load
+            /// ([`ModelFile::to_fitted`]).
             pub fn from_model_file(file: &ModelFile) -> Result<Self> {
                 match file.model.as_str() {
                     $(<$ty as MaximumLikelihood>::MODEL => Ok(AnyFitted::$variant(file.to_fitted()?)),)+
@@ -122,6 +130,9 @@ macro_rules! registry {
             }
 
             /// Refuses a summary in another unit than the model's.
+            ///
+            /// # Errors
+            /// [`Error::UnitMismatch`] when the summary is in another time unit than the model.
             pub fn check_unit(&self, summary: &RfmSummary) -> Result<()> {
                 match self { $(AnyFitted::$variant(f) => f.check_unit(summary),)+ }
             }
@@ -154,6 +165,9 @@ macro_rules! registry {
             /// P(alive), E[Y(horizon)] and P(Y(horizon) = 0) of every customer
             /// ([`crate::predict::score`]), after checking that the summary is in the model's
             /// unit (the horizon is in that unit).
+            ///
+            /// # Errors
+            /// [`Error::UnitMismatch`]; otherwise as [`crate::predict::score`].
             pub fn score(&self, summary: &RfmSummary, horizon: f64) -> Result<Vec<Score>> {
                 self.check_unit(summary)?;
                 crate::predict::score(&self.params(), summary, horizon)
@@ -161,6 +175,9 @@ macro_rules! registry {
 
             /// Expected purchases in the summary's holdout window
             /// ([`crate::predict::holdout_expected`]), after checking the unit.
+            ///
+            /// # Errors
+            /// [`Error::UnitMismatch`]; otherwise as [`crate::predict::holdout_expected`].
             pub fn holdout_expected(&self, summary: &RfmSummary) -> Result<Vec<f64>> {
                 self.check_unit(summary)?;
                 crate::predict::holdout_expected(&self.params(), summary)
@@ -168,6 +185,10 @@ macro_rules! registry {
 
             /// Discounted CLV of every customer ([`crate::value::summary_values`]), after
             /// checking that the summary and the CLV options are in the model's unit.
+            ///
+            /// # Errors
+            /// [`Error::UnitMismatch`] for a summary or options in another unit; otherwise as
+            /// [`crate::value::summary_values`].
             pub fn values<S: SpendModel + Sync>(
                 &self,
                 spend: &S,
@@ -189,6 +210,9 @@ macro_rules! registry {
 
             /// Bootstrap intervals ([`crate::uncertainty::intervals`]) after checking the
             /// summary's unit.
+            ///
+            /// # Errors
+            /// [`Error::UnitMismatch`]; otherwise as [`crate::uncertainty::intervals`].
             pub fn intervals<S>(
                 &self,
                 spend: Option<&Fitted<S>>,
