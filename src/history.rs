@@ -74,6 +74,9 @@ pub struct CohortValue {
 /// assert_eq!(rows[0].historical_total, 30.0);
 /// assert_eq!(rows[1].predicted_total, Some(50.0));
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for value columns not aligned with the history.
 pub fn cohort_values(
     history: &History,
     period: CohortPeriod,
@@ -105,6 +108,9 @@ pub fn cohort_values(
 /// assert_eq!(rows[0].repeat_rate, Some(0.5));
 /// assert!(rows[0].churn_rate.unwrap() > 0.0);
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for P(alive) or value columns not aligned with the summary.
 pub fn cohorts(
     history: &History,
     summary: &RfmSummary,
@@ -176,6 +182,9 @@ fn cohort_table(
 
 /// Realised spend per customer of a summary built from transactions: the history's
 /// calibration spend, checked to be aligned with `summary`.
+///
+/// # Errors
+/// [`Error::InvalidOption`] when the history and the summary hold different customers.
 pub fn customer_values<'a>(history: &'a History, summary: &RfmSummary) -> Result<&'a [f64]> {
     if history.calibration_spend.len() != summary.len() {
         return Err(Error::InvalidOption {

@@ -73,6 +73,10 @@ impl Default for StageRules {
 
 impl StageRules {
     /// Validated thresholds: `new_within >= 0`, `0 <= churned_below <= active_from <= 1`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for thresholds outside their domains (ages >= 0, probabilities in
+    /// [0, 1], churned below active).
     pub fn new(new_within: f64, active_from: f64, churned_below: f64) -> Result<Self> {
         nonnegative_option("new_within", new_within)?;
         if !(0.0..=1.0).contains(&active_from)
@@ -95,6 +99,9 @@ impl StageRules {
     }
 
     /// Also at risk: more than `after` time units since the last purchase.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `after` is finite and >= 0.
     pub fn with_at_risk_after(mut self, after: f64) -> Result<Self> {
         self.at_risk_after = Some(nonnegative_option("at_risk_after", after)?);
         Ok(self)
@@ -114,6 +121,9 @@ impl StageRules {
     }
 
     /// The stage of every customer of `summary`, given their P(alive) (same order).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a P(alive) column not aligned with the summary.
     pub fn stages(&self, summary: &RfmSummary, p_alive: &[f64]) -> Result<Vec<Stage>> {
         aligned("p_alive", p_alive.len(), summary.len())?;
         Ok((0..summary.len())
@@ -146,6 +156,10 @@ fn aligned(name: &'static str, got: usize, want: usize) -> Result<()> {
 /// assert_eq!(labels, ["top 1%", "top 10%", "top 50%", "bottom 50%"]);
 /// assert_eq!((tier[99], tier[90], tier[89], tier[50], tier[49]), (0, 1, 2, 2, 3));
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for tier fractions that are not increasing in (0, 1] or values
+/// that are not finite.
 pub fn clv_tiers(values: &[f64], top: &[f64]) -> Result<(Vec<usize>, Vec<String>)> {
     if top.is_empty()
         || top.iter().any(|f| !(*f > 0.0 && *f < 1.0))
@@ -265,6 +279,9 @@ pub struct SegmentRow {
 /// assert_eq!(rows[0].segment, "new");
 /// assert_eq!((rows[1].customers, rows[1].total_value), (2, 15.0));
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for columns of different lengths.
 pub fn segment_summary<K: Ord + Copy>(
     keys: &[K],
     values: &[f64],

@@ -20,6 +20,9 @@ pub(crate) fn rng(seed: u64) -> Xoshiro256PlusPlus {
 /// let t = clv::sim::uniform_ages(1000, 1.0, 78.0, 7).unwrap();
 /// assert!(t.iter().all(|&v| (1.0..=78.0).contains(&v)));
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] unless 0 <= `lo` < `hi` are finite.
 pub fn uniform_ages(n: usize, lo: f64, hi: f64, seed: u64) -> Result<Vec<f64>> {
     if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi) {
         return Err(Error::InvalidOption {
@@ -51,6 +54,10 @@ pub fn uniform_ages(n: usize, lo: f64, hi: f64, seed: u64) -> Result<Vec<f64>> {
 /// assert_eq!(s.len(), 500);
 /// assert_eq!(s, sim::simulate_bgnbd(&m, &ages, clv::TimeUnit::Weeks, 42).unwrap()); // seeded
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for ages that are not finite and >= 0 (or parameters the
+/// distributions refuse).
 pub fn simulate_bgnbd(
     params: &BgNbdParams,
     ages: &[f64],
@@ -101,6 +108,9 @@ pub fn simulate_bgnbd(
 pub trait Simulate {
     /// `ages.len()` customers with the given ages T (first purchase at 0), seeded: their RFM
     /// summary (ids `0..n`, in `unit`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for ages that are not finite and >= 0.
     fn simulate(&self, ages: &[f64], unit: TimeUnit, seed: u64) -> Result<RfmSummary>;
 }
 
@@ -122,6 +132,9 @@ impl Simulate for BgNbdParams {
 /// assert_eq!(m[0], 0.0);
 /// assert!(m[1] > 0.0 && m[2] > 0.0);
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for frequencies that are not whole numbers >= 0.
 pub fn simulate_gamma_gamma(
     params: &GammaGammaParams,
     frequency: &[f64],
@@ -185,6 +198,10 @@ pub struct LogSpec {
 /// assert_eq!(n, rows.len());
 /// assert!(n >= 100 && rows.iter().all(|r| r.1 <= spec.end && r.2 > 0.0));
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for an invalid log specification (no customers, an end before
+/// the start...).
 pub fn simulate_transactions(
     bg: &BgNbdParams,
     gg: &GammaGammaParams,

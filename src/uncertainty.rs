@@ -34,6 +34,9 @@ pub struct BootstrapOptions {
 
 impl BootstrapOptions {
     /// Validates and builds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for fewer than 2 draws or a level outside (0, 1).
     pub fn new(draws: usize, level: f64, seed: u64) -> Result<Self> {
         if draws < 20 {
             return Err(Error::InvalidOption {
@@ -73,6 +76,10 @@ pub struct CustomerIntervals {
 
 /// `n` parameter draws from a fitted model's log-scale normal sampling distribution; draws that
 /// `accept` rejects (e.g. a spend model without a finite mean) are redrawn, up to 100·n tries.
+///
+/// # Errors
+/// [`Error::SingularHessian`] without a covariance; [`Error::Numerical`] when too many draws
+/// are rejected.
 pub fn sample_params<M: MaximumLikelihood, R: rand::Rng + ?Sized>(
     f: &Fitted<M>,
     n: usize,
@@ -161,6 +168,10 @@ fn interval(values: &mut [f64], level: f64) -> Interval {
 /// let iv = intervals::<_, GammaGammaParams>(&f, None, &s, 39.0, None, &BootstrapOptions::new(100, 0.9, 7).unwrap()).unwrap();
 /// assert!(iv[0].expected_purchases.low < iv[0].expected_purchases.high);
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for an invalid horizon, or a spend model without CLV options (or
+/// the reverse); the errors of [`sample_params`] and of the CLV of the first failing customer.
 pub fn intervals<T, S>(
     transactions: &Fitted<T>,
     spend: Option<&Fitted<S>>,

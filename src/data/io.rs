@@ -433,6 +433,9 @@ pub fn parse_datetime(text: &str, format: Option<&str>) -> Option<NaiveDateTime>
 /// observation end...), naming the row, customer and field. When some customer's transactions
 /// are out of time order, the file is read a second time for those customers only (see
 /// [`SummaryBuilder`]): memory stays proportional to the customers for time-sorted logs.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened; otherwise as [`read_transactions_from`].
 pub fn read_transactions_into(
     path: impl AsRef<Path>,
     format: &TransactionFormat,
@@ -468,6 +471,10 @@ pub fn read_transactions_into(
 /// assert_eq!(rows, 6919);
 /// assert!(total > 0.0);
 /// ```
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened; a typed error naming the row and field of the
+/// first unreadable record; any error `f` returns.
 pub fn for_each_transaction(
     path: impl AsRef<Path>,
     format: &TransactionFormat,
@@ -493,6 +500,11 @@ pub fn for_each_transaction(
 /// let s = b.finish().unwrap().summary;
 /// assert_eq!(s.frequency(), &[1.0, 0.0]);
 /// ```
+///
+/// # Errors
+/// [`Error::MissingColumn`] for a column the format names but the header lacks;
+/// [`Error::InvalidData`] naming the row and field of the first unparseable date or amount, a
+/// blank id, a line too long or invalid UTF-8; the builder's errors.
 pub fn read_transactions_from(
     reader: impl Read,
     format: &TransactionFormat,

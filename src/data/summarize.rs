@@ -90,6 +90,9 @@ impl SummaryOptions {
     }
 
     /// Adds a holdout window ending at `end`, which must not precede the calibration end.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for an observation end before the calibration end.
     pub fn with_observation_end(mut self, end: impl Into<When>) -> Result<Self> {
         let end = end.into().0;
         if end < self.calibration_end {
@@ -180,6 +183,10 @@ pub struct History {
 /// assert_eq!(s.monetary_value().unwrap(), &[20.0, 0.0]);
 /// assert_eq!(out.history.calibration_spend, &[35.0, 7.0]);
 /// ```
+///
+/// # Errors
+/// [`Error::EmptyData`] when no transaction falls in the calibration period;
+/// [`Error::InvalidData`] naming the customer of an invalid amount.
 pub fn summarize(transactions: &[Transaction], options: &SummaryOptions) -> Result<Summarized> {
     let mut b = SummaryBuilder::new(*options);
     for (i, t) in transactions.iter().enumerate() {
@@ -311,6 +318,10 @@ impl SummaryBuilder {
     }
 
     /// Adds one transaction; `row` (1-based) is only used in error messages.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] naming the customer and field of an amount that is not finite or is
+    /// negative.
     pub fn push(
         &mut self,
         row: usize,
@@ -422,6 +433,9 @@ impl SummaryBuilder {
 
     /// Builds the summary (customers in order of first appearance). Errors if the log has to
     /// be replayed ([`needs_replay`](Self::needs_replay)) and was not.
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`] when no customer made a purchase by the calibration end.
     pub fn finish(self) -> Result<Summarized> {
         if self.accounts.is_empty() {
             return Err(Error::EmptyData("no transactions"));

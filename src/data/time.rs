@@ -62,6 +62,9 @@ impl From<PeriodDays> for f64 {
 
 impl TimeUnit {
     /// A custom period length in days; must be finite and > 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) unless `days` is finite and > 0.
     pub fn periods_of_days(days: f64) -> Result<Self> {
         PeriodDays::try_from(days).map(TimeUnit::Periods)
     }

@@ -31,6 +31,10 @@ pub struct HoldoutComparison<'a> {
 
 impl<'a> HoldoutComparison<'a> {
     /// Predicts every customer's holdout purchases; the summary must have a holdout.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) when the summary has no holdout; [`Error::Numerical`](crate::Error::Numerical) naming the
+    /// first customer whose expectation is not finite.
     pub fn new<M: TransactionModel + Clone + Send + Sync + 'static>(
         model: &M,
         summary: &'a RfmSummary,
@@ -77,6 +81,9 @@ impl<'a> HoldoutComparison<'a> {
     }
 
     /// By calibration frequency: see [`holdout_by_frequency`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) unless 1 <= `max_frequency` <= [`super::MAX_BINS`].
     pub fn by_frequency(&self, max_frequency: usize) -> Result<Vec<HoldoutGroup>> {
         at_least_one("max_frequency", max_frequency)?;
         let mut labels: Vec<String> = (0..max_frequency).map(|f| f.to_string()).collect();
@@ -86,6 +93,9 @@ impl<'a> HoldoutComparison<'a> {
     }
 
     /// By recency: see [`holdout_by_recency`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) unless 1 <= `bins` <= [`super::MAX_BINS`].
     pub fn by_recency(&self, bins: usize) -> Result<Vec<HoldoutGroup>> {
         at_least_one("bins", bins)?;
         let (x, tx) = (self.summary.frequency(), self.summary.recency());
@@ -186,6 +196,9 @@ pub struct GoodnessOfFit {
 /// assert_eq!(g.iter().map(|g| g.label.as_str()).collect::<Vec<_>>(), ["0", "1", "2+"]);
 /// assert_eq!((g[2].customers, g[2].actual), (1, 2.0));
 /// ```
+///
+/// # Errors
+/// As [`HoldoutComparison::new`] and [`HoldoutComparison::by_frequency`].
 pub fn holdout_by_frequency<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
@@ -197,6 +210,9 @@ pub fn holdout_by_frequency<M: TransactionModel + Clone + Send + Sync + 'static>
 /// Mean actual vs predicted holdout purchases by recency t_x, in `bins` equal-width bins over
 /// [0, max t_x] (the last bin closed); customers with no repeat purchase (x = 0, t_x = 0) form
 /// their own first group, `"x = 0"`.
+///
+/// # Errors
+/// As [`HoldoutComparison::new`] and [`HoldoutComparison::by_recency`].
 pub fn holdout_by_recency<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,
@@ -218,6 +234,9 @@ pub fn holdout_by_recency<M: TransactionModel + Clone + Send + Sync + 'static>(
 /// assert_eq!(g.total_actual, 2.0);
 /// assert!(g.rmse >= g.mae && g.correlation > 0.99);
 /// ```
+///
+/// # Errors
+/// As [`HoldoutComparison::new`].
 pub fn holdout_fit<M: TransactionModel + Clone + Send + Sync + 'static>(
     model: &M,
     summary: &RfmSummary,

@@ -82,6 +82,10 @@ pub const MAX_BINS: usize = 10_000;
 /// assert_eq!(p.observed.iter().sum::<f64>(), 2.0);
 /// assert!((p.expected.iter().sum::<f64>() - 2.0).abs() < 1e-9);
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] unless 1 <= `max_frequency` <= [`MAX_BINS`];
+/// [`Error::Numerical`] naming the customer whose probabilities are not finite.
 pub fn period_transactions<M: TransactionModel>(
     model: &M,
     summary: &RfmSummary,
@@ -187,6 +191,10 @@ impl PropertyMatrix {
     /// assert_eq!(pa.values[0][1], None); // x = 0 with t_x > 0 does not exist
     /// assert!(pa.values[5][13] > pa.values[5][1]); // recent buyers are more likely alive
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for an age that is not finite and > 0, or a grid over
+    /// [`MAX_BINS`].
     pub fn p_alive<M: TransactionModel>(
         model: &M,
         age: f64,
@@ -199,6 +207,9 @@ impl PropertyMatrix {
     }
 
     /// E[Y(t) | x, t_x, T] over the same grid (the BTYD "frequency/recency matrix").
+    ///
+    /// # Errors
+    /// As [`p_alive`](Self::p_alive), and for an invalid horizon.
     pub fn expected_purchases<M: TransactionModel>(
         model: &M,
         age: f64,

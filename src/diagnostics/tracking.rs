@@ -80,6 +80,9 @@ impl TrackingBuilder {
     }
 
     /// Adds one transaction; one after the end of observation is an error naming the customer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for an empty customer id.
     pub fn push(&mut self, customer: &str, time: NaiveDateTime) -> Result<()> {
         let key = self.granularity.floor(time).and_utc().timestamp();
         if key > self.end_key {
@@ -104,6 +107,10 @@ impl TrackingBuilder {
 
     /// Observed vs expected repeat transactions per period of `period_days` days (7: weekly).
     /// The expectation costs one E[X(t)] per (period, distinct first-purchase time).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a period that is not finite and > 0 or no transaction;
+    /// [`Error::Numerical`] when an expectation is not finite.
     pub fn finish<M: TransactionModel>(self, model: &M, period_days: f64) -> Result<Tracking> {
         positive_option("period_days", period_days)?;
         let mut births: FxHashMap<i64, f64> = FxHashMap::default();
@@ -190,6 +197,9 @@ impl TrackingBuilder {
 }
 
 /// [`TrackingBuilder`] over transactions in memory.
+///
+/// # Errors
+/// As [`TrackingBuilder::finish`].
 pub fn tracking<M: TransactionModel>(
     transactions: &[Transaction],
     options: SummaryOptions,

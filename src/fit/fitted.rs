@@ -62,6 +62,9 @@ impl<M: MaximumLikelihood> Fitted<M> {
     /// present, a finite symmetric k×k covariance with positive diagonal, present exactly when
     /// the convergence report says the Hessian was positive definite. `time_unit` is the unit
     /// of the data it was fitted on (of its time-valued parameters and every horizon).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) naming the part that does not belong (see above).
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         params: M,
@@ -140,9 +143,12 @@ impl<M: MaximumLikelihood> Fitted<M> {
         self.time_unit
     }
 
-    /// Refuses a summary in another unit than the model's ([`Error::UnitMismatch`]).
+    /// Refuses a summary in another unit than the model's ([`Error::UnitMismatch`](crate::Error::UnitMismatch)).
     ///
-    /// [`Error::UnitMismatch`]: crate::Error::UnitMismatch
+    /// [`Error::UnitMismatch`](crate::Error::UnitMismatch): crate::Error::UnitMismatch
+    ///
+    /// # Errors
+    /// [`Error::UnitMismatch`](crate::Error::UnitMismatch) when the summary is in another time unit.
     pub fn check_unit(&self, summary: &crate::RfmSummary) -> crate::Result<()> {
         if summary.unit() == self.time_unit {
             return Ok(());

@@ -48,12 +48,20 @@ pub trait MaximumLikelihood: Sized + Copy {
     /// Parameter names in the order of [`to_vec`](Self::to_vec).
     const NAMES: &'static [&'static str];
     /// Checks and prepares the data (e.g. compresses identical rows).
+    ///
+    /// # Errors
+    /// [`Error::NotIdentifiable`] for data that cannot identify the model; a typed error for data
+    /// it cannot use (missing monetary values...).
     fn prepare(summary: &RfmSummary) -> Result<Self::Data>;
     /// Number of customers the data stands for.
     fn n_customers(data: &Self::Data) -> f64;
     /// Number of distinct rows the likelihood loops over.
     fn n_rows(data: &Self::Data) -> usize;
     /// Builds validated parameters from a vector in [`NAMES`](Self::NAMES) order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a vector of the wrong length; [`Error::InvalidParameter`] for
+    /// a value outside its domain.
     fn from_slice(theta: &[f64]) -> Result<Self>;
     /// The parameters as a vector in [`NAMES`](Self::NAMES) order.
     fn to_vec(&self) -> Vec<f64>;

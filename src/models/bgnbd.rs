@@ -54,6 +54,9 @@ impl TryFrom<RawBgNbd> for BgNbdParams {
 
 impl BgNbdParams {
     /// Validates and builds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming a parameter that is not finite and > 0.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         Ok(BgNbdParams {
             r: positive_parameter("r", r)?,
@@ -88,6 +91,9 @@ impl BgNbdParams {
     /// let fitted = BgNbdParams::fit(&summary, &FitOptions::default()).unwrap();
     /// assert!((fitted.log_likelihood() + 9582.43).abs() < 0.01);
     /// ```
+    ///
+    /// # Errors
+    /// As [`crate::fit::fit`].
     pub fn fit(
         summary: &RfmSummary,
         options: &crate::fit::FitOptions,
@@ -582,6 +588,10 @@ impl BgNbdParams {
     /// assert!(forever > d52 && forever.is_finite());
     /// assert!(m.dert(&c, 0.0, None).is_err()); // undiscounted to infinity
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a negative or non-finite rate, an invalid horizon, or an
+    /// infinite horizon without discounting; [`Error::Numerical`] when the value is not finite.
     pub fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
         nonnegative_option("continuous discount rate", delta)?;
         let (x, tt) = (c.x(), c.t());

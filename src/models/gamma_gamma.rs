@@ -52,6 +52,9 @@ pub use super::SpendModel;
 impl GammaGammaParams {
     /// Validates and builds. (q <= 1 is a valid model whose population mean spend is
     /// infinite: predictions that need it return an error.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming a parameter that is not finite and > 0.
     pub fn new(p: f64, q: f64, v: f64) -> Result<Self> {
         Ok(GammaGammaParams {
             p: positive_parameter("p", p)?,
@@ -82,6 +85,9 @@ impl GammaGammaParams {
     /// let f = GammaGammaParams::fit(&s, &FitOptions::default()).unwrap();
     /// assert!((f.log_likelihood() + 4055.92).abs() < 0.01);
     /// ```
+    ///
+    /// # Errors
+    /// As [`crate::fit::fit`]; the summary needs monetary values.
     pub fn fit(
         summary: &RfmSummary,
         options: &crate::fit::FitOptions,
@@ -185,6 +191,11 @@ impl SpendData {
     /// The repeat buyers of a summary with monetary values; customers with x = 0 carry no
     /// information on spend and are left out (by the model's definition, not silently: the
     /// count is `n_customers`). A repeat buyer with mean value 0 is an error naming them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] without monetary values; [`Error::InvalidData`] naming a repeat
+    /// buyer whose mean spend is 0; [`Error::NotIdentifiable`] with fewer than two distinct repeat
+    /// buyers' spends.
     pub fn from_summary(s: &RfmSummary) -> Result<Self> {
         let m = s.require_monetary_value(
             "the Gamma-Gamma model needs each customer's mean repeat-transaction value",

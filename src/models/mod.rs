@@ -110,6 +110,10 @@ pub trait TransactionModel {
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64;
     /// Discounted expected residual transactions with continuous discounting at `delta` (>= 0,
     /// per time unit) over `(T, T + horizon]`; `horizon = None` is forever (needs `delta > 0`).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidOption`] for an invalid rate or horizon; [`crate::Error::Numerical`]
+    /// when the value is not finite.
     fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> crate::Result<f64>;
 
     /// P(Y(t) = 0 | history) for a customer whose P(alive) is already known to be
@@ -181,9 +185,16 @@ pub trait TransactionModel {
 /// A model of spend per transaction (Gamma-Gamma; any spend model implements it).
 pub trait SpendModel {
     /// Mean spend per transaction of a randomly chosen customer; an error when it is infinite.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the mean is infinite.
     fn population_mean_spend(&self) -> Result<f64>;
     /// E[spend per transaction | x repeat transactions with mean value `mean_spend`]; for
     /// x = 0 the population mean.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for an invalid frequency or mean spend; the population mean's error
+    /// for x = 0; [`Error::Numerical`] when the result is not finite.
     fn conditional_expected_spend(&self, x: f64, mean_spend: f64) -> Result<f64>;
 }
 

@@ -77,6 +77,9 @@ impl TryFrom<RawParetoNbd> for ParetoNbdParams {
 
 impl ParetoNbdParams {
     /// Validates and builds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming a parameter that is not finite and > 0.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         Ok(ParetoNbdParams {
             r: positive_parameter("r", r)?,
@@ -111,6 +114,9 @@ impl ParetoNbdParams {
     /// let fitted = ParetoNbdParams::fit(&summary, &FitOptions::default()).unwrap();
     /// assert!((fitted.log_likelihood() + 9594.97393).abs() < 1e-4);
     /// ```
+    ///
+    /// # Errors
+    /// As [`crate::fit::fit`].
     pub fn fit(
         summary: &RfmSummary,
         options: &crate::fit::FitOptions,
@@ -166,6 +172,9 @@ impl ParetoNbdParams {
     /// assert!(m.p_alive_at(&c, 52.0).unwrap() < m.p_alive(&c));
     /// assert!(m.p_alive_at(&c, -1.0).is_err());
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `t` is finite and >= 0.
     pub fn p_alive_at(&self, c: &Customer, t: f64) -> Result<f64> {
         let t = nonnegative_option("time after T", t)?;
         let bt = self.beta + c.t();
@@ -195,6 +204,10 @@ impl ParetoNbdParams {
     /// assert!((d52 - m.conditional_expected_purchases(&c, 52.0)).abs() < 1e-9);
     /// assert!(m.dert(&c, 0.0, None).is_err());
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a negative or non-finite rate, an invalid horizon, or an
+    /// infinite horizon without discounting; [`Error::Numerical`] when the value is not finite.
     pub fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
         nonnegative_option("continuous discount rate", delta)?;
         let bt = self.beta + c.t();

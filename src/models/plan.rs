@@ -33,6 +33,10 @@ pub struct Schedule {
 impl Schedule {
     /// Validates and builds: same non-zero length, horizons finite, > 0 and increasing, factors
     /// finite and >= 0 (a factor that underflowed to 0 contributes nothing).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for empty or unequal vectors, horizons that are not increasing,
+    /// finite and > 0, or factors that are not finite and >= 0.
     pub fn new(ts: Vec<f64>, factors: Vec<f64>) -> Result<Self> {
         let bad = |reason: String| {
             Err(Error::InvalidOption {
@@ -63,6 +67,9 @@ impl Schedule {
     }
 
     /// E[Y(t)]: the single horizon `t` (finite, > 0), undiscounted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for an invalid horizon.
     pub fn horizon(t: f64) -> Result<Self> {
         let t = crate::predict::check_horizon(t)?;
         Ok(Schedule {
