@@ -44,6 +44,7 @@
 //!
 //! Nothing in the library prints; every failure is an [`Error`].
 #![warn(missing_docs)]
+#![warn(clippy::missing_errors_doc)]
 
 /// The former name of [`value`] (`clv::clv` stuttered).
 #[deprecated(since = "0.2.0", note = "renamed to `clv::value`")]
