@@ -280,7 +280,7 @@ pub(crate) fn value<S: SpendModel>(
     dp: f64,
     o: &ClvOptions,
 ) -> Result<f64> {
-    let spend = sm.conditional_expected_spend(c.x(), mean_spend)?;
+    let spend = sm.conditional_expected_spend(c.frequency(), mean_spend)?;
     let v = o.margin * spend * dp;
     if v.is_finite() {
         Ok(v)

@@ -111,13 +111,13 @@ proptest! {
         let o = ClvOptions::new(52.0, TimeUnit::Weeks).unwrap().with_step(4.0).unwrap()
             .with_discount(DiscountRate::annual(rate).unwrap()).unwrap()
             .with_margin(margin).unwrap();
-        let mean = if c.x() > 0.0 { spend } else { 0.0 };
+        let mean = if c.frequency() > 0.0 { spend } else { 0.0 };
         match customer_value(&m, &g, &c, mean, &o) {
             Ok(v) => prop_assert!(v.is_finite() && v >= 0.0, "{m:?} {g:?} {c:?}: CLV {v}"),
             // only the spend model may refuse: no finite mean spend (q <= 1 and x = 0, or
             // p·x + q <= 1)
             Err(e) => prop_assert!(
-                g.conditional_expected_spend(c.x(), mean).is_err(),
+                g.conditional_expected_spend(c.frequency(), mean).is_err(),
                 "{m:?} {g:?} {c:?}: {e}"
             ),
         }
@@ -182,9 +182,9 @@ proptest! {
     ) {
         let s = RfmSummary::new(
             (0..cs.len()).map(|i| i.to_string()).collect(),
-            cs.iter().map(|c| c.x()).collect(),
-            cs.iter().map(|c| c.t_x()).collect(),
-            cs.iter().map(|c| c.t()).collect(),
+            cs.iter().map(|c| c.frequency()).collect(),
+            cs.iter().map(|c| c.recency()).collect(),
+            cs.iter().map(|c| c.age()).collect(),
             TimeUnit::Weeks,
         ).unwrap();
         let d = s.compress();

@@ -109,9 +109,9 @@ pub fn demo(data_dir: &Path, top: usize, horizon: f64) -> Res {
         println!(
             "{:>8} {:>4} {:>8.2} {:>8.2} {:>8.3} {:>10.3} {:>10.3}",
             summary.ids()[i],
-            c.x(),
-            c.t_x(),
-            c.t(),
+            c.frequency(),
+            c.recency(),
+            c.age(),
             sc.p_alive,
             sc.expected_purchases,
             sc.prob_no_purchase

@@ -311,9 +311,9 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
             top,
             "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.3}</td><td>{:.3}</td><td>{:.2}</td></tr>",
             esc(&sm.ids()[i]),
-            c.x(),
-            c.t_x(),
-            c.t(),
+            c.frequency(),
+            c.recency(),
+            c.age(),
             scores[i].p_alive,
             scores[i].expected_purchases,
             values[i]

@@ -3,35 +3,48 @@
 use crate::error::{DataIssue, Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// A customer's purchase history in RFM form: `x` repeat purchases, the last at `t_x`, observed
-/// for `T` time units since the first purchase. Validated on construction, so every prediction
-/// receives a consistent history.
+/// A customer's purchase history in RFM form: `x` repeat purchases (its `frequency`), the last
+/// at `t_x` (its `recency`), observed for `T` time units since the first purchase (its `age`,
+/// serialised as `T`): the same names as the summary's columns and CSV files. Validated on
+/// construction (and when deserialised), so every prediction receives a consistent history.
 ///
 /// ```
 /// use clv::Customer;
 /// let c = Customer::new(2.0, 30.43, 38.86).unwrap();
-/// assert_eq!(c.x(), 2.0);
+/// assert_eq!(c.frequency(), 2.0);
 /// assert!(Customer::new(1.0, 40.0, 38.0).is_err()); // recency after T
+/// let json = serde_json::to_string(&c).unwrap();
+/// assert_eq!(json, r#"{"frequency":2.0,"recency":30.43,"T":38.86}"#);
+/// let btyd: Customer = serde_json::from_str(r#"{"x":2.0,"t_x":30.43,"t":38.86}"#).unwrap();
+/// assert_eq!(btyd, c);
+/// assert!(serde_json::from_str::<Customer>(r#"{"frequency":-3.0,"recency":0.0,"T":5.0}"#).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawCustomer")]
 pub struct Customer {
+    #[serde(rename = "frequency")]
     x: f64,
+    #[serde(rename = "recency")]
     t_x: f64,
+    #[serde(rename = "T")]
     t: f64,
 }
 
+/// The serialised form; `x`, `t_x` and `t` (BTYD's names) are read too.
 #[derive(Deserialize)]
 struct RawCustomer {
-    x: f64,
-    t_x: f64,
-    t: f64,
+    #[serde(alias = "x")]
+    frequency: f64,
+    #[serde(alias = "t_x")]
+    recency: f64,
+    #[serde(rename = "T", alias = "t")]
+    age: f64,
 }
 
 impl TryFrom<RawCustomer> for Customer {
     type Error = Error;
     fn try_from(r: RawCustomer) -> Result<Self> {
-        Customer::new(r.x, r.t_x, r.t)
+        Customer::new(r.frequency, r.recency, r.age)
     }
 }
 
@@ -88,16 +101,16 @@ impl Customer {
         Customer { x, t_x, t }
     }
 
-    /// Number of repeat purchases `x`.
-    pub fn x(&self) -> f64 {
+    /// Frequency `x`: the number of repeat purchases.
+    pub fn frequency(&self) -> f64 {
         self.x
     }
-    /// Time of the last repeat purchase `t_x` (0 when x = 0).
-    pub fn t_x(&self) -> f64 {
+    /// Recency `t_x`: the time of the last repeat purchase since the first (0 when x = 0).
+    pub fn recency(&self) -> f64 {
         self.t_x
     }
-    /// Age `T`: time from first purchase to the end of calibration.
-    pub fn t(&self) -> f64 {
+    /// Age `T`: the time from the first purchase to the end of calibration.
+    pub fn age(&self) -> f64 {
         self.t
     }
 }

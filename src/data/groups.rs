@@ -60,7 +60,7 @@ impl FrequencyGroups {
         let mut sparse: HashMap<u64, u32> = HashMap::new();
         let mut dense: Vec<u32> = Vec::new();
         for c in customers {
-            let (x, t) = (c.x(), c.t());
+            let (x, t) = (c.frequency(), c.age());
             let slot = if x < DENSE_LIMIT {
                 let k = x as usize;
                 if k >= dense.len() {

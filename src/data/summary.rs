@@ -41,15 +41,18 @@ pub struct Holdout {
 ///
 /// ```
 /// use clv::RfmSummary;
-/// let bad = r#"{"ids":["a"],"x":[-3.0],"t_x":[0.0],"t":[5.0],"monetary_value":null,"holdout":null,"unit":"weeks"}"#;
+/// let bad = r#"{"ids":["a"],"frequency":[-3.0],"recency":[0.0],"T":[5.0],"monetary_value":null,"holdout":null,"unit":"weeks"}"#;
 /// assert!(serde_json::from_str::<RfmSummary>(bad).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawSummary")]
 pub struct RfmSummary {
     ids: Vec<String>,
+    #[serde(rename = "frequency")]
     x: Vec<f64>,
+    #[serde(rename = "recency")]
     t_x: Vec<f64>,
+    #[serde(rename = "T")]
     t: Vec<f64>,
     monetary_value: Option<Vec<f64>>,
     holdout: Option<Holdout>,
@@ -61,9 +64,12 @@ pub struct RfmSummary {
 #[serde(deny_unknown_fields)]
 struct RawSummary {
     ids: Vec<String>,
-    x: Vec<f64>,
-    t_x: Vec<f64>,
-    t: Vec<f64>,
+    #[serde(alias = "x")]
+    frequency: Vec<f64>,
+    #[serde(alias = "t_x")]
+    recency: Vec<f64>,
+    #[serde(rename = "T", alias = "t")]
+    age: Vec<f64>,
     monetary_value: Option<Vec<f64>>,
     holdout: Option<Holdout>,
     unit: TimeUnit,
@@ -72,7 +78,7 @@ struct RawSummary {
 impl TryFrom<RawSummary> for RfmSummary {
     type Error = Error;
     fn try_from(r: RawSummary) -> Result<Self> {
-        let mut s = RfmSummary::new(r.ids, r.x, r.t_x, r.t, r.unit)?;
+        let mut s = RfmSummary::new(r.ids, r.frequency, r.recency, r.age, r.unit)?;
         if let Some(m) = r.monetary_value {
             s = s.with_monetary_value(m)?;
         }

@@ -118,9 +118,9 @@ impl BgNbdParams {
     /// ```
     pub fn ln_likelihood(&self, c: &Customer) -> f64 {
         let data = CompressedRfm {
-            x: vec![c.x()],
-            t_x: vec![c.t_x()],
-            t: vec![c.t()],
+            x: vec![c.frequency()],
+            t_x: vec![c.recency()],
+            t: vec![c.age()],
             weight: vec![1.0],
         };
         ll_grad(&self.to_array(), &data, None)
@@ -549,7 +549,7 @@ pub(super) fn ln_odds_x(p: &BgNbdParams, x: f64) -> f64 {
 /// having dropped out a/(b+x-1) · ((α+T)/(α+t_x))^{r+x}, in log space.
 #[inline]
 pub(super) fn p_alive_repeat(p: &BgNbdParams, c: &Customer, ln_odds_x: f64) -> f64 {
-    let (x, tx, t) = (c.x(), c.t_x(), c.t());
+    let (x, tx, t) = (c.frequency(), c.recency(), c.age());
     let ln_odds = ln_odds_x + (p.r + x) * ((t - tx) / (p.alpha + tx)).ln_1p();
     // 1/(1 + e^o) with one exponential, in the form that cannot overflow
     if ln_odds > 0.0 {
@@ -594,7 +594,7 @@ impl BgNbdParams {
     /// infinite horizon without discounting; [`Error::Numerical`] when the value is not finite.
     pub fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
         nonnegative_option("continuous discount rate", delta)?;
-        let (x, tt) = (c.x(), c.t());
+        let (x, tt) = (c.frequency(), c.age());
         let s = self.r + x;
         let beta = self.alpha + tt;
         let bx = self.b + x;
@@ -655,10 +655,10 @@ impl TransactionModel for BgNbdParams {
     /// (Fader, Hardie & Lee 2008, "Computing P(alive) Using the BG/NBD Model", a note derived
     /// from the 2005 paper's appendix); 1 for x = 0 (dropout happens only after a purchase).
     fn p_alive(&self, c: &Customer) -> f64 {
-        if c.x() == 0.0 {
+        if c.frequency() == 0.0 {
             return 1.0;
         }
-        p_alive_repeat(self, c, ln_odds_x(self, c.x()))
+        p_alive_repeat(self, c, ln_odds_x(self, c.frequency()))
     }
 
     /// Eq. (10): E[Y(t) | x, t_x, T] = P(alive) · E[X(t)] under the posterior
@@ -719,7 +719,7 @@ impl BgNbdParams {
         if !super::valid_t(t) {
             return f64::NAN;
         }
-        let (x, tt) = (c.x(), c.t());
+        let (x, tt) = (c.frequency(), c.age());
         mean_count(self.r + x, self.alpha + tt, self.a, self.b + x, t)
     }
 
@@ -728,7 +728,7 @@ impl BgNbdParams {
         if !super::valid_t(t) {
             return f64::NAN;
         }
-        let (x, tt) = (c.x(), c.t());
+        let (x, tt) = (c.frequency(), c.age());
         let alive = pa * count_pmf(self.r + x, self.alpha + tt, self.a, self.b + x, n, t);
         if n == 0 { alive + (1.0 - pa) } else { alive }
     }

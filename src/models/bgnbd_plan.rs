@@ -143,13 +143,13 @@ impl BgNbdPlan {
 
 impl SchedulePlan for BgNbdPlan {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
-        let beta = self.model.alpha() + c.t();
-        match self.groups.find(c.x()).map(|g| &self.tables[g]) {
+        let beta = self.model.alpha() + c.age();
+        match self.groups.find(c.frequency()).map(|g| &self.tables[g]) {
             Some(Table::Cheb(tables, k)) => {
                 let v = beta.ln();
                 let (lo, hi) = tables[0].domain();
                 if (lo..=hi).contains(&v) {
-                    let pa = if c.x() == 0.0 {
+                    let pa = if c.frequency() == 0.0 {
                         1.0
                     } else {
                         p_alive_repeat(&self.model, c, *k)

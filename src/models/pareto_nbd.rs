@@ -134,10 +134,10 @@ impl ParetoNbdParams {
     /// ```
     pub fn ln_likelihood(&self, c: &Customer) -> f64 {
         let th = self.to_array();
-        ln_gamma(self.r + c.x()) - ln_gamma(self.r)
+        ln_gamma(self.r + c.frequency()) - ln_gamma(self.r)
             + self.r * self.alpha.ln()
             + self.s * self.beta.ln()
-            + ln_bracket(&th, c.x(), c.t_x(), c.t())
+            + ln_bracket(&th, c.frequency(), c.recency(), c.age())
     }
 
     /// Sum of [`ln_likelihood`](Self::ln_likelihood) over a summary.
@@ -154,10 +154,10 @@ impl ParetoNbdParams {
     /// exponential lifetime is memoryless.
     fn posterior(&self, c: &Customer) -> ParetoNbdParams {
         ParetoNbdParams {
-            r: self.r + c.x(),
-            alpha: self.alpha + c.t(),
+            r: self.r + c.frequency(),
+            alpha: self.alpha + c.age(),
             s: self.s,
-            beta: self.beta + c.t(),
+            beta: self.beta + c.age(),
         }
     }
 
@@ -177,7 +177,7 @@ impl ParetoNbdParams {
     /// [`Error::InvalidOption`] unless `t` is finite and >= 0.
     pub fn p_alive_at(&self, c: &Customer, t: f64) -> Result<f64> {
         let t = nonnegative_option("time after T", t)?;
-        let bt = self.beta + c.t();
+        let bt = self.beta + c.age();
         Ok(self.p_alive(c) * (-self.s * (t / bt).ln_1p()).exp())
     }
 
@@ -210,7 +210,7 @@ impl ParetoNbdParams {
     /// infinite horizon without discounting; [`Error::Numerical`] when the value is not finite.
     pub fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
         nonnegative_option("continuous discount rate", delta)?;
-        let bt = self.beta + c.t();
+        let bt = self.beta + c.age();
         let u_end = match horizon {
             Some(h) => {
                 let h = crate::predict::check_horizon(h)?;
@@ -231,7 +231,7 @@ impl ParetoNbdParams {
             let l = -cc * u / w + (s - 2.0) * w.ln();
             if l.is_finite() { l.exp() } else { 0.0 }
         };
-        let rate = (self.r + c.x()) / (self.alpha + c.t());
+        let rate = (self.r + c.frequency()) / (self.alpha + c.age());
         let v = self.p_alive(c) * rate * bt * integrate_graded_to_one(f, u_end, cc);
         if v.is_finite() {
             Ok(v)
@@ -1085,7 +1085,7 @@ impl TransactionModel for ParetoNbdParams {
     /// first term of the likelihood's bracket over the whole (module docs); 1 when t_x = T.
     fn p_alive(&self, c: &Customer) -> f64 {
         let th = self.to_array();
-        let (x, tx, t) = (c.x(), c.t_x(), c.t());
+        let (x, tx, t) = (c.frequency(), c.recency(), c.age());
         if tx >= t {
             return 1.0;
         }

@@ -145,7 +145,7 @@ impl ParetoNbdPlan {
 
     /// P(alive) from the table (the linear-space form of `p_alive_linear`).
     fn p_alive(&self, c: &Customer) -> Option<f64> {
-        let (x, tx, t) = (c.x(), c.t_x(), c.t());
+        let (x, tx, t) = (c.frequency(), c.recency(), c.age());
         if tx >= t {
             return Some(1.0);
         }
@@ -183,7 +183,7 @@ impl SchedulePlan for ParetoNbdPlan {
             return direct(&self.model, &self.schedules, c, out);
         };
         let [r, alpha, s, beta] = self.th;
-        let (rx, at, bt) = (r + c.x(), alpha + c.t(), beta + c.t());
+        let (rx, at, bt) = (r + c.frequency(), alpha + c.age(), beta + c.age());
         let lb = bt.ln();
         for ((o, sch), tab) in out
             .iter_mut()
@@ -212,7 +212,7 @@ impl SchedulePlan for ParetoNbdPlan {
     /// All three from one table lookup: G at z_{t_x}, z_T, z_{T+t}; the logarithms of α+T and
     /// β+T and ln(1 + t/(β+T)) shared between P(alive), E[Y(t)] and P(Y(t) = 0).
     fn score(&self, c: &Customer, t: f64) -> Option<crate::models::Score> {
-        let (x, tx, tt) = (c.x(), c.t_x(), c.t());
+        let (x, tx, tt) = (c.frequency(), c.recency(), c.age());
         let [r, alpha, s, beta] = self.th;
         let [g_tx, g_t, g_tt] = self.ln_gs(x, [tx, tt, tt + t])?;
         let (rx, at, bt) = (r + x, alpha + tt, beta + tt);
@@ -256,7 +256,7 @@ impl SchedulePlan for ParetoNbdPlan {
     /// customer, both in the table.
     fn prob_no_purchase(&self, c: &Customer, p_alive: f64, t: f64) -> Option<f64> {
         let [r, alpha, s, beta] = self.th;
-        let (x, tt) = (c.x(), c.t());
+        let (x, tt) = (c.frequency(), c.age());
         let [g0, gt] = self.ln_gs(x, [tt, tt + t])?;
         let (rx, at, bt) = (r + x, alpha + tt, beta + tt);
         let (l_a, l_b) = ((t / at).ln_1p(), (t / bt).ln_1p());

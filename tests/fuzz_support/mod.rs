@@ -18,9 +18,9 @@ use clv::{
 fn check_summary(s: &RfmSummary) {
     for i in 0..s.len() {
         let c = s.customer(i);
-        assert!(c.x() >= 0.0 && c.x().fract() == 0.0);
-        assert!(c.t_x() >= 0.0 && c.t_x() <= c.t());
-        assert!(c.x() > 0.0 || c.t_x() == 0.0);
+        assert!(c.frequency() >= 0.0 && c.frequency().fract() == 0.0);
+        assert!(c.recency() >= 0.0 && c.recency() <= c.age());
+        assert!(c.frequency() > 0.0 || c.recency() == 0.0);
     }
     if s.len() > 200 {
         return;
