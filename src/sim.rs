@@ -76,21 +76,8 @@ pub fn simulate_bgnbd(
     for &t in ages {
         let l: f64 = lambda.sample(&mut r);
         let p: f64 = dropout.sample(&mut r);
-        let (mut now, mut count, mut last) = (0.0_f64, 0u64, 0.0_f64);
-        if l > 0.0 {
-            let gap = Exp::new(l).map_err(|e| bad(e.to_string()))?;
-            loop {
-                now += gap.sample(&mut r);
-                if now > t {
-                    break;
-                }
-                count += 1;
-                last = now;
-                if rand::RngExt::random::<f64>(&mut r) < p {
-                    break;
-                }
-            }
-        }
+        let (count, last) =
+            poisson_purchases(l, t, &mut r, |r| rand::RngExt::random::<f64>(r) < p)?;
         x.push(count as f64);
         t_x.push(last);
     }
@@ -101,6 +88,35 @@ pub fn simulate_bgnbd(
         ages.to_vec(),
         unit,
     )
+}
+
+/// Purchases at Poisson rate `rate` (>= 0) from time 0 until `end`, stopping early when
+/// `stop_after` (drawn after each purchase) says so: the count and the time of the last.
+pub(crate) fn poisson_purchases<R: rand::Rng>(
+    rate: f64,
+    end: f64,
+    rng: &mut R,
+    mut stop_after: impl FnMut(&mut R) -> bool,
+) -> Result<(u64, f64)> {
+    let (mut now, mut count, mut last) = (0.0_f64, 0u64, 0.0_f64);
+    if rate > 0.0 {
+        let gap = Exp::new(rate).map_err(|e| Error::InvalidOption {
+            name: "simulation",
+            reason: e.to_string(),
+        })?;
+        loop {
+            now += gap.sample(rng);
+            if now > end {
+                break;
+            }
+            count += 1;
+            last = now;
+            if stop_after(rng) {
+                break;
+            }
+        }
+    }
+    Ok((count, last))
 }
 
 /// A transaction model that can simulate customers: what `clv report`'s period-transaction

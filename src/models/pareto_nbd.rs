@@ -868,19 +868,7 @@ impl crate::sim::Simulate for ParetoNbdParams {
             } else {
                 f64::INFINITY
             };
-            let end = death.min(t);
-            let (mut now, mut count, mut last) = (0.0_f64, 0u64, 0.0_f64);
-            if l > 0.0 {
-                let gap = Exp::new(l).map_err(|e| bad(e.to_string()))?;
-                loop {
-                    now += gap.sample(&mut r);
-                    if now > end {
-                        break;
-                    }
-                    count += 1;
-                    last = now;
-                }
-            }
+            let (count, last) = crate::sim::poisson_purchases(l, death.min(t), &mut r, |_| false)?;
             x.push(count as f64);
             t_x.push(last);
         }
