@@ -16,7 +16,8 @@
 //!   optimum (analytic, or central differences of the analytic gradient); covariance of θ by
 //!   the delta method, Cov(θ) = J H⁻¹ J with J = diag(θ) (all entries, not only the diagonal).
 //!
-//! With more than 100,000 distinct rows the fit first runs on a spread subsample of 20,000
+//! With more than 100,000 distinct rows (40,000 for Pareto/NBD, whose rows cost more; see
+//! [`MaximumLikelihood::subsample_above`]) the fit first runs on a spread subsample of 20,000
 //! rows and starts from that optimum (1M customers: 3 full Newton iterations instead of 8).
 //!
 //! It never returns the starting values silently: an unconverged fit is an error unless the
@@ -95,6 +96,12 @@ pub trait MaximumLikelihood: Sized + Copy {
         let _ = (data, rows);
         None
     }
+    /// Data with more distinct rows than this are first fitted on a spread subsample of 20,000
+    /// rows, whose optimum starts the full fit (default 100,000; lower for a model whose rows
+    /// are expensive, so the full data need fewer iterations).
+    fn subsample_above() -> usize {
+        100_000
+    }
     /// Total log-likelihood at `theta` with its gradient and Hessian (row-major k×k) in θ, for
     /// models with an analytic Hessian: the fit then takes Newton steps and the covariance
     /// uses it. The default, `None`, means L-BFGS and a finite-difference Hessian.
@@ -112,8 +119,7 @@ pub trait MaximumLikelihood: Sized + Copy {
 /// A standard error above this multiple of its estimate is reported as a fit warning.
 const POORLY_DETERMINED: f64 = 10.0;
 
-/// Data with more rows than this is first fitted on a subsample of [`SUBSAMPLE_ROWS`] rows.
-const SUBSAMPLE_ABOVE: usize = 100_000;
+/// Rows of the preliminary subsample fit ([`MaximumLikelihood::subsample_above`]).
 const SUBSAMPLE_ROWS: usize = 20_000;
 
 /// Options of [`fit`]. Build with [`FitOptions::default`] and the `with_*` methods, which
@@ -259,7 +265,7 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     }
     // Large data: the optimum on a spread subsample is close to the full one, so the full fit
     // needs only a few (quadratically converging) Newton steps from it.
-    if M::n_rows(&data) > SUBSAMPLE_ABOVE
+    if M::n_rows(&data) > M::subsample_above()
         && let Some(sub) = M::subsample(&data, SUBSAMPLE_ROWS)
     {
         let sp = LogProblem::<M>::new(&sub, options.penalizer);
