@@ -35,7 +35,8 @@ impl CohortPeriod {
 }
 
 /// One cohort's historical and (optionally) predicted value.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CohortValue {
     /// Cohort label.
     pub cohort: String,

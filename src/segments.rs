@@ -4,12 +4,12 @@
 
 use crate::data::RfmSummary;
 use crate::error::{Error, Result, nonnegative_option};
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// A customer's lifecycle stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Stage {
     /// First purchase recent: too little history to judge.
     New,
@@ -50,7 +50,8 @@ impl Stage {
 /// assert_eq!(rules.stage(0.1, 0.0, 3.0), Stage::New);
 /// assert!(StageRules::new(4.0, 0.3, 0.7).is_err()); // churned above active
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct StageRules {
     new_within: f64,
     active_from: f64,
@@ -202,7 +203,8 @@ pub fn clv_tiers(values: &[f64], top: &[f64]) -> Result<(Vec<usize>, Vec<String>
 }
 
 /// RFM scores, 1 (worst) to 5 (best), by quintile among the customers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RfmScore {
     /// Recency: less time since the last purchase (T - t_x) scores higher.
     pub r: u8,
@@ -256,7 +258,8 @@ pub fn rfm_scores(summary: &RfmSummary) -> Vec<RfmScore> {
 }
 
 /// One segment's size and predicted value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SegmentRow {
     /// The segment.
     pub segment: String,

@@ -55,7 +55,8 @@ impl BootstrapOptions {
 }
 
 /// A two-sided interval.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Interval {
     /// Lower end.
     pub low: f64,
@@ -64,7 +65,8 @@ pub struct Interval {
 }
 
 /// One customer's intervals.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CustomerIntervals {
     /// P(alive).
     pub p_alive: Interval,

@@ -25,7 +25,8 @@ pub const MAX_STEPS: usize = 100_000;
 /// assert!((yearly.factor(365.25, TimeUnit::Days) - 1.0 / 1.1).abs() < 1e-15);
 /// assert!(DiscountRate::annual(-1.0).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DiscountRate {
     force_per_day: f64,
 }

@@ -1,7 +1,6 @@
 //! One customer's validated (x, t_x, T).
 
 use crate::error::{DataIssue, Error, Result};
-use serde::{Deserialize, Serialize};
 
 /// A customer's purchase history in RFM form: `x` repeat purchases (its `frequency`), the last
 /// at `t_x` (its `recency`), observed for `T` time units since the first purchase (its `age`,
@@ -19,28 +18,31 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(btyd, c);
 /// assert!(serde_json::from_str::<Customer>(r#"{"frequency":-3.0,"recency":0.0,"T":5.0}"#).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawCustomer")]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawCustomer"))]
 pub struct Customer {
-    #[serde(rename = "frequency")]
+    #[cfg_attr(feature = "serde", serde(rename = "frequency"))]
     x: f64,
-    #[serde(rename = "recency")]
+    #[cfg_attr(feature = "serde", serde(rename = "recency"))]
     t_x: f64,
-    #[serde(rename = "T")]
+    #[cfg_attr(feature = "serde", serde(rename = "T"))]
     t: f64,
 }
 
 /// The serialised form; `x`, `t_x` and `t` (BTYD's names) are read too.
-#[derive(Deserialize)]
+#[cfg(feature = "serde")]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 struct RawCustomer {
-    #[serde(alias = "x")]
+    #[cfg_attr(feature = "serde", serde(alias = "x"))]
     frequency: f64,
-    #[serde(alias = "t_x")]
+    #[cfg_attr(feature = "serde", serde(alias = "t_x"))]
     recency: f64,
-    #[serde(rename = "T", alias = "t")]
+    #[cfg_attr(feature = "serde", serde(rename = "T", alias = "t"))]
     age: f64,
 }
 
+#[cfg(feature = "serde")]
 impl TryFrom<RawCustomer> for Customer {
     type Error = Error;
     fn try_from(r: RawCustomer) -> Result<Self> {

@@ -2,12 +2,12 @@
 
 use super::{Customer, TimeUnit};
 use crate::error::{DataIssue, Error, Result, positive_option};
-use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// Per-customer holdout-period observations, aligned with the calibration rows of an
 /// [`RfmSummary`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Holdout {
     /// Purchase occasions in the holdout window (all of them are repeat purchases).
     pub frequency: Vec<f64>,
@@ -44,15 +44,16 @@ pub struct Holdout {
 /// let bad = r#"{"ids":["a"],"frequency":[-3.0],"recency":[0.0],"T":[5.0],"monetary_value":null,"holdout":null,"unit":"weeks"}"#;
 /// assert!(serde_json::from_str::<RfmSummary>(bad).is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawSummary")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawSummary"))]
 pub struct RfmSummary {
     ids: Vec<String>,
-    #[serde(rename = "frequency")]
+    #[cfg_attr(feature = "serde", serde(rename = "frequency"))]
     x: Vec<f64>,
-    #[serde(rename = "recency")]
+    #[cfg_attr(feature = "serde", serde(rename = "recency"))]
     t_x: Vec<f64>,
-    #[serde(rename = "T")]
+    #[cfg_attr(feature = "serde", serde(rename = "T"))]
     t: Vec<f64>,
     monetary_value: Option<Vec<f64>>,
     holdout: Option<Holdout>,
@@ -60,21 +61,23 @@ pub struct RfmSummary {
 }
 
 /// The serialised form of an [`RfmSummary`], validated by `try_from`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg(feature = "serde")]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 struct RawSummary {
     ids: Vec<String>,
-    #[serde(alias = "x")]
+    #[cfg_attr(feature = "serde", serde(alias = "x"))]
     frequency: Vec<f64>,
-    #[serde(alias = "t_x")]
+    #[cfg_attr(feature = "serde", serde(alias = "t_x"))]
     recency: Vec<f64>,
-    #[serde(rename = "T", alias = "t")]
+    #[cfg_attr(feature = "serde", serde(rename = "T", alias = "t"))]
     age: Vec<f64>,
     monetary_value: Option<Vec<f64>>,
     holdout: Option<Holdout>,
     unit: TimeUnit,
 }
 
+#[cfg(feature = "serde")]
 impl TryFrom<RawSummary> for RfmSummary {
     type Error = Error;
     fn try_from(r: RawSummary) -> Result<Self> {

@@ -2,7 +2,6 @@
 
 use crate::error::{Result, positive_option};
 use chrono::{NaiveDateTime, Timelike};
-use serde::{Deserialize, Serialize};
 
 /// The unit in which recency, age and horizons are measured. No hidden conventions: a week is
 /// exactly 7 days, and any other period is stated in days.
@@ -13,8 +12,9 @@ use serde::{Deserialize, Serialize};
 /// let month = TimeUnit::periods_of_days(365.25 / 12.0).unwrap();
 /// assert!((month.days() - 30.4375).abs() < 1e-12);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum TimeUnit {
     /// Days.
@@ -36,8 +36,9 @@ pub enum TimeUnit {
 /// let u: TimeUnit = serde_json::from_str(r#"{"periods":30.5}"#).unwrap();
 /// assert_eq!(u.days(), 30.5);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "f64", into = "f64")]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "f64", into = "f64"))]
 pub struct PeriodDays(f64);
 
 impl PeriodDays {
@@ -141,8 +142,9 @@ impl std::fmt::Display for TimeUnit {
 /// assert_eq!(Granularity::Day.floor(t).to_string(), "1997-01-01 00:00:00");
 /// assert_eq!(Granularity::Hour.floor(t).to_string(), "1997-01-01 15:00:00");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Granularity {
     /// Every distinct timestamp is a purchase occasion.

@@ -6,7 +6,6 @@ use crate::data::RfmSummary;
 use crate::error::Result;
 use crate::models::TransactionModel;
 use crate::predict::holdout_expected;
-use serde::Serialize;
 
 /// A summary with a holdout and the model's E[Y(holdout) | x, t_x, T] for each of its
 /// customers (computed once, for every table below).
@@ -150,7 +149,8 @@ impl<'a> HoldoutComparison<'a> {
 }
 
 /// One group of customers: how many, and their mean actual and predicted holdout purchases.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HoldoutGroup {
     /// The group (`"0"`, `"1"`, ..., `"7+"`, or a recency range `"[0, 4.2)"`).
     pub label: String,
@@ -163,7 +163,8 @@ pub struct HoldoutGroup {
 }
 
 /// How well per-customer holdout predictions match what happened.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct GoodnessOfFit {
     /// Customers compared.
     pub customers: usize,

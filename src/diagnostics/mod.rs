@@ -15,7 +15,6 @@
 use crate::data::{Customer, RfmSummary};
 use crate::error::{Error, Result, positive_option};
 use crate::models::TransactionModel;
-use serde::Serialize;
 
 mod holdout;
 mod tracking;
@@ -46,7 +45,8 @@ fn at_least_one(name: &'static str, n: usize) -> Result<()> {
 }
 
 /// Customers by number of calibration repeat purchases (0, 1, ..., N+).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PeriodTransactions {
     /// `"0"`, `"1"`, ..., `"N+"`.
     pub labels: Vec<String>,
@@ -122,7 +122,8 @@ pub fn period_transactions<M: TransactionModel>(
 /// A model quantity over a grid of (frequency, recency) at one age T: `values[i][j]` is for
 /// `frequencies[i]` and `recencies[j]`, `None` where the history is impossible (x = 0 with
 /// t_x > 0: a customer without repeat purchases has t_x = 0).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PropertyMatrix {
     /// What the values are (`"P(alive)"`, `"E[Y(52)]"`).
     pub quantity: String,

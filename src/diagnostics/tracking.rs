@@ -6,12 +6,12 @@ use crate::error::{DataIssue, Error, Result, positive_option};
 use crate::models::TransactionModel;
 use chrono::{DateTime, NaiveDateTime};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
 /// Observed and expected repeat transactions per period. Period `k` covers
 /// `[origin + k·period, origin + (k+1)·period)`, clipped at the end of observation; `origin`
 /// is the first day any customer made their first purchase.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Tracking {
     /// Start of each period.
     pub starts: Vec<NaiveDateTime>,

@@ -2,10 +2,10 @@
 
 use super::MaximumLikelihood;
 use nalgebra::DMatrix;
-use serde::{Deserialize, Serialize};
 
 /// How the optimiser ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Convergence {
     /// True when a stationary point with a positive-definite Hessian was found.
     pub converged: bool,
@@ -41,8 +41,9 @@ pub struct Convergence {
 ///
 /// It serialises (for logs and reports) but does not deserialise: persist it as a
 /// [`ModelFile`](super::ModelFile), whose loading validates every field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(bound = "M: Serialize")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(bound = "M: serde::Serialize"))]
 pub struct Fitted<M> {
     pub(super) params: M,
     pub(super) log_likelihood: f64,

@@ -3,11 +3,10 @@
 //! coefficients) in φ = θ, probabilities in φ = logit θ; the covariance, the Wald intervals and
 //! the bootstrap draws are built on the same scale.
 
-use serde::{Deserialize, Serialize};
-
 /// The domain of one parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum ParamKind {
     /// θ > 0, fitted as φ = ln θ.

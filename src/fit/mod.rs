@@ -25,12 +25,14 @@
 
 mod fitted;
 mod kinds;
+#[cfg(feature = "serde")]
 mod model_file;
 mod outcome;
 mod problem;
 
 pub use fitted::{Convergence, Fitted};
 pub use kinds::ParamKind;
+#[cfg(feature = "serde")]
 pub use model_file::{FORMAT_VERSION, ModelFile};
 pub use outcome::{FitWarning, Method, Severity, Termination};
 

@@ -2,12 +2,12 @@
 //! warns about ([`FitWarning`]), each with a stable code (what model files store), a
 //! [`Severity`], and `Display` for people.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why an optimiser run ended. Serialised as its [`code`](Self::code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Termination {
     /// The gradient norm fell below the tolerance.
@@ -68,6 +68,7 @@ impl Termination {
 
     /// The reason a version-1 model file recorded as text (best match; unknown texts are
     /// [`SolverStopped`](Self::SolverStopped)).
+    #[cfg(feature = "serde")]
     pub(crate) fn from_v1(text: &str) -> Self {
         if text.starts_with("stationary point reached after the fallback") {
             return Termination::FallbackStationary;
@@ -107,8 +108,9 @@ impl fmt::Display for Termination {
 }
 
 /// Which optimiser produced the result. Serialised as a snake_case code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Method {
     /// Newton's method with the analytic Hessian.
@@ -123,6 +125,7 @@ pub enum Method {
 
 impl Method {
     /// The method a version-1 model file recorded as text.
+    #[cfg(feature = "serde")]
     pub(crate) fn from_v1(text: &str) -> Option<Self> {
         [
             Method::Newton,
@@ -147,8 +150,9 @@ impl fmt::Display for Method {
 }
 
 /// How much a [`FitWarning`] matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Severity {
     /// Worth knowing; the fit is usable.
@@ -175,8 +179,12 @@ impl fmt::Display for Severity {
 /// assert_eq!((w.code(), w.severity()), ("poorly_determined", Severity::Warning));
 /// assert!(w.to_string().starts_with("beta is poorly determined"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub enum FitWarning {
     /// The optimiser did not reach a stationary point (only with `allow_unconverged`).
@@ -255,6 +263,7 @@ impl FitWarning {
     }
 
     /// Its numbers, by field name (model files check they are finite).
+    #[cfg(feature = "serde")]
     pub(crate) fn numbers(&self) -> Vec<(&'static str, f64)> {
         match self {
             FitWarning::NotConverged { gradient_norm, .. } => {

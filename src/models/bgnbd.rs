@@ -12,7 +12,6 @@ use crate::special::{
     adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss,
     ln1p_div, log_add_exp, trigamma,
 };
-use serde::{Deserialize, Serialize};
 use statrs::function::beta::{beta_reg, ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -28,8 +27,9 @@ use statrs::function::gamma::{digamma, ln_gamma};
 /// let c = Customer::new(2.0, 30.43, 38.86).unwrap();
 /// assert!((m.conditional_expected_purchases(&c, 39.0) - 1.226).abs() < 1e-3);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawBgNbd")]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawBgNbd"))]
 pub struct BgNbdParams {
     r: f64,
     alpha: f64,
@@ -37,7 +37,8 @@ pub struct BgNbdParams {
     b: f64,
 }
 
-#[derive(Deserialize)]
+#[cfg(feature = "serde")]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 struct RawBgNbd {
     r: f64,
     alpha: f64,
@@ -45,6 +46,7 @@ struct RawBgNbd {
     b: f64,
 }
 
+#[cfg(feature = "serde")]
 impl TryFrom<RawBgNbd> for BgNbdParams {
     type Error = Error;
     fn try_from(p: RawBgNbd) -> Result<Self> {

@@ -12,7 +12,6 @@ use crate::data::summary::{every, spread_step, weighted_distinct};
 use crate::error::{DataIssue, Error, Result, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::special::trigamma;
-use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 /// Validated Gamma-Gamma parameters p, q, v (all finite and > 0).
@@ -25,21 +24,24 @@ use statrs::function::gamma::{digamma, ln_gamma};
 /// // customer 1 (x = 2, mean repeat spend 22.35): 24.65 at the unrounded estimates
 /// assert!((m.conditional_expected_spend(2.0, 22.35).unwrap() - 24.65).abs() < 0.02);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawGammaGamma")]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawGammaGamma"))]
 pub struct GammaGammaParams {
     p: f64,
     q: f64,
     v: f64,
 }
 
-#[derive(Deserialize)]
+#[cfg(feature = "serde")]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 struct RawGammaGamma {
     p: f64,
     q: f64,
     v: f64,
 }
 
+#[cfg(feature = "serde")]
 impl TryFrom<RawGammaGamma> for GammaGammaParams {
     type Error = Error;
     fn try_from(r: RawGammaGamma) -> Result<Self> {

@@ -199,7 +199,8 @@ pub trait SpendModel {
 }
 
 /// One customer's scores for a horizon.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Score {
     /// P(alive at T | history).
     pub p_alive: f64,

@@ -37,7 +37,6 @@ use crate::special::{
     adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln1p_div, log_add_exp,
     log_sub_exp, rule20, trigamma,
 };
-use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 /// Validated Pareto/NBD parameters: r, α (the Gamma purchase-rate heterogeneity) and s, β (the
@@ -51,8 +50,9 @@ use statrs::function::gamma::{digamma, ln_gamma};
 /// let c = Customer::new(2.0, 30.43, 38.86).unwrap();
 /// assert!(m.p_alive(&c) > 0.8 && m.p_alive(&c) < 0.9);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawParetoNbd")]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawParetoNbd"))]
 pub struct ParetoNbdParams {
     r: f64,
     alpha: f64,
@@ -60,7 +60,8 @@ pub struct ParetoNbdParams {
     beta: f64,
 }
 
-#[derive(Deserialize)]
+#[cfg(feature = "serde")]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 struct RawParetoNbd {
     r: f64,
     alpha: f64,
@@ -68,6 +69,7 @@ struct RawParetoNbd {
     beta: f64,
 }
 
+#[cfg(feature = "serde")]
 impl TryFrom<RawParetoNbd> for ParetoNbdParams {
     type Error = Error;
     fn try_from(p: RawParetoNbd) -> Result<Self> {

@@ -10,7 +10,9 @@
 
 use crate::data::{Customer, FrequencyGroups, RfmSummary, TimeUnit};
 use crate::error::{Error, Result};
-use crate::fit::{FitOptions, Fitted, MaximumLikelihood, ModelFile, fit};
+#[cfg(feature = "serde")]
+use crate::fit::ModelFile;
+use crate::fit::{FitOptions, Fitted, MaximumLikelihood, fit};
 use crate::models::TransactionModel;
 use crate::models::{BgNbdParams, ParetoNbdParams, Schedule, SchedulePlan, Score, SpendModel};
 use crate::sim::Simulate;
@@ -62,6 +64,7 @@ macro_rules! registry {
             /// # Errors
             /// [`Error::ModelFile`] for a file of another kind (a spend model) or one that does not load
             /// ([`ModelFile::to_fitted`]).
+            #[cfg(feature = "serde")]
             pub fn from_model_file(file: &ModelFile) -> Result<Self> {
                 match file.model.as_str() {
                     $(<$ty as MaximumLikelihood>::MODEL => Ok(AnyFitted::$variant(file.to_fitted()?)),)+
@@ -75,6 +78,7 @@ macro_rules! registry {
             }
 
             /// The model file form.
+            #[cfg(feature = "serde")]
             pub fn to_model_file(&self) -> ModelFile {
                 match self { $(AnyFitted::$variant(f) => ModelFile::from_fitted(f),)+ }
             }
@@ -304,6 +308,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "serde")]
     fn every_model_fits_and_loads_back_by_name() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
