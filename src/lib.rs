@@ -55,6 +55,7 @@ pub mod data;
 pub mod diagnostics;
 pub mod error;
 pub mod fit;
+#[cfg(feature = "logs")]
 pub mod history;
 pub mod models;
 mod par;
@@ -68,9 +69,10 @@ pub mod value;
 
 #[cfg(feature = "csv")]
 pub use data::io;
+pub use data::{CompressedRfm, Customer, FrequencyGroups, Holdout, RfmSummary, TimeUnit};
+#[cfg(feature = "logs")]
 pub use data::{
-    CompressedRfm, Customer, FrequencyGroups, Granularity, History, Holdout, RfmSummary,
-    Summarized, SummaryBuilder, SummaryOptions, TimeUnit, Transaction, summarize,
+    Granularity, History, Summarized, SummaryBuilder, SummaryOptions, Transaction, summarize,
 };
 pub use error::{DataIssue, Error, IoSource, Result};
 pub use fit::{FitOptions, Fitted};
@@ -84,6 +86,8 @@ pub use models::{
 pub mod prelude {
     pub use crate::{
         AnyFitted, BgNbdParams, Customer, Error, FitOptions, Fitted, ParetoNbdParams, RfmSummary,
-        SummaryOptions, TimeUnit, Transaction, TransactionModel, scorer::Scorer,
+        TimeUnit, TransactionModel, scorer::Scorer,
     };
+    #[cfg(feature = "logs")]
+    pub use crate::{SummaryOptions, Transaction};
 }

@@ -5,6 +5,7 @@
 use crate::data::{RfmSummary, TimeUnit};
 use crate::error::{Error, Result};
 use crate::models::{BgNbdParams, GammaGammaParams};
+#[cfg(feature = "logs")]
 use chrono::NaiveDateTime;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -178,6 +179,7 @@ pub fn simulate_gamma_gamma(
         .collect()
 }
 
+#[cfg(feature = "logs")]
 /// A simulated transaction log: who bought, when, for how much.
 #[derive(Debug, Clone, Copy)]
 pub struct LogSpec {
@@ -193,6 +195,7 @@ pub struct LogSpec {
     pub unit: TimeUnit,
 }
 
+#[cfg(feature = "logs")]
 /// Simulates a transaction log that follows BG/NBD for the purchase times and Gamma-Gamma for
 /// the amounts, calling `emit(customer, time, amount)` for each transaction in time order per
 /// customer (customers one after another), so that logs of any size can be streamed to a file.

@@ -13,14 +13,18 @@ mod groups;
 pub mod io;
 #[cfg(feature = "csv")]
 mod line_guard;
+#[cfg(feature = "logs")]
 mod summarize;
 pub(crate) mod summary;
 mod time;
 
 pub use customer::Customer;
 pub use groups::FrequencyGroups;
+#[cfg(feature = "logs")]
 pub use summarize::{
     History, Summarized, SummaryBuilder, SummaryOptions, Transaction, When, summarize,
 };
 pub use summary::{CompressedRfm, Holdout, RfmSummary};
-pub use time::{Granularity, PeriodDays, TimeUnit};
+#[cfg(feature = "logs")]
+pub use time::Granularity;
+pub use time::{PeriodDays, TimeUnit};

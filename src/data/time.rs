@@ -1,6 +1,7 @@
 //! Time units and purchase-occasion granularity.
 
 use crate::error::{Result, positive_option};
+#[cfg(feature = "logs")]
 use chrono::{NaiveDateTime, Timelike};
 
 /// The unit in which recency, age and horizons are measured. No hidden conventions: a week is
@@ -132,6 +133,7 @@ impl std::fmt::Display for TimeUnit {
     }
 }
 
+#[cfg(feature = "logs")]
 /// Which transactions count as one purchase occasion. The CDNOW convention (and the default) is
 /// [`Granularity::Day`]: several orders on the same calendar day are one purchase.
 ///
@@ -156,6 +158,7 @@ pub enum Granularity {
     Day,
 }
 
+#[cfg(feature = "logs")]
 impl Granularity {
     /// The start of the occasion containing `t`.
     pub fn floor(self, t: NaiveDateTime) -> NaiveDateTime {

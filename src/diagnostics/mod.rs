@@ -17,12 +17,14 @@ use crate::error::{Error, Result, positive_option};
 use crate::models::TransactionModel;
 
 mod holdout;
+#[cfg(feature = "logs")]
 mod tracking;
 
 pub use holdout::{
     GoodnessOfFit, HoldoutComparison, HoldoutGroup, holdout_by_frequency, holdout_by_recency,
     holdout_fit,
 };
+#[cfg(feature = "logs")]
 pub use tracking::{Tracking, TrackingBuilder, tracking};
 
 /// A count option that must be at least 1.
