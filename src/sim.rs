@@ -8,8 +8,8 @@ use crate::models::{BgNbdParams, GammaGammaParams};
 #[cfg(feature = "logs")]
 use chrono::NaiveDateTime;
 use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Beta, Distribution, Exp, Gamma, Uniform};
+use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub(crate) fn rng(seed: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(seed)
@@ -77,8 +77,7 @@ pub fn simulate_bgnbd(
     for &t in ages {
         let l: f64 = lambda.sample(&mut r);
         let p: f64 = dropout.sample(&mut r);
-        let (count, last) =
-            poisson_purchases(l, t, &mut r, |r| rand::RngExt::random::<f64>(r) < p)?;
+        let (count, last) = poisson_purchases(l, t, &mut r, |r| rand::Rng::random::<f64>(r) < p)?;
         x.push(count as f64);
         t_x.push(last);
     }
@@ -248,7 +247,7 @@ pub fn simulate_transactions(
     let mut rows = 0;
     let at = |s: f64| spec.start + chrono::Duration::seconds(s as i64);
     for c in 0..spec.customers {
-        let first = rand::RngExt::random::<f64>(&mut r) * window;
+        let first = rand::Rng::random::<f64>(&mut r) * window;
         let l: f64 = lambda.sample(&mut r);
         let p: f64 = dropout.sample(&mut r);
         let n: f64 = nu.sample(&mut r);
@@ -265,7 +264,7 @@ pub fn simulate_transactions(
                 }
                 emit(c, at(now), amount.sample(&mut r));
                 rows += 1;
-                if rand::RngExt::random::<f64>(&mut r) < p {
+                if rand::Rng::random::<f64>(&mut r) < p {
                     break;
                 }
             }

@@ -14,8 +14,8 @@ use crate::models::{Schedule, SchedulePlan, SpendModel, TransactionModel};
 use crate::value::{CLV_NEEDS_SPEND, ClvOptions, value};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// Options of [`intervals`]: number of draws (>= 20), interval level in (0, 1), seed.
 ///
