@@ -37,6 +37,7 @@ impl CohortPeriod {
 /// One cohort's historical and (optionally) predicted value.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct CohortValue {
     /// Cohort label.
     pub cohort: String,

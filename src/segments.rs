@@ -205,6 +205,7 @@ pub fn clv_tiers(values: &[f64], top: &[f64]) -> Result<(Vec<usize>, Vec<String>
 /// RFM scores, 1 (worst) to 5 (best), by quintile among the customers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct RfmScore {
     /// Recency: less time since the last purchase (T - t_x) scores higher.
     pub r: u8,
@@ -260,6 +261,7 @@ pub fn rfm_scores(summary: &RfmSummary) -> Vec<RfmScore> {
 /// One segment's size and predicted value.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct SegmentRow {
     /// The segment.
     pub segment: String,

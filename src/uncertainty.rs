@@ -57,6 +57,7 @@ impl BootstrapOptions {
 /// A two-sided interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Interval {
     /// Lower end.
     pub low: f64,
@@ -67,6 +68,7 @@ pub struct Interval {
 /// One customer's intervals.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct CustomerIntervals {
     /// P(alive).
     pub p_alive: Interval,

@@ -137,6 +137,7 @@ impl SummaryOptions {
 /// it because their first purchase falls in the holdout window (reported, never dropped
 /// silently).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Summarized {
     /// One row per customer whose first purchase is in the calibration period.
     pub summary: RfmSummary,
@@ -150,6 +151,7 @@ pub struct Summarized {
 /// have spent in the calibration period, first purchase included — the "historical CLV" to put
 /// beside the predicted one (see [`crate::history`]).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct History {
     /// Start of the first purchase occasion.
     pub first_purchase: Vec<NaiveDateTime>,

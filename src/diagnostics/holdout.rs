@@ -151,6 +151,7 @@ impl<'a> HoldoutComparison<'a> {
 /// One group of customers: how many, and their mean actual and predicted holdout purchases.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct HoldoutGroup {
     /// The group (`"0"`, `"1"`, ..., `"7+"`, or a recency range `"[0, 4.2)"`).
     pub label: String,
@@ -165,6 +166,7 @@ pub struct HoldoutGroup {
 /// How well per-customer holdout predictions match what happened.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct GoodnessOfFit {
     /// Customers compared.
     pub customers: usize,

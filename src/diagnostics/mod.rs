@@ -49,6 +49,7 @@ fn at_least_one(name: &'static str, n: usize) -> Result<()> {
 /// Customers by number of calibration repeat purchases (0, 1, ..., N+).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct PeriodTransactions {
     /// `"0"`, `"1"`, ..., `"N+"`.
     pub labels: Vec<String>,
@@ -126,6 +127,7 @@ pub fn period_transactions<M: TransactionModel>(
 /// t_x > 0: a customer without repeat purchases has t_x = 0).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct PropertyMatrix {
     /// What the values are (`"P(alive)"`, `"E[Y(52)]"`).
     pub quantity: String,

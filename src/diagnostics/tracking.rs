@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 /// is the first day any customer made their first purchase.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Tracking {
     /// Start of each period.
     pub starts: Vec<NaiveDateTime>,

@@ -6,6 +6,7 @@ use nalgebra::DMatrix;
 /// How the optimiser ended.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Convergence {
     /// True when a stationary point with a positive-definite Hessian was found.
     pub converged: bool,

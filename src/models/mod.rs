@@ -201,6 +201,7 @@ pub trait SpendModel {
 /// One customer's scores for a horizon.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Score {
     /// P(alive at T | history).
     pub p_alive: f64,

@@ -34,6 +34,22 @@ macro_rules! registry {
 
         /// A fitted transaction model of any registered kind (more variants come with more
         /// models).
+        ///
+        /// ```
+        /// use clv::{AnyFitted, FitOptions, TimeUnit, TransactionModel, io::read_summary_csv};
+        /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+        /// let summary = read_summary_csv(path, TimeUnit::Weeks)?;
+        /// for name in AnyFitted::MODELS {
+        ///     let fitted = AnyFitted::fit(name, &summary, &FitOptions::default())?;
+        ///     let scores = fitted.score(&summary, 39.0)?; // checks the summary's unit
+        ///     assert!(scores[0].p_alive > 0.5);
+        ///     assert!(fitted.params().expected_purchases(39.0) > 1.0);
+        ///     // model files round-trip, whatever the model
+        ///     let file = clv::fit::ModelFile::from_json(&fitted.to_model_file().to_json()?)?;
+        ///     assert_eq!(AnyFitted::from_model_file(&file)?, fitted);
+        /// }
+        /// # Ok::<(), clv::Error>(())
+        /// ```
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum AnyFitted {
