@@ -921,25 +921,39 @@ fn g_linear(a: f64, b: f64, z: [f64; 2], omz: [f64; 2], rc: &mut Recips) -> Opti
 /// the series does not apply or the odds overflow, for the log-space path.
 fn p_alive_linear(th: &[f64; 4], x: f64, tx: f64, t: f64, rc: &mut Recips) -> Option<f64> {
     let [r, alpha, s, beta] = *th;
-    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
-    let ge = alpha >= beta;
-    let (big, small, b) = if ge {
+    let (big, small, b) = if alpha >= beta {
         (alpha, beta, s + 1.0)
     } else {
         (beta, alpha, r + x)
     };
-    let a = r + s + x;
     let a_tx = big + tx;
     let z = [(big - small) / a_tx, (big - small) / (big + t)];
     let omz = [(small + tx) / a_tx, (small + t) / (big + t)];
-    let g = g_linear(a, b, z, omz, rc)?;
-    let c_tx = -a * a_tx.ln() + (r + x) * la + s * lb;
+    let g = g_linear(r + s + x, b, z, omz, rc)?;
+    p_alive_from(th, x, tx, t, g[0].ln(), g[1].ln())
+}
+
+/// The odds form of P(alive) (see [`p_alive_linear`]) from ln G at z_{t_x} and z_T, however
+/// they were obtained (series or the batch plan's tables).
+pub(super) fn p_alive_from(
+    th: &[f64; 4],
+    x: f64,
+    tx: f64,
+    t: f64,
+    ln_g_tx: f64,
+    ln_g_t: f64,
+) -> Option<f64> {
+    let [r, alpha, s, beta] = *th;
+    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
+    let ge = alpha >= beta;
+    let a = r + s + x;
+    let c_tx = -a * (alpha.max(beta) + tx).ln() + (r + x) * la + s * lb;
     let c_t = if ge {
         s * (lb - la)
     } else {
         (r + x) * (la - lb)
     };
-    let odds = s * (g[0] * c_tx.exp() - g[1] * c_t.exp());
+    let odds = s * ((c_tx + ln_g_tx).exp() - (c_t + ln_g_t).exp());
     odds.is_finite().then(|| 1.0 / (1.0 + odds.max(0.0)))
 }
 
@@ -948,20 +962,32 @@ fn p_alive_linear(th: &[f64; 4], x: f64, tx: f64, t: f64, rc: &mut Recips) -> Op
 /// `α^r β^s K(0) = G(z₀) ρ₀`, `ρ₀ = (small/big)^{e}` (e = s when α >= β, r otherwise) and
 /// `α^r β^s K(t) = G(z_t) ρ₀ (big/(big+t))^{r+s}`; `None` for the log-space path.
 fn p_zero_linear(r: f64, alpha: f64, s: f64, beta: f64, t: f64, rc: &mut Recips) -> Option<f64> {
-    let (l_a, l_b) = (ln1p_div(t, alpha), ln1p_div(t, beta));
-    let (big, small, b, e_small, l_big) = if alpha >= beta {
-        (alpha, beta, s + 1.0, s, l_a)
+    let (big, small, b) = if alpha >= beta {
+        (alpha, beta, s + 1.0)
     } else {
-        (beta, alpha, r, r, l_b)
+        (beta, alpha, r)
     };
-    let a = r + s;
-    let omz0 = small / big;
     let z = [(big - small) / big, (big - small) / (big + t)];
-    let omz = [omz0, (small + t) / (big + t)];
-    let g = g_linear(a, b, z, omz, rc)?;
-    let rho0 = (e_small * omz0.ln()).exp();
-    let rho_t = rho0 * (-a * l_big).exp();
-    let v = (-r * l_a - s * l_b).exp() + s * (g[0] * rho0 - g[1] * rho_t);
+    let omz = [small / big, (small + t) / (big + t)];
+    let g = g_linear(r + s, b, z, omz, rc)?;
+    p_zero_from(r, alpha, s, beta, t, g[0].ln(), g[1].ln())
+}
+
+/// [`p_zero_linear`] from ln G at z₀ and z_t, however they were obtained.
+pub(super) fn p_zero_from(
+    r: f64,
+    alpha: f64,
+    s: f64,
+    beta: f64,
+    t: f64,
+    ln_g0: f64,
+    ln_g_t: f64,
+) -> Option<f64> {
+    let (l_a, l_b) = (ln1p_div(t, alpha), ln1p_div(t, beta));
+    let (e_small, l_big) = if alpha >= beta { (s, l_a) } else { (r, l_b) };
+    let ln_rho0 = e_small * (alpha.min(beta) / alpha.max(beta)).ln();
+    let v = (-r * l_a - s * l_b).exp()
+        + s * ((ln_g0 + ln_rho0).exp() - (ln_g_t + ln_rho0 - (r + s) * l_big).exp());
     v.is_finite().then(|| v.clamp(0.0, 1.0))
 }
 

@@ -16,7 +16,9 @@
 //! and customers outside the range are evaluated directly. E[Y(t)] given alive is in closed
 //! form and evaluated per customer.
 
-use super::pareto_nbd::{LnG, ParetoNbdParams, Recips, ln_g, mean_count, series_ab};
+use super::pareto_nbd::{
+    LnG, ParetoNbdParams, Recips, ln_g, mean_count, p_alive_from, p_zero_from, series_ab,
+};
 use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
 use crate::special::{Chebyshev, Piecewise};
@@ -143,24 +145,14 @@ impl ParetoNbdPlan {
         }
     }
 
-    /// P(alive) from the table (the linear-space form of `p_alive_linear`).
+    /// P(alive) from the table ([`p_alive_from`]).
     fn p_alive(&self, c: &Customer) -> Option<f64> {
         let (x, tx, t) = (c.frequency(), c.recency(), c.age());
         if tx >= t {
             return Some(1.0);
         }
-        let [r, alpha, s, beta] = self.th;
         let [g_tx, g_t] = self.ln_gs(x, [tx, t])?;
-        let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
-        let a = r + s + x;
-        let c_tx = -a * (self.big + tx).ln() + (r + x) * la + s * lb;
-        let c_t = if alpha >= beta {
-            s * (lb - la)
-        } else {
-            (r + x) * (la - lb)
-        };
-        let odds = s * ((c_tx + g_tx).exp() - (c_t + g_t).exp());
-        odds.is_finite().then(|| 1.0 / (1.0 + odds.max(0.0)))
+        p_alive_from(&self.th, x, tx, t, g_tx, g_t)
     }
 }
 
@@ -210,7 +202,9 @@ impl SchedulePlan for ParetoNbdPlan {
     }
 
     /// All three from one table lookup: G at z_{t_x}, z_T, z_{T+t}; the logarithms of α+T and
-    /// β+T and ln(1 + t/(β+T)) shared between P(alive), E[Y(t)] and P(Y(t) = 0).
+    /// β+T and ln(1 + t/(β+T)) shared between P(alive), E[Y(t)] and P(Y(t) = 0). It is
+    /// [`p_alive_from`] and [`p_zero_from`] fused (the hot path of `predict::score`), tested
+    /// equal to the direct evaluation.
     fn score(&self, c: &Customer, t: f64) -> Option<crate::models::Score> {
         let (x, tx, tt) = (c.frequency(), c.recency(), c.age());
         let [r, alpha, s, beta] = self.th;
@@ -258,17 +252,8 @@ impl SchedulePlan for ParetoNbdPlan {
         let [r, alpha, s, beta] = self.th;
         let (x, tt) = (c.frequency(), c.age());
         let [g0, gt] = self.ln_gs(x, [tt, tt + t])?;
-        let (rx, at, bt) = (r + x, alpha + tt, beta + tt);
-        let (l_a, l_b) = ((t / at).ln_1p(), (t / bt).ln_1p());
-        let ln_ratio = (at.min(bt) / at.max(bt)).ln();
-        let (e_small, l_big) = if alpha >= beta { (s, l_a) } else { (rx, l_b) };
-        let a = rx + s;
-        let ln_rho0 = e_small * ln_ratio;
-        let alive = (-rx * l_a - s * l_b).exp()
-            + s * ((g0 + ln_rho0).exp() - (gt + ln_rho0 - a * l_big).exp());
-        alive
-            .is_finite()
-            .then(|| p_alive * alive.clamp(0.0, 1.0) + (1.0 - p_alive))
+        let zero = p_zero_from(r + x, alpha + tt, s, beta + tt, t, g0, gt)?;
+        Some(p_alive * zero + (1.0 - p_alive))
     }
 }
 
