@@ -503,26 +503,15 @@ fn ln_tails<const N: usize>(
     derivs: bool,
     rc: &mut Recips,
 ) -> [Part; N] {
-    let [r, alpha, s, beta] = *th;
-    // index of the scale in A, of the other scale, of the parameter b depends on
-    let (i_a, i_o, i_b, big, small, b) = if alpha >= beta {
-        (1, 3, 2, alpha, beta, s + 1.0)
-    } else {
-        (3, 1, 0, beta, alpha, r + x)
-    };
-    let a = r + s + x;
-    let aa: [f64; N] = std::array::from_fn(|i| big + y[i]);
-    let z: [f64; N] = std::array::from_fn(|i| (big - small) / aa[i]);
-    let omz: [f64; N] = std::array::from_fn(|i| (small + y[i]) / aa[i]);
-    let lg = ln_g(a, b, z, omz, derivs, rc);
+    let ta = TailArgs::new(th, x, y);
+    let lg = ln_g(ta.a, ta.b, ta.z, ta.omz, derivs, rc);
     std::array::from_fn(|i| {
-        let ln_aa = aa[i].ln();
         let mut out = Part {
-            v: -a * ln_aa + lg[i].v,
+            v: -ta.a * ta.aa[i].ln() + lg[i].v,
             ..Part::default()
         };
         if derivs {
-            tail_derivatives(&mut out, &lg[i], a, aa[i], omz[i], [i_a, i_o, i_b]);
+            tail_derivatives(&mut out, &lg[i], ta.a, ta.aa[i], ta.omz[i], ta.idx);
         }
         out
     })
@@ -530,21 +519,41 @@ fn ln_tails<const N: usize>(
 
 /// [`ln_tails`] values only (no derivative storage to fill and move: the prediction path).
 fn ln_tail_values<const N: usize>(th: &[f64; 4], x: f64, y: [f64; N], rc: &mut Recips) -> [f64; N] {
-    let [r, alpha, s, beta] = *th;
-    let (big, small, b) = if alpha >= beta {
-        (alpha, beta, s + 1.0)
-    } else {
-        (beta, alpha, r + x)
-    };
-    let a = r + s + x;
-    let aa: [f64; N] = std::array::from_fn(|i| big + y[i]);
-    let z: [f64; N] = std::array::from_fn(|i| (big - small) / aa[i]);
-    let omz: [f64; N] = std::array::from_fn(|i| (small + y[i]) / aa[i]);
-    let series_ok = (0..N).all(|i| z[i] <= 0.75 && b * z[i] <= 100.0 * omz[i]);
-    if series_ok && let Some(sums) = g_series(a, b, z, false, rc) {
-        return std::array::from_fn(|i| -a * aa[i].ln() + sums[i][0].ln());
+    let ta = TailArgs::new(th, x, y);
+    let lg = ln_g(ta.a, ta.b, ta.z, ta.omz, false, rc);
+    std::array::from_fn(|i| -ta.a * ta.aa[i].ln() + lg[i].v)
+}
+
+/// The arguments of the tails `K(yᵢ) = A^{-a} G(a, b, z)` in the branch the parameters select
+/// (module docs), and the indices in θ of the scale in A, of the other scale and of the
+/// parameter b depends on.
+struct TailArgs<const N: usize> {
+    a: f64,
+    b: f64,
+    aa: [f64; N],
+    z: [f64; N],
+    omz: [f64; N],
+    idx: [usize; 3],
+}
+
+impl<const N: usize> TailArgs<N> {
+    fn new(th: &[f64; 4], x: f64, y: [f64; N]) -> Self {
+        let [r, alpha, s, beta] = *th;
+        let (idx, big, small, b) = if alpha >= beta {
+            ([1, 3, 2], alpha, beta, s + 1.0)
+        } else {
+            ([3, 1, 0], beta, alpha, r + x)
+        };
+        let aa: [f64; N] = std::array::from_fn(|i| big + y[i]);
+        TailArgs {
+            a: r + s + x,
+            b,
+            aa,
+            z: std::array::from_fn(|i| (big - small) / aa[i]),
+            omz: std::array::from_fn(|i| (small + y[i]) / aa[i]),
+            idx,
+        }
     }
-    std::array::from_fn(|i| -a * aa[i].ln() + g_quadrature(a, b, z[i], omz[i], false).v)
 }
 
 /// The chain rule from ln G's derivatives in (a, b, z) to ln K's in θ: a = r+s+x (∂a = e_r +
