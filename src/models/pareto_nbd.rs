@@ -352,9 +352,9 @@ pub(super) fn ln_g<const N: usize>(
     derivs: bool,
     rc: &mut Recips,
 ) -> [LnG; N] {
-    // the series' terms peak near n = bz/(1-z): sum it when that is early and z is not near 1
-    let series_ok = (0..N).all(|i| z[i] <= 0.75 && b * z[i] <= 100.0 * omz[i]);
-    if series_ok && let Some(s) = g_series(a, b, z, derivs, rc) {
+    if series_applies(b, &z, &omz)
+        && let Some(s) = g_series(a, b, z, derivs, rc)
+    {
         return std::array::from_fn(|i| from_sums(&s[i], 0.0, derivs));
     }
     std::array::from_fn(|i| g_quadrature(a, b, z[i], omz[i], derivs))
@@ -910,14 +910,26 @@ fn one_minus_exp_ratio(y: f64) -> f64 {
 /// `rβ/(α(s-1)) · [1 - (β/(β+t))^{s-1}]`, computed as `(rβ/α) · L · (1 - e^{-(s-1)L})/((s-1)L)`
 /// with L = ln(1 + t/β), which is continuous through s = 1 (where it is `(rβ/α) ln(1+t/β)`).
 pub(super) fn mean_count(r: f64, alpha: f64, s: f64, beta: f64, t: f64) -> f64 {
-    let l = ln1p_div(t, beta);
+    mean_count_at(r, alpha, s, beta, ln1p_div(t, beta))
+}
+
+/// [`mean_count`] from L = ln(1 + t/β), for callers that have it already.
+pub(super) fn mean_count_at(r: f64, alpha: f64, s: f64, beta: f64, l: f64) -> f64 {
     r * beta / alpha * l * one_minus_exp_ratio((s - 1.0) * l)
+}
+
+/// Whether the series of G is summed at every zᵢ: its terms peak near n = bz/(1-z), so when
+/// that is early and z is not near 1 (otherwise G is integrated).
+fn series_applies(b: f64, z: &[f64], omz: &[f64]) -> bool {
+    z.iter()
+        .zip(omz)
+        .all(|(&z, &omz)| z <= 0.75 && b * z <= 100.0 * omz)
 }
 
 /// G(a, b, zᵢ) themselves (not their logs) where the series applies: the predictions' fast
 /// path; `None` sends the caller to the log-space path.
 fn g_linear(a: f64, b: f64, z: [f64; 2], omz: [f64; 2], rc: &mut Recips) -> Option<[f64; 2]> {
-    if !(0..2).all(|i| z[i] <= 0.75 && b * z[i] <= 100.0 * omz[i]) {
+    if !series_applies(b, &z, &omz) {
         return None;
     }
     g_series(a, b, z, false, rc).map(|s| [s[0][0], s[1][0]])

@@ -17,11 +17,12 @@
 //! form and evaluated per customer.
 
 use super::pareto_nbd::{
-    LnG, ParetoNbdParams, Recips, ln_g, mean_count, p_alive_from, p_zero_from, series_ab,
+    LnG, ParetoNbdParams, Recips, ln_g, mean_count, mean_count_at, p_alive_from, p_zero_from,
+    series_ab,
 };
 use super::plan::{Schedule, SchedulePlan, direct};
 use crate::data::{Customer, FrequencyGroups};
-use crate::special::{Chebyshev, Piecewise};
+use crate::special::{Chebyshev, Piecewise, ln1p_div};
 use std::sync::Arc;
 
 /// Interpolation tolerance on ln G: the series is accurate to ~1e-16 relative, so the
@@ -225,10 +226,8 @@ impl SchedulePlan for ParetoNbdPlan {
             1.0 / (1.0 + odds.max(0.0))
         };
         // E[Y(t)] given alive: mean_count at the posterior, sharing ln(1 + t/(β+T))
-        let (l_a, l_b) = ((t / at).ln_1p(), (t / bt).ln_1p());
-        let y = (s - 1.0) * l_b;
-        let ratio = if y == 0.0 { 1.0 } else { -(-y).exp_m1() / y };
-        let e_alive = rx * bt / at * l_b * ratio;
+        let (l_a, l_b) = (ln1p_div(t, at), ln1p_div(t, bt));
+        let e_alive = mean_count_at(rx, at, s, bt, l_b);
         // P(X(t) = 0) at the posterior
         let (e_small, l_big, ln_ratio) = if ge {
             (s, l_a, lb - la)
