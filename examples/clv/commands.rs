@@ -579,11 +579,12 @@ pub fn read_scored_summary(
     path: &Path,
     tm: &AnyFitted,
 ) -> Result<(RfmSummary, Option<String>), String> {
-    let sm = read_summary_csv(path, SummaryUnit::RecordedOr(tm.time_unit())).map_err(s)?;
+    let (sm, recorded) =
+        clv::io::read_summary_csv_noting_unit(path, SummaryUnit::RecordedOr(tm.time_unit()))
+            .map_err(s)?;
     tm.check_unit(&sm)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let note = clv::io::recorded_unit(file).map_err(s)?.is_none().then(|| {
+    let note = recorded.is_none().then(|| {
         format!(
             "note: {} records no time unit (no time_unit column); its times were read in the \
              model's unit, {}",

@@ -80,35 +80,6 @@ impl From<TimeUnit> for SummaryUnit {
     }
 }
 
-/// The time unit a summary file records in its `time_unit` column (its first row), `None`
-/// when it has no such column or no rows; the whole file is checked by [`read_summary`].
-///
-/// ```
-/// use clv::{io::recorded_unit, TimeUnit};
-/// assert_eq!(recorded_unit("x,t_x,T,time_unit\n1,2,3,days\n".as_bytes()).unwrap(), Some(TimeUnit::Days));
-/// assert_eq!(recorded_unit("x,t_x,T\n1,2,3\n".as_bytes()).unwrap(), None);
-/// ```
-///
-/// # Errors
-/// [`Error::EmptyData`] for an empty file; a typed read error for an unreadable header or
-/// first row.
-pub fn recorded_unit(reader: impl Read) -> Result<Option<TimeUnit>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(LineGuard::new(reader));
-    let header = csv_header(&mut rdr, "summary")?;
-    let Some(j) = find(&header, &["time_unit"]) else {
-        return Ok(None);
-    };
-    match rdr.records().next() {
-        Some(rec) => {
-            let rec = rec.map_err(|e| from_csv(&e, "summary", Some(1), |_| "line"))?;
-            Ok(rec.get(j).and_then(TimeUnit::parse))
-        }
-        None => Ok(None),
-    }
-}
-
 /// Reads a lifetimes-style RFM summary CSV from a file. See [`read_summary`].
 ///
 /// # Errors
@@ -118,8 +89,29 @@ pub fn read_summary_csv(
     path: impl AsRef<Path>,
     unit: impl Into<SummaryUnit>,
 ) -> Result<RfmSummary> {
+    read_summary_csv_noting_unit(path, unit).map(|(s, _)| s)
+}
+
+/// [`read_summary_csv`], also returning the unit the file records in its `time_unit` column
+/// (`None` when it has none, and the summary is in the unit `unit` gives): for a caller that
+/// tells its user when a foreign file was read in an assumed unit.
+///
+/// ```
+/// use clv::{io::{read_summary_csv_noting_unit, SummaryUnit}, TimeUnit};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+/// let (s, recorded) = read_summary_csv_noting_unit(path, SummaryUnit::RecordedOr(TimeUnit::Weeks))?;
+/// assert_eq!((s.unit(), recorded), (TimeUnit::Weeks, None));
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`read_summary_csv`].
+pub fn read_summary_csv_noting_unit(
+    path: impl AsRef<Path>,
+    unit: impl Into<SummaryUnit>,
+) -> Result<(RfmSummary, Option<TimeUnit>)> {
     let path = path.as_ref();
-    read_summary(open(path)?, unit).map_err(|e| with_path(path, e))
+    read_summary_noting_unit(open(path)?, unit.into()).map_err(|e| with_path(path, e))
 }
 
 /// Names the file in an I/O error raised while reading it.
@@ -168,7 +160,14 @@ fn with_path(path: &Path, e: Error) -> Error {
 /// customer and field of the first invalid value, [`Error::UnitMismatch`] for a recorded unit
 /// other than the one expected.
 pub fn read_summary(reader: impl Read, unit: impl Into<SummaryUnit>) -> Result<RfmSummary> {
-    let unit = unit.into();
+    read_summary_noting_unit(reader, unit.into()).map(|(s, _)| s)
+}
+
+/// [`read_summary`] with the unit the file records, if any.
+fn read_summary_noting_unit(
+    reader: impl Read,
+    unit: SummaryUnit,
+) -> Result<(RfmSummary, Option<TimeUnit>)> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(LineGuard::new(reader));
@@ -311,7 +310,7 @@ pub fn read_summary(reader: impl Read, unit: impl Into<SummaryUnit>) -> Result<R
             duration: d,
         })?;
     }
-    Ok(s)
+    Ok((s, recorded))
 }
 
 /// Which column of a transaction file holds a field: by header name, or by 1-based position
