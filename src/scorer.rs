@@ -65,15 +65,7 @@ impl ScorerBuilder {
     /// [`Error::UnitMismatch`] when `options` are in another unit than the model;
     /// [`Error::InvalidParameter`] when the spend model has no finite mean (q <= 1).
     pub fn clv(mut self, spend: &Fitted<GammaGammaParams>, options: ClvOptions) -> Result<Self> {
-        if options.unit() != self.unit {
-            return Err(Error::UnitMismatch {
-                what: "the CLV options".into(),
-                found: options.unit(),
-                against: "the transaction model".into(),
-                expected: self.unit,
-                hint: "state the horizon and step in the model's unit".into(),
-            });
-        }
+        options.check_unit(self.unit, &format!("the {} model", self.model.model()))?;
         spend.params().population_mean_spend()?;
         self.clv = Some((*spend.params(), options));
         Ok(self)

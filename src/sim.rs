@@ -71,18 +71,33 @@ pub fn simulate_bgnbd(
     };
     let lambda = Gamma::new(params.r(), 1.0 / params.alpha()).map_err(|e| bad(e.to_string()))?;
     let dropout = Beta::new(params.a(), params.b()).map_err(|e| bad(e.to_string()))?;
+    simulate_customers(ages, unit, seed, |r, t| {
+        let l: f64 = lambda.sample(r);
+        let p: f64 = dropout.sample(r);
+        poisson_purchases(l, t, r, |r| rand::Rng::random::<f64>(r) < p)
+    })
+}
+
+/// One simulated customer per age T (ids `0..n`, in `unit`): `draw(rng, T)` gives their repeat
+/// purchases and the time of the last. The loop every [`Simulate`] implementation shares.
+pub(crate) fn simulate_customers(
+    ages: &[f64],
+    unit: TimeUnit,
+    seed: u64,
+    mut draw: impl FnMut(&mut Xoshiro256PlusPlus, f64) -> Result<(u64, f64)>,
+) -> Result<RfmSummary> {
     let mut r = rng(seed);
-    let n = ages.len();
-    let (mut x, mut t_x) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut x, mut t_x) = (
+        Vec::with_capacity(ages.len()),
+        Vec::with_capacity(ages.len()),
+    );
     for &t in ages {
-        let l: f64 = lambda.sample(&mut r);
-        let p: f64 = dropout.sample(&mut r);
-        let (count, last) = poisson_purchases(l, t, &mut r, |r| rand::Rng::random::<f64>(r) < p)?;
+        let (count, last) = draw(&mut r, t)?;
         x.push(count as f64);
         t_x.push(last);
     }
     RfmSummary::new(
-        (0..n).map(|i| i.to_string()).collect(),
+        (0..ages.len()).map(|i| i.to_string()).collect(),
         x,
         t_x,
         ages.to_vec(),

@@ -202,6 +202,23 @@ impl ClvOptions {
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
+
+    /// Refuses options in another unit than `unit`, the unit of `model` (named in the error).
+    ///
+    /// # Errors
+    /// [`Error::UnitMismatch`] when the units differ.
+    pub fn check_unit(&self, unit: TimeUnit, model: &str) -> Result<()> {
+        if self.unit == unit {
+            return Ok(());
+        }
+        Err(Error::UnitMismatch {
+            what: "the CLV options".into(),
+            found: self.unit,
+            against: model.into(),
+            expected: unit,
+            hint: "state the horizon and step in the model's unit".into(),
+        })
+    }
     /// The discounting schedule: step ends tᵢ = i·step (the last one at the horizon) with
     /// factors discount(tᵢ).
     ///

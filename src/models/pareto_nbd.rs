@@ -873,28 +873,16 @@ impl crate::sim::Simulate for ParetoNbdParams {
         };
         let lambda = Gamma::new(self.r(), 1.0 / self.alpha()).map_err(|e| bad(e.to_string()))?;
         let mu = Gamma::new(self.s(), 1.0 / self.beta()).map_err(|e| bad(e.to_string()))?;
-        let mut r = crate::sim::rng(seed);
-        let n = ages.len();
-        let (mut x, mut t_x) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        for &t in ages {
-            let l: f64 = lambda.sample(&mut r);
-            let m: f64 = mu.sample(&mut r);
+        crate::sim::simulate_customers(ages, unit, seed, |r, t| {
+            let l: f64 = lambda.sample(r);
+            let m: f64 = mu.sample(r);
             let death = if m > 0.0 {
-                Exp::new(m).map_err(|e| bad(e.to_string()))?.sample(&mut r)
+                Exp::new(m).map_err(|e| bad(e.to_string()))?.sample(r)
             } else {
                 f64::INFINITY
             };
-            let (count, last) = crate::sim::poisson_purchases(l, death.min(t), &mut r, |_| false)?;
-            x.push(count as f64);
-            t_x.push(last);
-        }
-        RfmSummary::new(
-            (0..n).map(|i| i.to_string()).collect(),
-            x,
-            t_x,
-            ages.to_vec(),
-            unit,
-        )
+            crate::sim::poisson_purchases(l, death.min(t), r, |_| false)
+        })
     }
 }
 

@@ -216,15 +216,7 @@ macro_rules! registry {
                 options: &ClvOptions,
             ) -> Result<Vec<f64>> {
                 self.check_unit(summary)?;
-                if options.unit() != self.time_unit() {
-                    return Err(Error::UnitMismatch {
-                        what: "the CLV options".into(),
-                        found: options.unit(),
-                        against: format!("the {} model", self.model()),
-                        expected: self.time_unit(),
-                        hint: "state the horizon and step in the model's unit".into(),
-                    });
-                }
+                options.check_unit(self.time_unit(), &format!("the {} model", self.model()))?;
                 crate::value::summary_values(&self.params(), spend, summary, options)
             }
 
