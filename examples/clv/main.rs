@@ -80,7 +80,7 @@ enum Command {
     Summarize(commands::SummarizeArgs),
     /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
     #[command(
-        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json"
+        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json"
     )]
     Fit {
         /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).
