@@ -7,7 +7,9 @@ use clv::sim::simulate_bgnbd;
 use clv::{BgNbdParams, Error, FitOptions, RfmSummary, TimeUnit};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-static NAN_EVALS: AtomicUsize = AtomicUsize::new(0);
+/// NaN evaluations per path (index: `HESSIAN as usize`): one counter each, because the two
+/// tests run in parallel and a shared counter reset by one would hide the other's steps.
+static NAN_EVALS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
 /// One parameter θ with log-likelihood -100 (θ - 2)², undefined (NaN) above θ = 2.3: an
 /// optimiser stepping past 2.3 must back off, not fail or return NaN. `HESSIAN` picks the
@@ -41,7 +43,7 @@ impl<const HESSIAN: bool> MaximumLikelihood for Cliff<HESSIAN> {
     fn log_likelihood_grad(theta: &[f64], _: &(), grad: Option<&mut [f64]>) -> f64 {
         let t = theta[0];
         if t > 2.3 {
-            NAN_EVALS.fetch_add(1, Ordering::Relaxed);
+            NAN_EVALS[HESSIAN as usize].fetch_add(1, Ordering::Relaxed);
             if let Some(g) = grad {
                 g[0] = f64::NAN;
             }
@@ -78,10 +80,10 @@ fn one_row() -> RfmSummary {
 }
 
 fn cliff<const H: bool>() {
-    NAN_EVALS.store(0, Ordering::Relaxed);
+    NAN_EVALS[H as usize].store(0, Ordering::Relaxed);
     let f = fit::<Cliff<H>>(&one_row(), &FitOptions::default()).unwrap();
     assert!(
-        NAN_EVALS.load(Ordering::Relaxed) > 0,
+        NAN_EVALS[H as usize].load(Ordering::Relaxed) > 0,
         "the optimiser never stepped past the cliff, so this test tests nothing"
     );
     assert!((f.params().0 - 2.0).abs() < 1e-6, "{:?}", f.params());
