@@ -6,6 +6,9 @@
 //! | model | parameters | paper |
 //! |---|---|---|
 //! | BG/NBD | [`BgNbdParams`] (r, α, a, b) | Fader, Hardie & Lee (2005), *Marketing Science* 24(2) |
+//! | MBG/NBD | [`MbgNbdParams`] (r, α, a, b) | Batislam, Denizel & Filiztekin (2007), *IJRM* 24(3) |
+//! | Pareto/NBD | [`ParetoNbdParams`] (r, α, s, β) | Schmittlein, Morrison & Colombo (1987), *Management Science* 33(1) |
+//! | NBD | [`NbdParams`] (r, α) | Ehrenberg (1959), *Applied Statistics* 8(1) |
 //! | Gamma-Gamma | [`GammaGammaParams`] (p, q, v) | Fader, Hardie & Lee (2005), *JMR* 42(4); note 025 |
 //!
 //! ## Notation
@@ -77,16 +80,16 @@ pub use data::{
 pub use error::{DataIssue, Error, IoSource, Result};
 pub use fit::{FitOptions, Fitted};
 pub use models::{
-    AnyFitted, AnyParams, BgNbdParams, GammaGammaParams, ParetoNbdParams, Schedule, SchedulePlan,
-    SpendModel, TransactionModel,
+    AnyFitted, AnyParams, BgNbdParams, GammaGammaParams, MbgNbdParams, NbdParams, ParetoNbdParams,
+    Schedule, SchedulePlan, SpendModel, TransactionModel,
 };
 
 /// The most used types in one import: `use clv::prelude::*;` (it does not shadow
 /// `std::result::Result`: use `clv::Result` by name).
 pub mod prelude {
     pub use crate::{
-        AnyFitted, BgNbdParams, Customer, Error, FitOptions, Fitted, ParetoNbdParams, RfmSummary,
-        TimeUnit, TransactionModel, scorer::Scorer,
+        AnyFitted, BgNbdParams, Customer, Error, FitOptions, Fitted, MbgNbdParams, NbdParams,
+        ParetoNbdParams, RfmSummary, TimeUnit, TransactionModel, scorer::Scorer,
     };
     #[cfg(feature = "logs")]
     pub use crate::{SummaryOptions, Transaction};

@@ -5,7 +5,10 @@
 
 use clv::TransactionModel;
 use clv::sim::{Simulate, uniform_ages};
-use clv::{AnyFitted, AnyParams, BgNbdParams, FitOptions, ParetoNbdParams, TimeUnit};
+use clv::{
+    AnyFitted, AnyParams, BgNbdParams, FitOptions, MbgNbdParams, NbdParams, ParetoNbdParams,
+    TimeUnit,
+};
 
 /// A correct estimator lands within 4 standard errors of the truth with probability > 0.9999
 /// per parameter; the seeds are fixed, so the test is deterministic, but it fails for a biased
@@ -25,6 +28,14 @@ fn truths() -> Vec<(AnyParams, Vec<f64>)> {
         (
             AnyParams::ParetoNbd(ParetoNbdParams::new(1.5, 8.0, 2.0, 40.0).unwrap()),
             vec![1.5, 8.0, 2.0, 40.0],
+        ),
+        (
+            AnyParams::MbgNbd(MbgNbdParams::new(0.525, 6.183, 0.891, 1.614).unwrap()),
+            vec![0.525, 6.183, 0.891, 1.614],
+        ),
+        (
+            AnyParams::Nbd(NbdParams::new(0.385, 12.07).unwrap()),
+            vec![0.385, 12.07],
         ),
     ]
 }

@@ -153,7 +153,25 @@ pub(crate) fn ll_grad_hess(
     grad: Option<&mut [f64]>,
     hess: Option<&mut [f64]>,
 ) -> f64 {
-    let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
+    family_ll_grad_hess(theta, d, grad, hess, false)
+}
+
+/// The log-likelihood (gradient, Hessian) of the BG/NBD family: BG/NBD itself, or with
+/// `dropout_at_zero` MBG/NBD (Batislam, Denizel & Filiztekin 2007), where a customer may also
+/// drop out right after the first purchase. MBG/NBD's likelihood
+/// `B(a,b+x+1)/B(a,b) · Γ(r+x)α^r/Γ(r) · [(α+T)^{-(r+x)} + a/(b+x) (α+t_x)^{-(r+x)}]`
+/// (both terms for every x) is BG/NBD's row form at b' = b + 1 with the second term also at
+/// x = 0, times the constant b/(a+b) per customer; its derivatives in b are those in b'.
+pub(crate) fn family_ll_grad_hess(
+    theta: &[f64],
+    d: &CompressedRfm,
+    grad: Option<&mut [f64]>,
+    hess: Option<&mut [f64]>,
+    dropout_at_zero: bool,
+) -> f64 {
+    let (r, alpha, a, b0) = (theta[0], theta[1], theta[2], theta[3]);
+    let b = if dropout_at_zero { b0 + 1.0 } else { b0 };
+    let theta = &[r, alpha, a, b][..];
     let ln_alpha = alpha.ln();
     let common = r * ln_alpha - ln_gamma(r) + ln_gamma(a + b) - ln_gamma(b);
     let want_hess = hess.is_some();
@@ -162,7 +180,7 @@ pub(crate) fn ll_grad_hess(
         d.len(),
         PARALLEL_ROWS,
         CHUNK_ROWS,
-        |rows| row_sums(theta, d, rows, want_grad, want_hess),
+        |rows| row_sums(theta, d, rows, want_grad, want_hess, dropout_at_zero),
         |acc, c| {
             acc.ll += c.ll;
             acc.g.iter_mut().zip(&c.g).for_each(|(a, v)| *a += v);
@@ -177,6 +195,11 @@ pub(crate) fn ll_grad_hess(
         out[1] = g[1] + n * r / alpha;
         out[2] = g[2] + n * dg_ab;
         out[3] = g[3] + n * (dg_ab - dg_b);
+        if dropout_at_zero {
+            // n ln(b/(a+b))
+            out[2] -= n / (a + b0);
+            out[3] += n * (1.0 / b0 - 1.0 / (a + b0));
+        }
     }
     if let Some(out) = hess {
         let tg_ab = trigamma(a + b);
@@ -186,13 +209,24 @@ pub(crate) fn ll_grad_hess(
         h[10] += n * tg_ab;
         h[11] += n * tg_ab;
         h[15] += n * (tg_ab - trigamma(b));
+        if dropout_at_zero {
+            let iab2 = (a + b0).powi(-2);
+            h[10] += n * iab2;
+            h[11] += n * iab2;
+            h[15] += n * (iab2 - b0.powi(-2));
+        }
         for i in 0..4 {
             for j in 0..4 {
                 out[4 * i + j] = h[4 * i.min(j) + i.max(j)];
             }
         }
     }
-    sums.ll + n * common
+    let shift = if dropout_at_zero {
+        n * (b0.ln() - (a + b0).ln())
+    } else {
+        0.0
+    };
+    sums.ll + n * common + shift
 }
 
 /// Rows from which the likelihood is summed in parallel chunks of [`CHUNK_ROWS`].
@@ -214,6 +248,7 @@ fn row_sums(
     rows: std::ops::Range<usize>,
     want_grad: bool,
     want_hess: bool,
+    dropout_at_zero: bool,
 ) -> RowSums {
     let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
     let ln_a = a.ln();
@@ -233,7 +268,7 @@ fn row_sums(
         if x != last_x {
             last_x = x;
             base = ln_gamma(rx) + ln_gamma(b + x) - ln_gamma(a + b + x);
-            if x > 0.0 {
+            if x > 0.0 || dropout_at_zero {
                 bx1 = b + x - 1.0;
                 ln_bx1 = bx1.ln();
             }
@@ -246,7 +281,7 @@ fn row_sums(
         }
         let ln_at = (alpha + t).ln();
         let d1 = -rx * ln_at;
-        if x > 0.0 {
+        if x > 0.0 || dropout_at_zero {
             let ln_atx = (alpha + tx).ln();
             let d2 = ln_a - ln_bx1 - rx * ln_atx;
             // log_add_exp(d1, d2) and the two weights e^{d_i - lse} from one exponential
@@ -595,6 +630,18 @@ impl BgNbdParams {
     /// [`Error::InvalidOption`] for a negative or non-finite rate, an invalid horizon, or an
     /// infinite horizon without discounting; [`Error::Numerical`] when the value is not finite.
     pub fn dert(&self, c: &Customer, delta: f64, horizon: Option<f64>) -> Result<f64> {
+        self.dert_given(self.p_alive(c), c, delta, horizon)
+    }
+
+    /// [`dert`](Self::dert) for a customer whose P(alive) is `pa` (MBG/NBD's, which differs
+    /// from BG/NBD's only in P(alive)).
+    pub(super) fn dert_given(
+        &self,
+        pa: f64,
+        c: &Customer,
+        delta: f64,
+        horizon: Option<f64>,
+    ) -> Result<f64> {
         nonnegative_option("continuous discount rate", delta)?;
         let (x, tt) = (c.frequency(), c.age());
         let s = self.r + x;
@@ -620,7 +667,7 @@ impl BgNbdParams {
                 (s.ln() - cc * u / w) + (s - 1.0) * w.ln() + ln_hyp2f1(s + 1.0, bx, self.a + bx, u);
             if l.is_finite() { l.exp() } else { 0.0 }
         };
-        let v = self.p_alive(c) * integrate_graded_to_one(f, u_end, cc);
+        let v = pa * integrate_graded_to_one(f, u_end, cc);
         if v.is_finite() {
             Ok(v)
         } else {
@@ -717,7 +764,7 @@ impl TransactionModel for BgNbdParams {
 
 impl BgNbdParams {
     /// E[Y(t)] for a customer known to be alive at T: eq. (9) at the posterior (r+x, α+T, a, b+x).
-    fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
+    pub(super) fn mean_count_if_alive(&self, c: &Customer, t: f64) -> f64 {
         if !super::valid_t(t) {
             return f64::NAN;
         }
@@ -726,7 +773,7 @@ impl BgNbdParams {
     }
 
     /// The conditional pmf given P(alive) = `pa`.
-    fn pmf_given(&self, pa: f64, c: &Customer, n: u64, t: f64) -> f64 {
+    pub(super) fn pmf_given(&self, pa: f64, c: &Customer, n: u64, t: f64) -> f64 {
         if !super::valid_t(t) {
             return f64::NAN;
         }

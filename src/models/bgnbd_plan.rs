@@ -49,8 +49,26 @@ enum Table {
     Cheb(Vec<Piecewise>, f64),
 }
 
-pub(super) struct BgNbdPlan {
-    model: BgNbdParams,
+/// A model of the BG/NBD family: given alive at T, its predictions are BG/NBD's at
+/// [`given_alive`](BgFamily::given_alive), and its P(alive) is BG/NBD's formula at those
+/// parameters (for x = 0 too when [`DROPOUT_AT_ZERO`](BgFamily::DROPOUT_AT_ZERO)).
+pub(super) trait BgFamily: TransactionModel + Copy + Send + Sync + 'static {
+    /// Whether a customer without repeat purchases may have dropped out (MBG/NBD).
+    const DROPOUT_AT_ZERO: bool;
+    /// The BG/NBD parameters whose predictions given alive equal this model's.
+    fn given_alive(&self) -> BgNbdParams;
+}
+
+impl BgFamily for BgNbdParams {
+    const DROPOUT_AT_ZERO: bool = false;
+    fn given_alive(&self) -> BgNbdParams {
+        *self
+    }
+}
+
+pub(super) struct BgNbdPlan<M> {
+    model: M,
+    bg: BgNbdParams,
     groups: Arc<FrequencyGroups>,
     schedules: Arc<[Schedule]>,
     tables: Vec<Table>,
@@ -75,17 +93,19 @@ fn schedule_value(s: &Schedule, beta: f64, m: impl Fn(f64) -> f64) -> f64 {
     total
 }
 
-impl BgNbdPlan {
+impl<M: BgFamily> BgNbdPlan<M> {
     pub(super) fn new(
-        model: &BgNbdParams,
+        model: &M,
         groups: &Arc<FrequencyGroups>,
         schedules: &Arc<[Schedule]>,
     ) -> Self {
+        let bg = model.given_alive();
         let tables = (0..groups.len())
-            .map(|g| Self::table(model, groups, g, schedules))
+            .map(|g| Self::table(&bg, groups, g, schedules))
             .collect();
         BgNbdPlan {
             model: *model,
+            bg,
             groups: groups.clone(),
             schedules: schedules.clone(),
             tables,
@@ -141,18 +161,18 @@ impl BgNbdPlan {
     }
 }
 
-impl SchedulePlan for BgNbdPlan {
+impl<M: BgFamily> SchedulePlan for BgNbdPlan<M> {
     fn eval(&self, c: &Customer, out: &mut [f64]) -> f64 {
-        let beta = self.model.alpha() + c.age();
+        let beta = self.bg.alpha() + c.age();
         match self.groups.find(c.frequency()).map(|g| &self.tables[g]) {
             Some(Table::Cheb(tables, k)) => {
                 let v = beta.ln();
                 let (lo, hi) = tables[0].domain();
                 if (lo..=hi).contains(&v) {
-                    let pa = if c.frequency() == 0.0 {
+                    let pa = if c.frequency() == 0.0 && !M::DROPOUT_AT_ZERO {
                         1.0
                     } else {
-                        p_alive_repeat(&self.model, c, *k)
+                        p_alive_repeat(&self.bg, c, *k)
                     };
                     for (o, t) in out.iter_mut().zip(tables) {
                         *o = pa * t.eval(v).exp();
@@ -267,6 +287,55 @@ mod tests {
             let pa = plan.eval(c, &mut out);
             assert_eq!(pa, direct(&m, &schedules, c, &mut refv));
             assert!((out[0] / refv[0] - 1.0).abs() < 1e-14, "{c:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod mbg_tests {
+    use super::*;
+    use crate::MbgNbdParams;
+    use crate::TimeUnit;
+    use crate::sim::{Simulate, uniform_ages};
+
+    /// MBG/NBD's plan (BG/NBD's tables at b + 1, MBG/NBD's P(alive), one-time buyers included)
+    /// against direct evaluation.
+    #[test]
+    fn mbgnbd_plan_matches_direct_evaluation() {
+        let schedules: Arc<[Schedule]> = Arc::from([
+            Schedule::horizon(39.0).unwrap(),
+            Schedule::new(
+                (1..=13).map(|i| 4.0 * i as f64).collect(),
+                (1..=13).map(|i| 1.0 / 1.01f64.powi(i)).collect(),
+            )
+            .unwrap(),
+        ]);
+        for (k, &(r, alpha, a, b)) in [(0.525, 6.183, 0.891, 1.614), (2.0, 0.5, 0.3, 0.4)]
+            .iter()
+            .enumerate()
+        {
+            let m = MbgNbdParams::new(r, alpha, a, b).unwrap();
+            let ages = uniform_ages(4000, 0.5, 78.0, k as u64).unwrap();
+            let s = m.simulate(&ages, TimeUnit::Weeks, 3 + k as u64).unwrap();
+            let groups = Arc::new(FrequencyGroups::new(&s));
+            let plan = m.plan(&groups, &schedules);
+            let (mut worst, mut out, mut refv) = (0.0f64, [0.0; 2], [0.0; 2]);
+            let mut zeros_below_one = 0;
+            for c in s.customers() {
+                let pa = plan.eval(&c, &mut out);
+                let pa_ref = direct(&m, &schedules, &c, &mut refv);
+                assert_eq!(pa, pa_ref);
+                if c.frequency() == 0.0 && pa < 1.0 {
+                    zeros_below_one += 1;
+                }
+                for j in 0..2 {
+                    if refv[j] >= f64::MIN_POSITIVE {
+                        worst = worst.max((out[j] / refv[j] - 1.0).abs());
+                    }
+                }
+            }
+            assert!(worst < 1e-10, "set {k}: {worst}");
+            assert!(zeros_below_one > 100, "{zeros_below_one}");
         }
     }
 }

@@ -3,12 +3,16 @@
 //! | model | type | paper |
 //! |---|---|---|
 //! | BG/NBD | [`BgNbdParams`] | Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way" |
+//! | MBG/NBD | [`MbgNbdParams`] | Batislam, Denizel & Filiztekin (2007); Wagner & Hoppe (2008) erratum |
 //! | Pareto/NBD | [`ParetoNbdParams`] | Schmittlein, Morrison & Colombo (1987); Fader, Hardie & Lee (2005) note |
+//! | NBD | [`NbdParams`] | Ehrenberg (1959); Morrison & Schmittlein (1988) |
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
 pub mod bgnbd;
 mod bgnbd_plan;
 pub mod gamma_gamma;
+pub mod mbgnbd;
+pub mod nbd;
 pub mod pareto_nbd;
 mod pareto_nbd_plan;
 pub mod plan;
@@ -16,6 +20,8 @@ pub mod registry;
 
 pub use bgnbd::BgNbdParams;
 pub use gamma_gamma::GammaGammaParams;
+pub use mbgnbd::MbgNbdParams;
+pub use nbd::NbdParams;
 pub use pareto_nbd::ParetoNbdParams;
 pub use plan::{Schedule, SchedulePlan};
 pub use registry::{AnyFitted, AnyParams};

@@ -14,7 +14,10 @@ use crate::error::{Error, Result};
 use crate::fit::ModelFile;
 use crate::fit::{FitOptions, Fitted, MaximumLikelihood, fit};
 use crate::models::TransactionModel;
-use crate::models::{BgNbdParams, ParetoNbdParams, Schedule, SchedulePlan, Score, SpendModel};
+use crate::models::{
+    BgNbdParams, MbgNbdParams, NbdParams, ParetoNbdParams, Schedule, SchedulePlan, Score,
+    SpendModel,
+};
 use crate::sim::Simulate;
 use crate::uncertainty::{BootstrapOptions, CustomerIntervals, intervals};
 use crate::value::ClvOptions;
@@ -309,6 +312,8 @@ fn unknown(model: &str) -> Error {
 registry! {
     BgNbd(BgNbdParams),
     ParetoNbd(ParetoNbdParams),
+    MbgNbd(MbgNbdParams),
+    Nbd(NbdParams),
 }
 
 #[cfg(test)]
