@@ -54,6 +54,7 @@
 pub mod clv {
     pub use crate::value::*;
 }
+pub mod compare;
 pub mod data;
 pub mod diagnostics;
 pub mod error;

@@ -746,3 +746,112 @@ fn report_fits_and_names_any_model() {
     assert!(html.contains("<h3>Pareto/NBD</h3>") && html.contains("<td>beta</td>"));
     assert!(!html.contains("BG/NBD"));
 }
+
+#[test]
+fn compare_writes_one_row_per_model_and_report_auto_uses_the_recommendation() {
+    let (s, c) = (tmp("cmp-summary.csv"), tmp("compare.csv"));
+    let Some(out) = run(&[
+        "summarize",
+        "--transactions",
+        &data("CDNOW_sample.txt"),
+        "--format",
+        "cdnow-sample",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "-o",
+        s.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(out.status.success());
+    let out = run(&[
+        "compare",
+        "--summary",
+        s.to_str().unwrap(),
+        "-o",
+        c.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("recommended: pareto-nbd (pareto-nbd has the lowest holdout"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nbd within pareto-nbd"), "{stdout}");
+    let csv = std::fs::read_to_string(&c).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "model,k,n_params,log_likelihood,aic,bic,converged,holdout_actual,holdout_predicted,bias,mae,msle,recommended"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), clv::AnyFitted::MODELS.len());
+    assert_eq!(rows.iter().filter(|r| r[12] == "true").count(), 1);
+    let mae = |m: &str| -> f64 {
+        rows.iter().find(|r| r[0] == m).unwrap()[10]
+            .parse()
+            .unwrap()
+    };
+    assert!((mae("nbd") - 1.041).abs() < 1e-3);
+    // a subset, and an unknown name
+    let out = run(&[
+        "compare",
+        "--summary",
+        s.to_str().unwrap(),
+        "--models",
+        "bgnbd,nbd",
+        "-o",
+        c.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_to_string(&c).unwrap().lines().count(), 3);
+    let out = run(&[
+        "compare",
+        "--summary",
+        s.to_str().unwrap(),
+        "--models",
+        "bgnbd,nope",
+        "-o",
+        tmp("never.csv").to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'nope' is not a transaction model"));
+    assert!(!tmp("never.csv").exists());
+
+    let dir = tmp("report-auto");
+    let out = run(&[
+        "report",
+        "--transactions",
+        &data("CDNOW_sample.txt"),
+        "--format",
+        "cdnow-sample",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--model",
+        "auto",
+        "--quiet",
+        "-o",
+        dir.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<h2>Model comparison</h2>"));
+    assert!(html.contains("<b>pareto-nbd (recommended)</b>"));
+    assert!(html.contains("<h3>Pareto/NBD</h3>"));
+}

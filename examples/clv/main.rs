@@ -9,6 +9,7 @@
 //! Install with `cargo install --path . --example clv`.
 
 mod commands;
+mod compare;
 mod output;
 mod plots;
 mod report;
@@ -107,6 +108,13 @@ enum Command {
         after_help = "Examples:\n  clv predict --model bgnbd.json --summary summary.csv --horizon 52 -o predictions.csv\n  clv predict --model bgnbd.json --spend-model gg.json --summary summary.csv --horizon 52 \\\n      --discount-rate 0.1 --discount-per year --margin 0.3 -o clv.csv"
     )]
     Predict(commands::PredictArgs),
+    /// Fit several models on one summary and compare them: log-likelihood, AIC, BIC,
+    /// likelihood-ratio tests of nested pairs and, with a holdout, per-customer errors; one
+    /// model is recommended, with the reason.
+    #[command(after_help = "Examples:
+  clv compare --summary summary.csv -o compare.csv
+  clv compare --summary summary.csv --models bgnbd,mbgnbd,pareto-nbd -o compare.csv")]
+    Compare(compare::CompareArgs),
     /// Segment customers: lifecycle stage (new / active / at risk / likely churned), value
     /// tier and RFM scores, with a summary per segment.
     #[command(
@@ -148,6 +156,7 @@ fn main() -> ExitCode {
             output,
         } => commands::fit(&summary, &model, penalizer, unit.map(Into::into), &output),
         Command::Predict(args) => commands::predict(args),
+        Command::Compare(args) => compare::run(args),
         Command::Segment(args) => segments::segment(args),
         Command::Cohorts(args) => segments::cohort_report(args),
         Command::Report(args) => report::report(args),

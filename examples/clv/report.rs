@@ -21,8 +21,9 @@ use std::time::Instant;
 pub struct ReportArgs {
     #[command(flatten)]
     log: LogArgs,
-    /// The transaction model to fit.
-    #[arg(long, default_value = "bgnbd", value_parser = clap::builder::PossibleValuesParser::new(clv::AnyFitted::MODELS))]
+    /// The transaction model to fit; `auto` compares every model on the holdout (as `clv
+    /// compare`), fits the recommended one and shows the comparison table.
+    #[arg(long, default_value = "bgnbd", value_parser = clap::builder::PossibleValuesParser::new(report_models()))]
     model: String,
     /// Also fit the Gamma-Gamma spend model and report discounted CLV.
     #[arg(long)]
@@ -39,6 +40,48 @@ pub struct ReportArgs {
     /// Output folder (created; files in it are replaced).
     #[arg(short, long)]
     output: PathBuf,
+}
+
+/// `--model` values: every transaction model, and `auto`.
+fn report_models() -> Vec<&'static str> {
+    let mut m = clv::AnyFitted::MODELS.to_vec();
+    m.push("auto");
+    m
+}
+
+/// The comparison as an HTML table.
+fn comparison_table(t: &clv::compare::Comparison) -> String {
+    let mut out = String::from(
+        "<table><tr><th>model</th><th>parameters</th><th>log-likelihood</th><th>AIC</th><th>BIC</th>\
+         <th>holdout actual</th><th>predicted</th><th>bias</th><th>MAE</th><th>MSLE</th></tr>",
+    );
+    for r in t.rows() {
+        let name = if r.recommended {
+            format!("<b>{} (recommended)</b>", r.model)
+        } else {
+            r.model.to_string()
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{name}</td><td>{}</td><td>{:.4}</td><td>{:.2}</td><td>{:.2}</td>",
+            r.n_params,
+            r.log_likelihood(),
+            r.aic(),
+            r.bic()
+        );
+        match r.holdout {
+            Some(h) => {
+                let _ = write!(
+                    out,
+                    "<td>{:.0}</td><td>{:.1}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+                    h.actual, h.predicted, h.bias, h.mae, h.msle
+                );
+            }
+            None => out.push_str("<td colspan=5>did not fit</td></tr>"),
+        }
+    }
+    let _ = write!(out, "</table><p>{}</p>", esc(t.reason()));
+    out
 }
 
 fn esc(t: &str) -> String {
@@ -141,7 +184,22 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
 
     let pb = progress.step(&format!("fitting {}", a.model));
     let t0 = Instant::now();
-    let bg = AnyFitted::fit(&a.model, sm, &FitOptions::default()).map_err(s)?;
+    let (bg, comparison) = if a.model == "auto" {
+        let table =
+            clv::compare::compare(sm, &clv::compare::CompareOptions::default()).map_err(s)?;
+        let fitted = table
+            .recommended()
+            .fit
+            .clone()
+            .map_err(|e| format!("the recommended model did not fit: {e}"))?;
+        eprintln!("model: {}", table.reason());
+        (fitted, Some(table))
+    } else {
+        (
+            AnyFitted::fit(&a.model, sm, &FitOptions::default()).map_err(s)?,
+            None,
+        )
+    };
     let label = bg.label();
     let gg = if a.spend {
         Some(GammaGammaParams::fit(sm, &FitOptions::default()).map_err(spend_error)?)
@@ -336,6 +394,10 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         options.calibration_end().date(),
         holdout.duration
     );
+    if let Some(t) = &comparison {
+        html.push_str("<h2>Model comparison</h2>");
+        html.push_str(&comparison_table(t));
+    }
     html.push_str("<h2>Models</h2>");
     html.push_str(&params_table(&esc(label), &Table::of_any(&bg)));
     if let Some(gg) = &gg {

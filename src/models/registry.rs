@@ -66,6 +66,15 @@ macro_rules! registry {
             /// The model names (`clv fit --model NAME`, the `model` field of model files).
             pub const MODELS: &'static [&'static str] = &[$(<$ty as MaximumLikelihood>::MODEL),+];
 
+            /// The parameter names of the model named `model`; `None` for a name that is not in
+            /// [`MODELS`](Self::MODELS).
+            pub fn parameter_names(model: &str) -> Option<&'static [&'static str]> {
+                match model {
+                    $(<$ty as MaximumLikelihood>::MODEL => Some(<$ty as MaximumLikelihood>::NAMES),)+
+                    _ => None,
+                }
+            }
+
             /// Fits the model named `model` (one of [`MODELS`](Self::MODELS)).
             ///
             /// # Errors
