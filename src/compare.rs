@@ -113,7 +113,7 @@ pub struct ModelRow {
     /// Number of free parameters.
     pub n_params: usize,
     /// The fit, or why there is none (not identifiable, on a boundary, not converged).
-    pub fit: std::result::Result<AnyFitted, String>,
+    pub fit: Result<AnyFitted>,
     /// Holdout accuracy, when the summary has a holdout window and the model fitted.
     pub holdout: Option<HoldoutFit>,
     /// Whether this is the recommended model (exactly one row).
@@ -221,7 +221,7 @@ pub fn compare(summary: &RfmSummary, options: &CompareOptions) -> Result<Compari
         .models
         .iter()
         .map(|&model| {
-            let fit = AnyFitted::fit(model, summary, &options.fit).map_err(|e| e.to_string());
+            let fit = AnyFitted::fit(model, summary, &options.fit);
             let n_params = match &fit {
                 Ok(f) => f.names().len(),
                 Err(_) => n_params_of(model),
@@ -305,7 +305,20 @@ pub fn compare(summary: &RfmSummary, options: &CompareOptions) -> Result<Compari
                     .find(|r| r.model == name && r.converged())
                     .map(ModelRow::log_likelihood)
             };
-            let (l0, l1) = (ll(restricted)?, ll(full)?);
+            let l0 = ll(restricted)?;
+            // a full model whose maximum is the restricted one (on its boundary) has its LL
+            let l1 = ll(full).or_else(|| {
+                rows.iter()
+                    .find(|r| r.model == full)
+                    .and_then(|r| match &r.fit {
+                        Err(Error::OnBoundary {
+                            limit,
+                            log_likelihood,
+                            ..
+                        }) if *limit == restricted => Some(log_likelihood.max(l0)),
+                        _ => None,
+                    })
+            })?;
             let statistic = (2.0 * (l1 - l0)).max(0.0);
             let p_value = ChiSquared::new(df as f64)
                 .map(|c| c.sf(statistic))

@@ -125,6 +125,24 @@ pub enum Error {
         /// Which parameters look unidentified.
         detail: String,
     },
+    /// The likelihood's maximum lies on the boundary of the parameter space, where the model
+    /// collapses to a simpler one (GGom/NBD with b, β → 0 is Pareto/NBD): its estimates there
+    /// are not identified and standard errors would be meaningless, so there is no fit. Fit the
+    /// limit model instead.
+    #[error(
+        "the {model} likelihood is maximised on the boundary {parameters} -> 0, where the model \
+         is {limit} (log-likelihood {log_likelihood:.6}); fit {limit} instead"
+    )]
+    OnBoundary {
+        /// The model fitted.
+        model: &'static str,
+        /// The parameters that go to the boundary, e.g. `"b, beta"`.
+        parameters: &'static str,
+        /// The model it collapses to there (its name as [`crate::AnyFitted::fit`] takes it).
+        limit: &'static str,
+        /// The maximised log-likelihood, the limit model's.
+        log_likelihood: f64,
+    },
 }
 
 /// The `std::io::Error` behind an [`Error::Io`], shared so that `Error` stays `Clone`, and

@@ -300,7 +300,12 @@ mod tests {
             .with_discount(DiscountRate::annual(0.1).unwrap())
             .unwrap();
         for name in AnyFitted::MODELS {
-            let f = AnyFitted::fit(name, &s, &FitOptions::default()).unwrap();
+            let f = match AnyFitted::fit(name, &s, &FitOptions::default()) {
+                // GGom/NBD's CDNOW maximum is its Pareto/NBD boundary: no fit (its direct
+                // plan is the one NBD's scoring tests)
+                Err(Error::OnBoundary { .. }) if *name == "ggomnbd" => continue,
+                other => other.unwrap(),
+            };
             let scorer = Scorer::builder(&f, 39.0)
                 .unwrap()
                 .clv(&spend, o)

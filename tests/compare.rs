@@ -49,8 +49,26 @@ fn cdnow_holdout_comparison_reproduces_the_published_errors() {
             .starts_with("pareto-nbd has the lowest holdout")
     );
     assert_eq!(table.rows().iter().filter(|r| r.recommended).count(), 1);
-    // every row: totals observed 1,882 holdout purchases
-    for r in table.rows() {
+    // GGom/NBD's maximum is its Pareto/NBD boundary: a row saying so, not a failure, and a
+    // likelihood-ratio statistic of 0 against Pareto/NBD
+    let gg = table.rows().iter().find(|r| r.model == "ggomnbd").unwrap();
+    assert!(
+        matches!(
+            gg.fit,
+            Err(clv::Error::OnBoundary {
+                limit: "pareto-nbd",
+                ..
+            })
+        ),
+        "{:?}",
+        gg.fit
+    );
+    assert!(!gg.converged() && gg.holdout.is_none() && gg.log_likelihood().is_nan());
+    let lr = table.tests().iter().find(|t| t.full == "ggomnbd").unwrap();
+    assert_eq!((lr.restricted, lr.df), ("pareto-nbd", 1));
+    assert!(lr.statistic < 2e-3 && lr.p_value > 0.9, "{lr:?}");
+    // every other row: totals observed 1,882 holdout purchases
+    for r in table.rows().iter().filter(|r| r.model != "ggomnbd") {
         let h = r.holdout.unwrap();
         assert_eq!(h.actual, 1882.0);
         assert!((h.bias - (h.predicted - h.actual) / 2357.0).abs() < 1e-12);

@@ -6,8 +6,8 @@
 use clv::TransactionModel;
 use clv::sim::{Simulate, uniform_ages};
 use clv::{
-    AnyFitted, AnyParams, BgNbdParams, FitOptions, MbgNbdParams, NbdParams, ParetoNbdParams,
-    TimeUnit,
+    AnyFitted, AnyParams, BgNbdParams, FitOptions, GgomNbdParams, MbgNbdParams, NbdParams,
+    ParetoNbdParams, TimeUnit,
 };
 
 /// A correct estimator lands within 4 standard errors of the truth with probability > 0.9999
@@ -36,6 +36,11 @@ fn truths() -> Vec<(AnyParams, Vec<f64>)> {
         (
             AnyParams::Nbd(NbdParams::new(0.385, 12.07).unwrap()),
             vec![0.385, 12.07],
+        ),
+        (
+            // a Gompertz hazard that doubles in 14 weeks: well inside the parameter space
+            AnyParams::GgomNbd(GgomNbdParams::new(0.6, 8.0, 0.05, 1.2, 3.0).unwrap()),
+            vec![0.6, 8.0, 0.05, 1.2, 3.0],
         ),
     ]
 }

@@ -104,6 +104,23 @@ pub trait MaximumLikelihood: Sized + Copy {
     fn subsample_above() -> usize {
         100_000
     }
+    /// A limit on the boundary of the parameter space where this model becomes another one
+    /// (GGom/NBD as b, β → 0 is Pareto/NBD): the names of the parameters that go to the
+    /// boundary, the limit model's name and its maximised log-likelihood on `data`; `theta` is
+    /// the optimum found (a model may skip the comparison when it is far from the boundary). The fit
+    /// compares it with its own optimum and reports [`Error::OnBoundary`] when the limit is at
+    /// least as good (within 1e-3). The default, `None`, is a model without such a limit.
+    ///
+    /// # Errors
+    /// When the limit model cannot be fitted; the fit then goes on without the comparison.
+    fn boundary_limit(
+        data: &Self::Data,
+        options: &FitOptions,
+        theta: &[f64],
+    ) -> Option<Result<(&'static str, &'static str, f64)>> {
+        let _ = (data, options, theta);
+        None
+    }
     /// Total log-likelihood at `theta` with its gradient and Hessian (row-major k×k) in θ, for
     /// models with an analytic Hessian: the fit then takes Newton steps and the covariance
     /// uses it. The default, `None`, means L-BFGS and a finite-difference Hessian.
@@ -117,6 +134,10 @@ pub trait MaximumLikelihood: Sized + Copy {
         None
     }
 }
+
+/// A fit whose log-likelihood is not above its boundary limit's by more than this is on the
+/// boundary ([`MaximumLikelihood::boundary_limit`]).
+const BOUNDARY_LL_TOL: f64 = 1e-3;
 
 /// A standard error above this multiple of its estimate is reported as a fit warning.
 const POORLY_DETERMINED: f64 = 10.0;
@@ -234,10 +255,19 @@ impl FitOptions {
 /// [`FitOptions::allow_unconverged`]; [`Error::Numerical`] when the optimum is not finite.
 pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> Result<Fitted<M>> {
     let data = M::prepare(summary)?;
-    let problem = LogProblem::<M>::new(&data, options.penalizer);
+    fit_prepared(&data, options, summary.unit())
+}
+
+/// [`fit`] on data already prepared by [`MaximumLikelihood::prepare`] (in `unit`).
+pub(crate) fn fit_prepared<M: MaximumLikelihood>(
+    data: &M::Data,
+    options: &FitOptions,
+    unit: crate::data::TimeUnit,
+) -> Result<Fitted<M>> {
+    let problem = LogProblem::<M>::new(data, options.penalizer);
     let k = M::NAMES.len();
     let mut starts: Vec<Vec<f64>> = options.start.iter().cloned().collect();
-    starts.extend(M::starts(&data));
+    starts.extend(M::starts(data));
     if let Some(s) = starts.iter().find(|s| s.len() != k) {
         return Err(Error::InvalidOption {
             name: "start",
@@ -267,8 +297,8 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     }
     // Large data: the optimum on a spread subsample is close to the full one, so the full fit
     // needs only a few (quadratically converging) Newton steps from it.
-    if M::n_rows(&data) > M::subsample_above()
-        && let Some(sub) = M::subsample(&data, SUBSAMPLE_ROWS)
+    if M::n_rows(data) > M::subsample_above()
+        && let Some(sub) = M::subsample(data, SUBSAMPLE_ROWS)
     {
         let sp = LogProblem::<M>::new(&sub, options.penalizer);
         let pre = minimise(&sp, &phis, options.max_iters, options.tol_grad);
@@ -293,6 +323,16 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
     if !ll.is_finite() {
         return Err(Error::Numerical {
             what: format!("{} log-likelihood at the optimum", M::MODEL),
+        });
+    }
+    if let Some(Ok((parameters, limit, limit_ll))) = M::boundary_limit(data, options, &theta)
+        && limit_ll >= ll - BOUNDARY_LL_TOL
+    {
+        return Err(Error::OnBoundary {
+            model: M::MODEL,
+            parameters,
+            limit,
+            log_likelihood: limit_ll.max(ll),
         });
     }
     let h = hessian_phi(&problem, &phi);
@@ -362,17 +402,17 @@ pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> 
             }
         }
     }
-    warnings.extend(M::fit_warnings(&data, &params));
+    warnings.extend(M::fit_warnings(data, &params));
     Ok(Fitted {
         params,
         log_likelihood: ll,
-        n_customers: M::n_customers(&data),
-        n_rows: M::n_rows(&data),
+        n_customers: M::n_customers(data),
+        n_rows: M::n_rows(data),
         penalizer: options.penalizer,
         convergence,
         covariance: cov,
         warnings,
-        time_unit: summary.unit(),
+        time_unit: unit,
     })
 }
 

@@ -5,12 +5,14 @@
 //! | BG/NBD | [`BgNbdParams`] | Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way" |
 //! | MBG/NBD | [`MbgNbdParams`] | Batislam, Denizel & Filiztekin (2007); Wagner & Hoppe (2008) erratum |
 //! | Pareto/NBD | [`ParetoNbdParams`] | Schmittlein, Morrison & Colombo (1987); Fader, Hardie & Lee (2005) note |
+//! | GGom/NBD | [`GgomNbdParams`] | Bemmaor & Glady (2012), *Management Science* 58(5) |
 //! | NBD | [`NbdParams`] | Ehrenberg (1959); Morrison & Schmittlein (1988) |
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
 pub mod bgnbd;
 mod bgnbd_plan;
 pub mod gamma_gamma;
+pub mod ggomnbd;
 pub mod mbgnbd;
 pub mod nbd;
 pub mod pareto_nbd;
@@ -20,6 +22,7 @@ pub mod registry;
 
 pub use bgnbd::BgNbdParams;
 pub use gamma_gamma::GammaGammaParams;
+pub use ggomnbd::GgomNbdParams;
 pub use mbgnbd::MbgNbdParams;
 pub use nbd::NbdParams;
 pub use pareto_nbd::ParetoNbdParams;

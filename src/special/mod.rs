@@ -30,5 +30,5 @@ pub use logspace::{
     SignedLog, frac_of_sum, ln1p_div, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp,
 };
 pub use quadrature::{adaptive_gauss_legendre, gauss_legendre};
-pub(crate) use quadrature::{integrate_graded_to_one, rule20};
+pub(crate) use quadrature::{adaptive_vec, integrate_graded_to_one, rule20};
 pub use statrs::function::gamma::{digamma, ln_gamma};
