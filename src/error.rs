@@ -224,6 +224,15 @@ pub enum DataIssue {
     },
     /// Recency > 0 although the customer made no repeat purchase (x = 0).
     RecencyWithoutRepeat(f64),
+    /// A sum of log inter-purchase times (`litt`) that no gaps can have: above x·ln(t_x/x)
+    /// (the largest, for x equal gaps; a litt in another time unit than the summary exceeds
+    /// it by x·ln of the unit ratio), or not 0 without repeat purchases.
+    LittImpossible {
+        /// The litt given.
+        litt: f64,
+        /// Its largest possible value, x·ln(t_x/x) (0 for x = 0).
+        max: f64,
+    },
     /// A transaction dated after the observation end.
     AfterObservationEnd {
         /// The transaction's date.
@@ -274,6 +283,11 @@ impl fmt::Display for DataIssue {
             DataIssue::RecencyAfterAge { recency, age } => {
                 write!(f, "recency {recency} is later than the age T = {age}")
             }
+            DataIssue::LittImpossible { litt, max } => write!(
+                f,
+                "litt (the sum of log inter-purchase times) is {litt} but x gaps summing to t_x \
+                 allow at most {max} (is it in the summary's time unit?)"
+            ),
             DataIssue::RecencyWithoutRepeat(v) => {
                 write!(
                     f,

@@ -72,7 +72,7 @@ fn summarize_fit_predict_round_trip() {
         return;
     };
     let summary = std::fs::read_to_string(&s).unwrap();
-    assert!(summary.starts_with("customer_id,frequency,recency,T,monetary_value,frequency_holdout,monetary_value_holdout,duration_holdout,time_unit\n0001,2,"));
+    assert!(summary.starts_with("customer_id,frequency,recency,T,monetary_value,litt,frequency_holdout,monetary_value_holdout,duration_holdout,time_unit\n0001,2,"));
     assert_eq!(summary.lines().count(), 2358);
     st(run(&[
         "fit",
@@ -512,7 +512,7 @@ fn columns_and_date_formats_are_detected_or_explained() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("format %d/%m/%Y"));
     let text = std::fs::read_to_string(out).unwrap();
     assert!(
-        text.contains("\na,1,1.2857142857142858,13.857142857142858,7,weeks\n"),
+        text.contains("\na,1,1.2857142857142858,13.857142857142858,7,0.25131442828090655,weeks\n"),
         "{text}"
     );
     std::fs::remove_file(out).unwrap();

@@ -132,3 +132,25 @@ fn history_adds_up_to_the_raw_log() {
     assert_eq!(names, ["1997-01", "1997-02", "1997-03"]);
     assert_eq!(cohorts.iter().map(|c| c.customers).sum::<usize>(), 2357);
 }
+
+/// litt, the sum of log inter-purchase times (weeks), from the occasions themselves: customer
+/// 0001 bought on 1997-01-01, 01-18 and 08-02 (gaps of 17 and 196 days); one-time buyers have 0;
+/// every litt is at most x·ln(t_x/x) (equal gaps), which the summary validates.
+#[test]
+fn litt_is_the_sum_of_log_gaps() {
+    let out = cdnow(Some(date(1998, 6, 30)));
+    let s = &out.summary;
+    let litt = s.litt().unwrap();
+    let want = (17.0f64 / 7.0).ln() + (196.0f64 / 7.0).ln();
+    assert!((litt[0] - want).abs() < 1e-12, "{} vs {want}", litt[0]);
+    for ((&l, &x), &tx) in litt.iter().zip(s.frequency()).zip(s.recency()) {
+        if x == 0.0 {
+            assert_eq!(l, 0.0);
+        } else {
+            assert!(l <= x * (tx / x).ln() + 1e-9);
+        }
+    }
+    // one gap: litt = ln t_x
+    let i = (0..s.len()).find(|&i| s.frequency()[i] == 1.0).unwrap();
+    assert!((litt[i] - s.recency()[i].ln()).abs() < 1e-12);
+}

@@ -360,7 +360,15 @@ pub fn summarize(args: SummarizeArgs) -> Res {
     progress.done(pb, format!("{rows} transactions read"));
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["customer_id", "frequency", "recency", "T", "monetary_value"];
+    // litt: the sum of log inter-purchase times, which the Erlang-k models need
+    let mut header = vec![
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "litt",
+    ];
     if sm.holdout().is_some() {
         header.extend([
             "frequency_holdout",
@@ -375,13 +383,15 @@ pub fn summarize(args: SummarizeArgs) -> Res {
     let m = sm
         .monetary_value()
         .expect("summaries from transactions carry monetary values");
-    for (i, mv) in m.iter().enumerate() {
+    let litt = sm.litt().expect("summaries from transactions carry litt");
+    for (i, (mv, l)) in m.iter().zip(litt).enumerate() {
         let mut rec = vec![
             sm.ids()[i].clone(),
             fmt_num(sm.frequency()[i]),
             fmt_num(sm.recency()[i]),
             fmt_num(sm.age()[i]),
             fmt_num(*mv),
+            fmt_num(*l),
         ];
         if let Some(h) = sm.holdout() {
             rec.extend([

@@ -132,7 +132,8 @@ fn with_path(path: &Path, e: Error) -> Error {
 ///
 /// Columns (any order, extra columns ignored): `frequency` (or BTYD's `x`), `recency` (`t_x`),
 /// `T` (`t`); optional `monetary_value` (`zbar`, `m_x`), an id column (`customer_id`, `ID`,
-/// `id`, `cust`; otherwise the row number), the holdout columns `frequency_holdout`,
+/// `id`, `cust`; otherwise the row number), `litt` (the sum of log inter-purchase times, for
+/// the Erlang-k models), the holdout columns `frequency_holdout`,
 /// `monetary_value_holdout`, `duration_holdout`, and `time_unit` (the unit the times are in, as
 /// `clv summarize` records it; see [`SummaryUnit`] for how it is checked against `unit`, which
 /// may be a plain [`TimeUnit`] to expect). A UTF-8 BOM, CRLF line ends and quoted fields
@@ -177,6 +178,7 @@ fn read_summary_noting_unit(
     let ri = require(&header, &["recency", "t_x"])?;
     let ti = require(&header, &["T", "t"])?;
     let mi = find(&header, &["monetary_value", "zbar", "m_x"]);
+    let li = find(&header, &["litt"]);
     let hfi = find(&header, &["frequency_holdout"]);
     let hmi = find(&header, &["monetary_value_holdout"]);
     let hdi = find(&header, &["duration_holdout"]);
@@ -188,6 +190,7 @@ fn read_summary_noting_unit(
             (Some(ti), "T"),
             (ci, "customer_id"),
             (mi, "monetary_value"),
+            (li, "litt"),
             (hfi, "frequency_holdout"),
             (hmi, "monetary_value_holdout"),
             (hdi, "duration_holdout"),
@@ -199,6 +202,7 @@ fn read_summary_noting_unit(
     };
 
     let (mut ids, mut x, mut t_x, mut t, mut m) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut litt = vec![];
     let (mut hf, mut hm, mut hd) = (vec![], vec![], None::<f64>);
     let mut recorded: Option<TimeUnit> = None;
     for (i, rec) in rdr.records().enumerate() {
@@ -233,6 +237,9 @@ fn read_summary_noting_unit(
         t.push(field(ti, "T", &id)?);
         if let Some(j) = mi {
             m.push(field(j, "monetary_value", &id)?);
+        }
+        if let Some(j) = li {
+            litt.push(field(j, "litt", &id)?);
         }
         if let Some(j) = hfi {
             hf.push(field(j, "frequency_holdout", &id)?);
@@ -297,6 +304,9 @@ fn read_summary_noting_unit(
     let mut s = RfmSummary::new(ids, x, t_x, t, unit)?;
     if mi.is_some() {
         s = s.with_monetary_value(m)?;
+    }
+    if li.is_some() {
+        s = s.with_litt(litt)?;
     }
     if let (Some(_), Some(d)) = (hfi, hd) {
         let monetary_value = if hmi.is_some() {

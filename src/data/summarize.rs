@@ -213,6 +213,8 @@ struct Folded {
     cal_repeats: u32,
     cal_last: i64,
     cal_repeat_sum: f64,
+    /// Σ ln(gap in seconds) over the calibration repeats' inter-purchase times.
+    cal_log_gaps: f64,
     holdout: u32,
     holdout_sum: f64,
 }
@@ -226,6 +228,8 @@ impl Folded {
             self.cal_last = key;
         } else if key <= cal_key {
             self.cal_repeats += 1;
+            // occasions are distinct and in time order: the gap is >= 1 second
+            self.cal_log_gaps += ((key - self.cal_last) as f64).ln();
             self.cal_last = key;
             self.cal_repeat_sum += amount;
         } else {
@@ -459,6 +463,9 @@ impl SummaryBuilder {
         for (id, i) in self.index {
             all_ids[i] = id;
         }
+        // ln of one second in the summary's unit: litt = Σ ln(gap in seconds) + x ln(that)
+        let ln_second = unit.from_seconds(1).ln();
+        let mut litt = Vec::with_capacity(n);
         let (mut ids, mut x, mut t_x, mut t, mut m) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -504,6 +511,11 @@ impl SummaryBuilder {
             }
             ids.push(id);
             x.push(f.cal_repeats as f64);
+            litt.push(if f.cal_repeats == 0 {
+                0.0
+            } else {
+                f.cal_log_gaps + f.cal_repeats as f64 * ln_second
+            });
             t_x.push(unit.from_seconds(f.cal_last - f.first));
             t.push(unit.from_seconds(cal_key - f.first));
             first_purchase.push(
@@ -531,7 +543,9 @@ impl SummaryBuilder {
                 "every customer's first purchase is after the calibration end",
             ));
         }
-        let mut summary = RfmSummary::new(ids, x, t_x, t, unit)?.with_monetary_value(m)?;
+        let mut summary = RfmSummary::new(ids, x, t_x, t, unit)?
+            .with_monetary_value(m)?
+            .with_litt(litt)?;
         if let Some(obs) = self.obs_key {
             let duration = unit.from_seconds(obs - self.cal_key);
             if duration > 0.0 {

@@ -56,6 +56,11 @@ pub struct RfmSummary {
     #[cfg_attr(feature = "serde", serde(rename = "T"))]
     t: Vec<f64>,
     monetary_value: Option<Vec<f64>>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    litt: Option<Vec<f64>>,
     holdout: Option<Holdout>,
     unit: TimeUnit,
 }
@@ -73,6 +78,8 @@ struct RawSummary {
     #[cfg_attr(feature = "serde", serde(rename = "T", alias = "t"))]
     age: Vec<f64>,
     monetary_value: Option<Vec<f64>>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    litt: Option<Vec<f64>>,
     holdout: Option<Holdout>,
     unit: TimeUnit,
 }
@@ -87,6 +94,9 @@ impl TryFrom<RawSummary> for RfmSummary {
         }
         if let Some(h) = r.holdout {
             s = s.with_holdout(h)?;
+        }
+        if let Some(l) = r.litt {
+            s = s.with_litt(l)?;
         }
         Ok(s)
     }
@@ -139,9 +149,65 @@ impl RfmSummary {
             t_x,
             t,
             monetary_value: None,
+            litt: None,
             holdout: None,
             unit,
         })
+    }
+
+    /// Attaches each customer's litt, the sum of the logarithms of their x inter-purchase
+    /// times in the calibration period (in the summary's time unit): what the Erlang-k models
+    /// (BG/CNBD-k, MBG/CNBD-k) need beyond (x, t_x, T). `clv summarize` and
+    /// [`crate::SummaryBuilder`] compute it.
+    ///
+    /// ```
+    /// use clv::{RfmSummary, TimeUnit};
+    /// // gaps of 2 and 3 weeks: litt = ln 2 + ln 3
+    /// let s = RfmSummary::new(vec!["a".into()], vec![2.0], vec![5.0], vec![8.0], TimeUnit::Weeks)?
+    ///     .with_litt(vec![6f64.ln()])?;
+    /// assert_eq!(s.litt().unwrap()[0], 6f64.ln());
+    /// // 2 gaps summing to 5 weeks have at most ln 2.5 + ln 2.5: a litt in days is refused
+    /// assert!(s.clone().with_litt(vec![(14.0f64 * 21.0).ln()]).is_err());
+    /// # Ok::<(), clv::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a column of another length; [`Error::InvalidData`] naming the
+    /// row of a value that is not finite, not 0 for x = 0, or above x·ln(t_x/x) (the largest
+    /// sum of x log-gaps that add up to t_x; 1e-9 relative slack for rounding).
+    pub fn with_litt(mut self, litt: Vec<f64>) -> Result<Self> {
+        if litt.len() != self.len() {
+            return Err(Error::InvalidOption {
+                name: "litt",
+                reason: format!("has {} values for {} customers", litt.len(), self.len()),
+            });
+        }
+        for (i, &l) in litt.iter().enumerate() {
+            if !l.is_finite() {
+                return Err(self.row_error(i, "litt", DataIssue::NotFinite(l)));
+            }
+            let x = self.x[i];
+            let max = if x == 0.0 {
+                0.0
+            } else {
+                x * (self.t_x[i] / x).ln()
+            };
+            let bad = if x == 0.0 {
+                l != 0.0
+            } else {
+                l > max + 1e-9 * max.abs().max(1.0)
+            };
+            if bad {
+                return Err(self.row_error(i, "litt", DataIssue::LittImpossible { litt: l, max }));
+            }
+        }
+        self.litt = Some(litt);
+        Ok(self)
+    }
+
+    /// The sums of log inter-purchase times, when attached ([`with_litt`](Self::with_litt)).
+    pub fn litt(&self) -> Option<&[f64]> {
+        self.litt.as_deref()
     }
 
     /// Attaches the mean repeat-purchase value per customer (finite, >= 0; 0 for x = 0).
