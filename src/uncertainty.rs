@@ -98,7 +98,16 @@ pub fn sample_params<M: MaximumLikelihood, R: rand::Rng + ?Sized>(
     let k = theta.len();
     // the sampling distribution is normal on the scale the parameters were fitted on
     let jac: Vec<f64> = (0..k).map(|i| kinds[i].jacobian(theta[i])).collect();
-    let s = DMatrix::from_fn(k, k, |i, j| cov[i][j] / (jac[i] * jac[j]));
+    // Whole parameters (the Erlang order) are held at their value: a unit variance for the
+    // factorisation, the drawn value replaced below
+    let whole = |i: usize| kinds[i] == crate::fit::ParamKind::Whole;
+    let s = DMatrix::from_fn(k, k, |i, j| {
+        if whole(i) || whole(j) {
+            f64::from(u8::from(i == j))
+        } else {
+            cov[i][j] / (jac[i] * jac[j])
+        }
+    });
     let l = s.cholesky().ok_or(Error::SingularHessian {
         detail: "covariance is not positive definite".into(),
     })?;
@@ -126,7 +135,14 @@ pub fn sample_params<M: MaximumLikelihood, R: rand::Rng + ?Sized>(
         let draw: Vec<f64> = phi
             .iter()
             .zip(&kinds)
-            .map(|(p, kd)| kd.to_natural(*p))
+            .enumerate()
+            .map(|(i, (p, kd))| {
+                if whole(i) {
+                    theta[i]
+                } else {
+                    kd.to_natural(*p)
+                }
+            })
             .collect();
         if let Ok(m) = M::from_slice(&draw)
             && accept(&m)

@@ -61,7 +61,8 @@ impl<M: MaximumLikelihood> Fitted<M> {
     /// Rebuilds a fitted value from stored parts (used when loading model files), checking
     /// that they belong together: a finite log-likelihood, `n_customers >= 1`, `n_rows` in
     /// 1..=n_customers, a finite penalizer >= 0, a finite gradient norm >= 0, and, when
-    /// present, a finite symmetric k×k covariance with positive diagonal, present exactly when
+    /// present, a finite symmetric k×k covariance with positive diagonal (a zero row for a
+    /// [`ParamKind::Whole`](super::ParamKind::Whole) parameter), present exactly when
     /// the convergence report says the Hessian was positive definite. `time_unit` is the unit
     /// of the data it was fitted on (of its time-valued parameters and every horizon).
     ///
@@ -85,10 +86,23 @@ impl<M: MaximumLikelihood> Fitted<M> {
             let square = c.len() == k
                 && c.iter()
                     .all(|row| row.len() == k && row.iter().all(|v| v.is_finite()));
-            if !square || (0..k).any(|i| c[i][i] <= 0.0 || (0..i).any(|j| c[i][j] != c[j][i])) {
+            // a Whole parameter (conditioned on) has a zero row and column
+            let kinds = M::kinds();
+            let whole = |i: usize| kinds.get(i) == Some(&super::ParamKind::Whole);
+            let bad_diagonal = |i: usize| {
+                if whole(i) {
+                    (0..k).any(|j| c[i][j] != 0.0)
+                } else {
+                    c[i][i] <= 0.0
+                }
+            };
+            if !square || (0..k).any(|i| bad_diagonal(i) || (0..i).any(|j| c[i][j] != c[j][i])) {
                 return Err(invalid(
                     "covariance",
-                    format!("must be a finite symmetric {k}x{k} matrix with a positive diagonal"),
+                    format!(
+                        "must be a finite symmetric {k}x{k} matrix with a positive diagonal \
+                         (zero rows for whole-number parameters)"
+                    ),
                 ));
             }
         }
@@ -262,15 +276,21 @@ pub(crate) fn covariance(
     let inv = h.clone().cholesky()?.inverse();
     let k = theta.len();
     let jac: Vec<f64> = (0..k).map(|i| kinds[i].jacobian(theta[i])).collect();
+    // a Whole parameter is conditioned on: no variance, no covariance
+    let whole = |i: usize| kinds[i] == super::ParamKind::Whole;
     let mut cov = vec![vec![0.0; k]; k];
     for i in 0..k {
         for j in i..k {
+            if whole(i) || whole(j) {
+                continue;
+            }
             let v = jac[i] * 0.5 * (inv[(i, j)] + inv[(j, i)]) * jac[j];
             cov[i][j] = v;
             cov[j][i] = v;
         }
     }
-    if (0..k).any(|i| !(cov[i][i].is_finite() && cov[i][i] > 0.0)) {
+    let usable = |i: usize| whole(i) || (cov[i][i].is_finite() && cov[i][i] > 0.0);
+    if !(0..k).all(usable) {
         return None;
     }
     Some(cov)

@@ -15,6 +15,11 @@ pub enum ParamKind {
     Real,
     /// 0 < θ < 1, fitted as φ = ln(θ/(1-θ)).
     Probability,
+    /// A whole number >= 1 that the optimiser does not move: a structural choice, such as the
+    /// Erlang order k of the CNBD-k models. The fit tries each value the model's starts give,
+    /// keeps the best likelihood and reports the others ([`crate::fit::FitWarning::ChosenByLikelihood`]);
+    /// its standard error is 0 (it is conditioned on, not estimated with an error).
+    Whole,
 }
 
 impl ParamKind {
@@ -32,7 +37,7 @@ impl ParamKind {
     pub fn to_natural(self, phi: f64) -> f64 {
         match self {
             ParamKind::Positive => phi.exp(),
-            ParamKind::Real => phi,
+            ParamKind::Real | ParamKind::Whole => phi,
             ParamKind::Probability => {
                 // 1/(1+e^{-φ}) without overflow for either sign
                 if phi >= 0.0 {
@@ -56,6 +61,7 @@ impl ParamKind {
             ParamKind::Probability => {
                 (theta > 0.0 && theta < 1.0).then(|| theta.ln() - (-theta).ln_1p())
             }
+            ParamKind::Whole => (theta >= 1.0 && theta.fract() == 0.0).then_some(theta),
         }
     }
 
@@ -63,7 +69,7 @@ impl ParamKind {
     pub fn jacobian(self, theta: f64) -> f64 {
         match self {
             ParamKind::Positive => theta,
-            ParamKind::Real => 1.0,
+            ParamKind::Real | ParamKind::Whole => 1.0,
             ParamKind::Probability => theta * (1.0 - theta),
         }
     }
@@ -72,7 +78,7 @@ impl ParamKind {
     pub fn curvature(self, theta: f64) -> f64 {
         match self {
             ParamKind::Positive => theta,
-            ParamKind::Real => 0.0,
+            ParamKind::Real | ParamKind::Whole => 0.0,
             ParamKind::Probability => theta * (1.0 - theta) * (1.0 - 2.0 * theta),
         }
     }
@@ -85,6 +91,7 @@ impl ParamKind {
             ParamKind::Positive => theta < edge || theta > 1.0 / edge,
             ParamKind::Real => theta.abs() > 1.0 / edge,
             ParamKind::Probability => theta < edge || theta > 1.0 - edge,
+            ParamKind::Whole => false,
         }
     }
 }

@@ -264,10 +264,71 @@ pub(crate) fn fit_prepared<M: MaximumLikelihood>(
     options: &FitOptions,
     unit: crate::data::TimeUnit,
 ) -> Result<Fitted<M>> {
-    let problem = LogProblem::<M>::new(data, options.penalizer);
     let k = M::NAMES.len();
     let mut starts: Vec<Vec<f64>> = options.start.iter().cloned().collect();
     starts.extend(M::starts(data));
+    let whole: Vec<usize> = (0..k)
+        .filter(|&i| M::kinds()[i] == ParamKind::Whole)
+        .collect();
+    if whole.is_empty() || starts.iter().any(|s| s.len() != k) {
+        return fit_from(data, options, unit, starts);
+    }
+    // A structural parameter: one fit per value the starts give, the best likelihood kept.
+    let mut values: Vec<Vec<f64>> = Vec::new();
+    for s in &starts {
+        let v: Vec<f64> = whole.iter().map(|&i| s[i]).collect();
+        if !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    let mut best: Option<Fitted<M>> = None;
+    let mut last_err = None;
+    let mut tried = Vec::with_capacity(values.len());
+    for v in &values {
+        let group: Vec<Vec<f64>> = starts
+            .iter()
+            .filter(|s| whole.iter().zip(v).all(|(&i, x)| s[i] == *x))
+            .cloned()
+            .collect();
+        match fit_from(data, options, unit, group) {
+            Ok(f) => {
+                tried.push((v[0], Some(f.log_likelihood())));
+                if best
+                    .as_ref()
+                    .is_none_or(|b| f.log_likelihood() > b.log_likelihood())
+                {
+                    best = Some(f);
+                }
+            }
+            Err(e) => {
+                tried.push((v[0], None));
+                last_err = Some(e);
+            }
+        }
+    }
+    let Some(mut best) = best else {
+        return Err(last_err.expect("at least one value was tried"));
+    };
+    best.warnings.push(FitWarning::ChosenByLikelihood {
+        parameter: M::NAMES[whole[0]].to_string(),
+        value: best.params.to_vec()[whole[0]],
+        tried,
+    });
+    Ok(best)
+}
+
+/// [`fit_prepared`] from the given starts (with a Whole parameter, all at the same value).
+fn fit_from<M: MaximumLikelihood>(
+    data: &M::Data,
+    options: &FitOptions,
+    unit: crate::data::TimeUnit,
+    starts: Vec<Vec<f64>>,
+) -> Result<Fitted<M>> {
+    let k = M::NAMES.len();
+    let mut problem = LogProblem::<M>::new(data, options.penalizer);
+    if let Some(s) = starts.first().filter(|s| s.len() == k) {
+        problem = problem.pin(s);
+    }
     if let Some(s) = starts.iter().find(|s| s.len() != k) {
         return Err(Error::InvalidOption {
             name: "start",
@@ -300,7 +361,10 @@ pub(crate) fn fit_prepared<M: MaximumLikelihood>(
     if M::n_rows(data) > M::subsample_above()
         && let Some(sub) = M::subsample(data, SUBSAMPLE_ROWS)
     {
-        let sp = LogProblem::<M>::new(&sub, options.penalizer);
+        let mut sp = LogProblem::<M>::new(&sub, options.penalizer);
+        if let Some(s) = starts.first().filter(|s| s.len() == k) {
+            sp = sp.pin(s);
+        }
         let pre = minimise(&sp, &phis, options.max_iters, options.tol_grad);
         if pre.converged {
             phis.insert(0, pre.phi);
@@ -308,11 +372,7 @@ pub(crate) fn fit_prepared<M: MaximumLikelihood>(
     }
     let run = minimise(&problem, &phis, options.max_iters, options.tol_grad);
     let phi = run.phi.clone();
-    let theta: Vec<f64> = phi
-        .iter()
-        .zip(&kinds)
-        .map(|(p, k)| k.to_natural(*p))
-        .collect();
+    let theta: Vec<f64> = problem.natural(&phi);
     let params = M::from_slice(&theta).map_err(|_| Error::Numerical {
         what: format!(
             "{} fit: a parameter left the representable range ({theta:?})",

@@ -232,6 +232,16 @@ pub enum FitWarning {
         /// The estimate of q.
         q: f64,
     },
+    /// A structural parameter ([`crate::fit::ParamKind::Whole`], the Erlang order k) chosen by
+    /// likelihood: its value and the maximised log-likelihood at each value tried.
+    ChosenByLikelihood {
+        /// The parameter.
+        parameter: String,
+        /// The value chosen.
+        value: f64,
+        /// (value, maximised log-likelihood) for each value tried; `None` where the fit failed.
+        tried: Vec<(f64, Option<f64>)>,
+    },
     /// A warning a version-1 model file recorded as text.
     Legacy {
         /// The text.
@@ -250,6 +260,7 @@ impl FitWarning {
             FitWarning::FrequencySpendCorrelation { .. } => "frequency_spend_correlation",
             FitWarning::SpendDependsOnFrequency { .. } => "spend_depends_on_frequency",
             FitWarning::InfiniteMeanSpend { .. } => "infinite_mean_spend",
+            FitWarning::ChosenByLikelihood { .. } => "chosen_by_likelihood",
             FitWarning::Legacy { .. } => "legacy",
         }
     }
@@ -257,7 +268,8 @@ impl FitWarning {
     /// How much it matters.
     pub fn severity(&self) -> Severity {
         match self {
-            FitWarning::FrequencySpendCorrelation { .. } => Severity::Info,
+            FitWarning::FrequencySpendCorrelation { .. }
+            | FitWarning::ChosenByLikelihood { .. } => Severity::Info,
             _ => Severity::Warning,
         }
     }
@@ -278,6 +290,7 @@ impl FitWarning {
                 threshold,
             } => vec![("correlation", *correlation), ("threshold", *threshold)],
             FitWarning::InfiniteMeanSpend { q } => vec![("q", *q)],
+            FitWarning::ChosenByLikelihood { value, .. } => vec![("value", *value)],
             _ => Vec::new(),
         }
     }
@@ -335,6 +348,24 @@ impl fmt::Display for FitWarning {
                 "q = {q:.4} <= 1: the population mean spend p·v/(q-1) is infinite; spend and \
                  CLV predictions that need it will return an error"
             ),
+            FitWarning::ChosenByLikelihood {
+                parameter,
+                value,
+                tried,
+            } => {
+                write!(
+                    f,
+                    "{parameter} = {value} chosen by likelihood (log-likelihood by {parameter}:"
+                )?;
+                for (i, (v, ll)) in tried.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    match ll {
+                        Some(ll) => write!(f, "{sep}{v}: {ll:.2}")?,
+                        None => write!(f, "{sep}{v}: no fit")?,
+                    }
+                }
+                f.write_str(")")
+            }
             FitWarning::Legacy { message } => f.write_str(message),
         }
     }

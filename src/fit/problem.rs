@@ -29,6 +29,8 @@ pub(crate) struct LogProblem<'a, M: MaximumLikelihood> {
     penalizer: f64,
     scales: Vec<f64>,
     kinds: Vec<super::ParamKind>,
+    /// Values of the [`super::ParamKind::Whole`] parameters, held fixed whatever φ says.
+    pinned: Vec<Option<f64>>,
     cache: RefCell<Option<Point>>,
 }
 
@@ -40,6 +42,7 @@ impl<M: MaximumLikelihood> Clone for LogProblem<'_, M> {
             penalizer: self.penalizer,
             scales: self.scales.clone(),
             kinds: self.kinds.clone(),
+            pinned: self.pinned.clone(),
             cache: RefCell::new(None),
         }
     }
@@ -53,15 +56,27 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
             penalizer,
             scales: M::penalty_scales(data),
             kinds: M::kinds(),
+            pinned: vec![None; M::NAMES.len()],
             cache: RefCell::new(None),
         }
     }
 
+    /// Holds the [`super::ParamKind::Whole`] parameters at their values in `theta`.
+    pub(crate) fn pin(mut self, theta: &[f64]) -> Self {
+        for (i, k) in self.kinds.iter().enumerate() {
+            if *k == super::ParamKind::Whole {
+                self.pinned[i] = Some(theta[i]);
+            }
+        }
+        self
+    }
+
     /// θ from φ, parameter by parameter ([`super::ParamKind`]).
-    fn natural(&self, phi: &[f64]) -> Vec<f64> {
+    pub(crate) fn natural(&self, phi: &[f64]) -> Vec<f64> {
         phi.iter()
             .zip(&self.kinds)
-            .map(|(p, k)| k.to_natural(*p))
+            .zip(&self.pinned)
+            .map(|((p, k), pin)| pin.unwrap_or_else(|| k.to_natural(*p)))
             .collect()
     }
 
@@ -99,9 +114,17 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
         let dtheta: Vec<f64> = (0..k)
             .map(|i| -gt[i] / n + 2.0 * lam * s[i] * s[i] * theta[i])
             .collect();
-        let g: Vec<f64> = (0..k).map(|i| jac[i] * dtheta[i]).collect();
+        // a Whole parameter does not move: no gradient, and a unit curvature of its own (so
+        // that Newton steps and the Hessian's inverse leave it alone)
+        let whole = |i: usize| self.kinds[i] == super::ParamKind::Whole;
+        let g: Vec<f64> = (0..k)
+            .map(|i| if whole(i) { 0.0 } else { jac[i] * dtheta[i] })
+            .collect();
         let h = hessian.then(|| {
             DMatrix::from_fn(k, k, |i, j| {
+                if whole(i) || whole(j) {
+                    return if i == j { 1.0 } else { 0.0 };
+                }
                 let mut v = jac[i] * jac[j] * (-ht[i * k + j] / n);
                 if i == j {
                     v += jac[i] * jac[i] * 2.0 * lam * s[i] * s[i]
@@ -479,6 +502,10 @@ pub(crate) fn hessian_phi<M: MaximumLikelihood>(
     let h = 1e-4;
     let mut m = DMatrix::zeros(k, k);
     for j in 0..k {
+        if p.kinds[j] == super::ParamKind::Whole {
+            m[(j, j)] = p.n;
+            continue;
+        }
         let mut up = phi.to_vec();
         let mut dn = phi.to_vec();
         up[j] += h;
