@@ -24,6 +24,7 @@ pub use groups::FrequencyGroups;
 pub use summarize::{
     History, Summarized, SummaryBuilder, SummaryOptions, Transaction, When, summarize,
 };
+pub(crate) use summary::weighted_distinct;
 pub use summary::{CompressedRfm, Holdout, RfmSummary};
 #[cfg(feature = "logs")]
 pub use time::Granularity;

@@ -11,6 +11,7 @@
 
 pub mod bgnbd;
 mod bgnbd_plan;
+pub mod cnbd;
 pub mod gamma_gamma;
 pub mod ggomnbd;
 pub mod mbgnbd;
