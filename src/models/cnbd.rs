@@ -8,7 +8,7 @@
 //! λ ~ Gamma(r, α) across customers; after each purchase the customer drops out with
 //! probability p ~ Beta(a, b) (MBG/CNBD-k: also right after the first purchase). k = 1 is
 //! BG/NBD (MBG/NBD). k is a whole number chosen by likelihood
-//! ([`ParamKind::Whole`](crate::fit::ParamKind::Whole)), 1 to [`MAX_K`].
+//! ([`ParamKind::Whole`]), 1 to [`MAX_K`].
 //!
 //! The likelihood needs, besides (x, t_x, T), litt = Σ ln(inter-purchase times)
 //! ([`RfmSummary::with_litt`]).

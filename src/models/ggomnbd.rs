@@ -11,7 +11,7 @@
 //!
 //! Nothing here has a closed form: the likelihood's "died between t_x and T" term and every
 //! prediction are one-dimensional integrals, computed by Gauss–Legendre quadrature on panels
-//! that follow the integrand's scale ([`adaptive_vec`] for the likelihood and its gradient, to
+//! that follow the integrand's scale (an adaptive vector quadrature for the likelihood and its gradient, to
 //! 1e-12 relative; geometric panels from 0 for the predictions, to 1e-13 per panel).
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
