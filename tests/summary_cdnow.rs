@@ -154,3 +154,19 @@ fn litt_is_the_sum_of_log_gaps() {
     let i = (0..s.len()).find(|&i| s.frequency()[i] == 1.0).unwrap();
     assert!((litt[i] - s.recency()[i].ln()).abs() < 1e-12);
 }
+
+/// CDNOW shows no regularity (the BG/CNBD-k fit picks k = 1, tests/cnbd.rs): the Wheat &
+/// Morrison estimate from the 507 customers with three or more calibration occasions is about
+/// 1, and its interval excludes the Erlang-2 regularity.
+#[test]
+fn cdnow_regularity_is_poisson() {
+    let r = cdnow(Some(date(1998, 6, 30))).regularity.unwrap();
+    assert_eq!(r.customers, 507);
+    assert!((r.k - 1.05).abs() < 0.01, "{r:?}");
+    assert!(r.interval.0 < 1.0 && r.interval.1 < 1.5, "{r:?}");
+    assert!(
+        r.advice().contains("the NBD-family models suffice"),
+        "{}",
+        r.advice()
+    );
+}

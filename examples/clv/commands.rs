@@ -410,6 +410,9 @@ pub fn summarize(args: SummarizeArgs) -> Res {
         sm.len(),
         args.output.display()
     );
+    if let Some(r) = &out.regularity {
+        eprintln!("note: {}", r.advice());
+    }
     if !out.first_seen_in_holdout.is_empty() {
         eprintln!(
             "note: {} customers made their first purchase after the calibration end and are not in the summary (e.g. {})",

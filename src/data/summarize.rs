@@ -145,6 +145,9 @@ pub struct Summarized {
     pub first_seen_in_holdout: Vec<String>,
     /// Realised history of the summary's customers (same order): acquisition date and spend.
     pub history: History,
+    /// Purchase regularity from each customer's last two calibration gaps (Wheat & Morrison;
+    /// is an Erlang-k model worth fitting?); `None` when no customer has three occasions.
+    pub regularity: Option<crate::diagnostics::Regularity>,
 }
 
 /// What each customer of a summary has already done: when they were acquired and what they
@@ -215,6 +218,8 @@ struct Folded {
     cal_repeat_sum: f64,
     /// Σ ln(gap in seconds) over the calibration repeats' inter-purchase times.
     cal_log_gaps: f64,
+    /// The last two calibration gaps in seconds (previous, last), for the regularity estimate.
+    cal_gaps: (i64, i64),
     holdout: u32,
     holdout_sum: f64,
 }
@@ -230,6 +235,7 @@ impl Folded {
             self.cal_repeats += 1;
             // occasions are distinct and in time order: the gap is >= 1 second
             self.cal_log_gaps += ((key - self.cal_last) as f64).ln();
+            self.cal_gaps = (self.cal_gaps.1, key - self.cal_last);
             self.cal_last = key;
             self.cal_repeat_sum += amount;
         } else {
@@ -466,6 +472,7 @@ impl SummaryBuilder {
         // ln of one second in the summary's unit: litt = Σ ln(gap in seconds) + x ln(that)
         let ln_second = unit.from_seconds(1).ln();
         let mut litt = Vec::with_capacity(n);
+        let mut gap_pairs: Vec<(f64, f64)> = Vec::new();
         let (mut ids, mut x, mut t_x, mut t, mut m) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -510,6 +517,9 @@ impl SummaryBuilder {
                 continue;
             }
             ids.push(id);
+            if f.cal_repeats >= 2 {
+                gap_pairs.push((f.cal_gaps.0 as f64, f.cal_gaps.1 as f64));
+            }
             x.push(f.cal_repeats as f64);
             litt.push(if f.cal_repeats == 0 {
                 0.0
@@ -563,6 +573,7 @@ impl SummaryBuilder {
                 first_purchase,
                 calibration_spend,
             },
+            regularity: crate::diagnostics::Regularity::from_gap_pairs(gap_pairs).ok(),
         })
     }
 }

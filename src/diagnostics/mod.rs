@@ -10,13 +10,16 @@
 //!   optional simulated count;
 //! - [`PropertyMatrix`]: P(alive) or E[Y(t)] over a (frequency, recency) grid at a fixed age;
 //! - [`Tracking`]: repeat transactions per period (weekly), observed vs expected, incremental
-//!   and cumulative, over calibration and holdout.
+//!   and cumulative, over calibration and holdout;
+//! - [`Regularity`]: the Wheat & Morrison estimate of the Erlang order k (is an Erlang-k model
+//!   worth fitting?), which the summariser computes from the log.
 
 use crate::data::{Customer, RfmSummary};
 use crate::error::{Error, Result, positive_option};
 use crate::models::TransactionModel;
 
 mod holdout;
+mod regularity;
 #[cfg(feature = "logs")]
 mod tracking;
 
@@ -24,6 +27,7 @@ pub use holdout::{
     GoodnessOfFit, HoldoutComparison, HoldoutGroup, holdout_by_frequency, holdout_by_recency,
     holdout_fit,
 };
+pub use regularity::Regularity;
 #[cfg(feature = "logs")]
 pub use tracking::{Tracking, TrackingBuilder, tracking};
 
