@@ -9,8 +9,9 @@ use chrono::NaiveDate;
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{Delimiter, TransactionFormat, read_summary, read_transactions_from};
 use clv::{
-    AnyFitted, AnyParams, BgNbdParams, Fitted, GammaGammaParams, ParetoNbdParams, RfmSummary,
-    SpendModel, SummaryBuilder, SummaryOptions, TimeUnit, TransactionModel,
+    AnyFitted, AnyParams, BgNbdParams, Fitted, GammaGammaParams, GgomNbdParams, MbgNbdParams,
+    NbdParams, ParetoNbdParams, RfmSummary, SpendModel, SummaryBuilder, SummaryOptions, TimeUnit,
+    TransactionModel,
 };
 
 /// Checks a summary's invariants and that every transaction model's predictions on it are
@@ -27,10 +28,25 @@ fn check_summary(s: &RfmSummary) {
     }
     let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
     let pn = ParetoNbdParams::new(0.553, 10.578, 0.606, 11.669).unwrap();
-    for ll in [bg.log_likelihood(s), pn.log_likelihood(s)] {
+    let mbg = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614).unwrap();
+    let nbd = NbdParams::new(0.385, 12.07).unwrap();
+    let gg = GgomNbdParams::new(0.6, 8.0, 0.05, 1.2, 3.0).unwrap();
+    for ll in [
+        bg.log_likelihood(s),
+        pn.log_likelihood(s),
+        mbg.log_likelihood(s),
+        nbd.log_likelihood(s),
+        gg.log_likelihood(s),
+    ] {
         assert!(!ll.is_nan() && ll < f64::INFINITY, "log-likelihood {ll}");
     }
-    for m in [AnyParams::BgNbd(bg), AnyParams::ParetoNbd(pn)] {
+    for m in [
+        AnyParams::BgNbd(bg),
+        AnyParams::ParetoNbd(pn),
+        AnyParams::MbgNbd(mbg),
+        AnyParams::Nbd(nbd),
+        AnyParams::GgomNbd(gg),
+    ] {
         check_scores(&m, s);
     }
 }
