@@ -155,3 +155,97 @@ fn simulated_regular_buyers_recover_k_and_the_parameters() {
         }
     }
 }
+
+/// The predictions' exact sums: at k = 1 they are BG/NBD's (MBG/NBD's) closed forms; for k > 1
+/// the pmf sums to one with the right mean, conditionally too; and E[X(t)] matches a long
+/// seeded simulation of Erlang-3 buyers.
+#[test]
+fn predictions_are_exact_sums() {
+    use clv::TransactionModel;
+    let cs = [
+        Customer::new(0.0, 0.0, 38.86).unwrap(),
+        Customer::new(2.0, 30.43, 38.86).unwrap(),
+        Customer::new(26.0, 30.857143, 31.0).unwrap(),
+        Customer::new(300.0, 70.0, 78.0).unwrap(),
+    ];
+    let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let c1 = BgCnbdParams::new(1, 0.243, 4.414, 0.793, 2.426).unwrap();
+    let mb = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614).unwrap();
+    let m1 = MbgCnbdParams::new(1, 0.525, 6.183, 0.891, 1.614).unwrap();
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-10 * b.abs().max(1e-3),
+            "{what}: {a} vs {b}"
+        );
+    };
+    for t in [1.0, 39.0, 104.0] {
+        close(
+            c1.expected_purchases(t),
+            bg.expected_purchases(t),
+            "BG E[X]",
+        );
+        close(
+            m1.expected_purchases(t),
+            mb.expected_purchases(t),
+            "MBG E[X]",
+        );
+        for n in [0, 1, 5] {
+            close(c1.pmf(n, t), bg.pmf(n, t), "BG pmf");
+            close(m1.pmf(n, t), mb.pmf(n, t), "MBG pmf");
+        }
+        for c in &cs {
+            close(
+                c1.conditional_expected_purchases(c, t),
+                bg.conditional_expected_purchases(c, t),
+                "BG E[Y]",
+            );
+            close(
+                m1.conditional_expected_purchases(c, t),
+                mb.conditional_expected_purchases(c, t),
+                "MBG E[Y]",
+            );
+            for n in [0, 1, 3] {
+                close(
+                    c1.conditional_pmf(c, n, t),
+                    bg.conditional_pmf(c, n, t),
+                    "BG cond pmf",
+                );
+                close(
+                    m1.conditional_pmf(c, n, t),
+                    mb.conditional_pmf(c, n, t),
+                    "MBG cond pmf",
+                );
+            }
+        }
+    }
+    let m3 = BgCnbdParams::new(3, 1.5, 9.0, 0.6, 3.0).unwrap();
+    let t = 39.0;
+    let p: Vec<f64> = (0..200).map(|n| m3.pmf(n, t)).collect();
+    let mean: f64 = p.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!((mean / m3.expected_purchases(t) - 1.0).abs() < 1e-12);
+    for c in &cs[..3] {
+        let q: Vec<f64> = (0..400).map(|n| m3.conditional_pmf(c, n, t)).collect();
+        let mean: f64 = q.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+        assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((mean / m3.conditional_expected_purchases(c, t) - 1.0).abs() < 1e-10);
+    }
+    // 200,000 simulated new customers observed for 39 weeks
+    let sim = m3.simulate(&vec![t; 200_000], TimeUnit::Weeks, 99).unwrap();
+    let n = sim.len() as f64;
+    let xs = sim.frequency();
+    let mean = xs.iter().sum::<f64>() / n;
+    let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let want = m3.expected_purchases(t);
+    assert!(
+        (mean - want).abs() < 4.0 * sd / n.sqrt(),
+        "{mean} vs {want}"
+    );
+    // and the share of zeros against P(X(39) = 0)
+    let zeros = xs.iter().filter(|&&x| x == 0.0).count() as f64 / n;
+    let p0 = m3.pmf(0, t);
+    assert!(
+        (zeros - p0).abs() < 4.0 * (p0 * (1.0 - p0) / n).sqrt(),
+        "{zeros} vs {p0}"
+    );
+}

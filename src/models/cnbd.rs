@@ -14,9 +14,13 @@
 //! ([`RfmSummary::with_litt`]).
 //!
 //! Status: the likelihood (with gradient and Hessian), the fit with k chosen by likelihood,
-//! P(alive) and the simulator are here and tested (CDNOW's published log-likelihoods by k,
-//! recovery of k = 2 and 3). The conditional predictions and the registration under the model
-//! names `bgcnbd` and `mbgcnbd` come next; they will follow this structure: a
+//! P(alive), E[X(t)], the pmf, the conditional expectation and pmf, and the simulator are here
+//! and tested (CDNOW's published log-likelihoods by k; recovery of k = 2 and 3; the k = 1
+//! identities with BG/NBD and MBG/NBD to 1e-10; a 200,000-customer simulation). The
+//! predictions are exact sums whose cost grows with the expected number of phases in the
+//! horizon; the registration under the model names `bgcnbd` and `mbgcnbd` waits for an
+//! evaluation whose cost does not grow with the horizon (DERT to infinity, horizons up to
+//! [`crate::predict::MAX_HORIZON`]). The predictions follow this structure: a
 //! customer alive at T whose current gap has run T − t_x has completed j of its k phases with
 //! posterior probability π_j ∝ (r+kx)_j ((T−t_x)/(α+T))^j / j!, and then λ ~ Gamma(r+kx+j, α+T).
 //! The n-th future purchase needs nk − j more phases, whose count in (T, T+t] is negative
@@ -549,5 +553,248 @@ impl<const MBG: bool> CnbdParams<MBG> {
             unit,
         )?
         .with_litt(litt)
+    }
+}
+
+/// Expected purchases, and the probability of exactly `n`, in a window of length t for a
+/// customer alive at its start: `weights[j]` is the probability that j phases of the current
+/// gap are done; given j the phase rate is Gamma(`shape` + j, rate `rate`) and the phase count
+/// N in the window is negative binomial (P(N = 0) = (rate/(rate+t))^{shape+j}, then
+/// P(N = m+1) = P(N = m) (shape+j+m)/(m+1) · t/(rate+t)). Q = ⌊(N + j)/k⌋ purchases are then
+/// possible, and with the dropout probability p ~ Beta(a, c) drawn after each purchase,
+/// E[count | Q] = Σ_{n≤Q} R_n and P(count = n | Q) = R_n − R_{n+1} (n < Q), R_Q (n = Q), with
+/// R_n = B(a, c+n−1)/B(a, c). The sum over N runs until the remaining NB mass times the
+/// largest value it could carry is below 1e-16 of the sum (a geometric bound past the mode).
+#[derive(Clone, Copy)]
+struct Window {
+    /// Erlang order.
+    k: usize,
+    /// Beta shapes of the dropout probability.
+    a: f64,
+    c: f64,
+    /// Gamma shape (before adding j) and rate of the phase rate.
+    shape: f64,
+    rate: f64,
+}
+
+fn window_sums(win: &Window, weights: &[f64], t: f64, n: Option<u64>) -> f64 {
+    let Window {
+        k,
+        a,
+        c,
+        shape,
+        rate,
+    } = *win;
+    if t == 0.0 {
+        return match n {
+            None => 0.0,
+            Some(0) => 1.0,
+            Some(_) => 0.0,
+        };
+    }
+    let z = t / (rate + t);
+    let ln_1mz = -(t / rate).ln_1p();
+    // R_n by recurrence R_{n+1} = R_n (c+n-1)/(a+c+n-1), and their running sums H(q)
+    let mut r = vec![1.0f64];
+    let mut h = vec![0.0f64, 1.0];
+    let grow = |q: usize, r: &mut Vec<f64>, h: &mut Vec<f64>| {
+        while r.len() < q + 1 {
+            let i = r.len() as f64; // r[i] = R_{i+1}
+            let next = r[r.len() - 1] * (c + i - 1.0) / (a + c + i - 1.0);
+            r.push(next);
+            let s = h[h.len() - 1] + next;
+            h.push(s);
+        }
+    };
+    let mut total = 0.0;
+    for (j, &w) in weights.iter().enumerate() {
+        if w == 0.0 {
+            continue;
+        }
+        let sigma = shape + j as f64;
+        let mut p_m = (sigma * ln_1mz).exp();
+        let (mut acc, mut m) = (0.0f64, 0usize);
+        loop {
+            let q = (m + j) / k;
+            grow(q + 1, &mut r, &mut h);
+            let v = match n {
+                None => h[q],
+                Some(n) => {
+                    let n = n as usize;
+                    if n > q {
+                        0.0
+                    } else if n == 0 {
+                        if q == 0 { 1.0 } else { 0.0 }
+                    } else if n == q {
+                        r[n - 1]
+                    } else {
+                        r[n - 1] - r[n]
+                    }
+                }
+            };
+            acc += p_m * v;
+            let ratio = (sigma + m as f64) / (m as f64 + 1.0) * z;
+            // past the mode the NB terms fall at least geometrically (ratio < 1, decreasing);
+            // the values grow by at most 1 per k phases
+            if ratio < 1.0 {
+                let tail_mass = p_m * ratio / (1.0 - ratio);
+                let tail_value = v + 1.0 + (m as f64) / (k as f64 * (1.0 - ratio));
+                if tail_mass * tail_value <= 1e-16 * acc.abs().max(1e-300) || p_m == 0.0 {
+                    break;
+                }
+            }
+            p_m *= ratio;
+            m += 1;
+        }
+        total += w * acc;
+    }
+    total
+}
+
+impl<const MBG: bool> CnbdParams<MBG> {
+    /// The phase weights π_j (j < k) of a customer alive at T: ∝ (r+kx)_j u^j / j!,
+    /// u = (T − t_x)/(α+T) (the terms of the likelihood's S2).
+    fn phase_weights(&self, c: &Customer) -> Vec<f64> {
+        let s = self.r + f64::from(self.k) * c.frequency();
+        let u = (c.age() - c.recency()) / (self.alpha + c.age());
+        let mut w = vec![1.0];
+        for j in 1..self.k {
+            let jf = f64::from(j);
+            let prev = w[w.len() - 1];
+            w.push(prev * (s + jf - 1.0) * u / jf);
+        }
+        let total: f64 = w.iter().sum();
+        w.iter_mut().for_each(|v| *v /= total);
+        w
+    }
+
+    /// E[X(t)] for a new customer (just made the first purchase: no phase done, alive; for
+    /// MBG/CNBD-k alive with probability b/(a+b), then p ~ Beta(a, b+1)), by the exact sum of
+    /// [`window_sums`]. Its cost grows with the expected number of phases in t (a few hundred
+    /// operations per expected phase); NaN for an invalid t.
+    pub fn expected_purchases(&self, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
+        let (a, b) = (self.a, self.b);
+        let k = self.k as usize;
+        if MBG {
+            b / (a + b)
+                * window_sums(
+                    &Window {
+                        k,
+                        a,
+                        c: b + 1.0,
+                        shape: self.r,
+                        rate: self.alpha,
+                    },
+                    &[1.0],
+                    t,
+                    None,
+                )
+        } else {
+            window_sums(
+                &Window {
+                    k,
+                    a,
+                    c: b,
+                    shape: self.r,
+                    rate: self.alpha,
+                },
+                &[1.0],
+                t,
+                None,
+            )
+        }
+    }
+
+    /// P(X(t) = n) for a new customer (as [`expected_purchases`](Self::expected_purchases)).
+    pub fn pmf(&self, n: u64, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
+        let (a, b) = (self.a, self.b);
+        let k = self.k as usize;
+        if MBG {
+            let alive = b / (a + b)
+                * window_sums(
+                    &Window {
+                        k,
+                        a,
+                        c: b + 1.0,
+                        shape: self.r,
+                        rate: self.alpha,
+                    },
+                    &[1.0],
+                    t,
+                    Some(n),
+                );
+            if n == 0 { a / (a + b) + alive } else { alive }
+        } else {
+            window_sums(
+                &Window {
+                    k,
+                    a,
+                    c: b,
+                    shape: self.r,
+                    rate: self.alpha,
+                },
+                &[1.0],
+                t,
+                Some(n),
+            )
+        }
+    }
+
+    /// E[Y(t) | x, t_x, T] = P(alive) · Σ_j π_j E[purchases in (T, T+t] | alive, j phases done]
+    /// with the phase rate Gamma(r+kx+j, α+T) and p ~ Beta(a, b+x) (b+x+1 for MBG/CNBD-k).
+    pub fn conditional_expected_purchases(&self, c: &Customer, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
+        let x = c.frequency();
+        let k = self.k as usize;
+        let shape = self.r + f64::from(self.k) * x;
+        let cc = self.b_shift() + x;
+        self.p_alive(c)
+            * window_sums(
+                &Window {
+                    k,
+                    a: self.a,
+                    c: cc,
+                    shape,
+                    rate: self.alpha + c.age(),
+                },
+                &self.phase_weights(c),
+                t,
+                None,
+            )
+    }
+
+    /// P(Y(t) = n | x, t_x, T): P(alive) times the window's pmf given alive, plus 1 − P(alive)
+    /// at n = 0.
+    pub fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64 {
+        if !super::valid_t(t) {
+            return f64::NAN;
+        }
+        let x = c.frequency();
+        let k = self.k as usize;
+        let shape = self.r + f64::from(self.k) * x;
+        let cc = self.b_shift() + x;
+        let pa = self.p_alive(c);
+        let w = window_sums(
+            &Window {
+                k,
+                a: self.a,
+                c: cc,
+                shape,
+                rate: self.alpha + c.age(),
+            },
+            &self.phase_weights(c),
+            t,
+            Some(n),
+        );
+        let v = pa * w;
+        (if n == 0 { v + (1.0 - pa) } else { v }).min(1.0)
     }
 }
