@@ -669,9 +669,9 @@ impl<const MBG: bool> CnbdParams<MBG> {
     }
 
     /// E[X(t)] for a new customer (just made the first purchase: no phase done, alive; for
-    /// MBG/CNBD-k alive with probability b/(a+b), then p ~ Beta(a, b+1)), by the exact sum of
-    /// the module documentation. Its cost grows with the expected number of phases in t (a few hundred
-    /// operations per expected phase); NaN for an invalid t.
+    /// MBG/CNBD-k alive with probability b/(a+b), then p ~ Beta(a, b+1)), by the exact sum the
+    /// module documentation describes. Its cost grows with the expected number of phases in t
+    /// (a few operations per phase); NaN for an invalid t.
     pub fn expected_purchases(&self, t: f64) -> f64 {
         if !super::valid_t(t) {
             return f64::NAN;
