@@ -156,7 +156,8 @@ pub struct LikelihoodRatio {
     /// The χ²(df) tail probability of the statistic. The restriction sets parameters on the
     /// boundary of their space (a dropout rate of 0, b = 0), where the statistic's null
     /// distribution is a mixture of χ²s with at most `df` degrees of freedom (Self & Liang
-    /// 1987): this p-value is conservative (an upper bound).
+    /// 1987): this p-value is conservative (an upper bound). NaN for k = 1 within a CNBD-k
+    /// model: k is a whole number, and no χ² reference applies to it.
     pub p_value: f64,
 }
 
@@ -169,6 +170,9 @@ const NESTED: &[(&str, &str, usize)] = &[
     ("nbd", "mbgnbd", 2),
     // b → 0: the Gompertz lifetime becomes exponential
     ("pareto-nbd", "ggomnbd", 1),
+    // k = 1: exponential gaps (a discrete restriction: the statistic, no χ² p-value)
+    ("bgnbd", "bgcnbd", 1),
+    ("mbgnbd", "mbgcnbd", 1),
 ];
 
 /// The comparison table: one row per model, the likelihood-ratio tests of the nested pairs
@@ -235,6 +239,7 @@ pub fn compare(summary: &RfmSummary, options: &CompareOptions) -> Result<Compari
             };
             ModelRow {
                 model,
+                // the Erlang order of a CNBD-k model, once one is registered
                 k: None,
                 n_params,
                 fit,
@@ -320,9 +325,14 @@ pub fn compare(summary: &RfmSummary, options: &CompareOptions) -> Result<Compari
                     })
             })?;
             let statistic = (2.0 * (l1 - l0)).max(0.0);
-            let p_value = ChiSquared::new(df as f64)
-                .map(|c| c.sf(statistic))
-                .unwrap_or(f64::NAN);
+            let discrete = full.ends_with("cnbd");
+            let p_value = if discrete {
+                f64::NAN
+            } else {
+                ChiSquared::new(df as f64)
+                    .map(|c| c.sf(statistic))
+                    .unwrap_or(f64::NAN)
+            };
             Some(LikelihoodRatio {
                 restricted: rows.iter().find(|r| r.model == restricted)?.model,
                 full: rows.iter().find(|r| r.model == full)?.model,

@@ -9,6 +9,7 @@
 //! | MBG/NBD | [`MbgNbdParams`] (r, α, a, b) | Batislam, Denizel & Filiztekin (2007), *IJRM* 24(3) |
 //! | Pareto/NBD | [`ParetoNbdParams`] (r, α, s, β) | Schmittlein, Morrison & Colombo (1987), *Management Science* 33(1) |
 //! | GGom/NBD | [`GgomNbdParams`] (r, α, b, s, β) | Bemmaor & Glady (2012), *Management Science* 58(5) |
+//! | BG/CNBD-k, MBG/CNBD-k | [`BgCnbdParams`], [`MbgCnbdParams`] (k, r, α, a, b) | Platzer & Reutterer (2016), *Marketing Science* 35(5); Reutterer, Platzer & Schröder (2021) |
 //! | NBD | [`NbdParams`] (r, α) | Ehrenberg (1959), *Applied Statistics* 8(1) |
 //! | Gamma-Gamma | [`GammaGammaParams`] (p, q, v) | Fader, Hardie & Lee (2005), *JMR* 42(4); note 025 |
 //!
@@ -82,8 +83,9 @@ pub use data::{
 pub use error::{DataIssue, Error, IoSource, Result};
 pub use fit::{FitOptions, Fitted};
 pub use models::{
-    AnyFitted, AnyParams, BgNbdParams, GammaGammaParams, GgomNbdParams, MbgNbdParams, NbdParams,
-    ParetoNbdParams, Schedule, SchedulePlan, SpendModel, TransactionModel,
+    AnyFitted, AnyParams, BgCnbdParams, BgNbdParams, GammaGammaParams, GgomNbdParams,
+    MbgCnbdParams, MbgNbdParams, NbdParams, ParetoNbdParams, Schedule, SchedulePlan, SpendModel,
+    TransactionModel,
 };
 
 /// The most used types in one import: `use clv::prelude::*;` (it does not shadow

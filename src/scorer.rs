@@ -280,12 +280,9 @@ mod tests {
     use crate::FitOptions;
     use crate::value::DiscountRate;
 
+    /// CDNOW from its log: monetary values for the CLV, litt for the Erlang-k models.
     fn cdnow() -> crate::RfmSummary {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/cdnow_customers_summary_with_transactions.csv"
-        );
-        crate::io::read_summary_csv(path, TimeUnit::Weeks).unwrap()
+        crate::data::cdnow_log_summary()
     }
 
     /// Every model: the scorer's scores and CLV equal the batch functions' on CDNOW.

@@ -64,12 +64,17 @@ fn fit_cdnow(name: &str, s: &RfmSummary) -> Option<AnyFitted> {
     }
 }
 
+/// CDNOW summarised from its log (with litt, which the Erlang-k models need).
 fn cdnow() -> RfmSummary {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/cdnow_customers_summary.csv"
-    );
-    clv::io::read_summary_csv(path, TimeUnit::Weeks).unwrap()
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let opts = clv::SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
+        .with_observation_end(d(1998, 6, 30))
+        .unwrap();
+    let mut b = clv::SummaryBuilder::new(opts);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+    clv::io::read_transactions_into(path, &clv::io::TransactionFormat::cdnow_sample(), &mut b)
+        .unwrap();
+    b.finish().unwrap().summary
 }
 
 fn customers() -> Vec<Customer> {

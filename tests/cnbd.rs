@@ -249,3 +249,39 @@ fn predictions_are_exact_sums() {
         "{zeros} vs {p0}"
     );
 }
+
+/// DERT: at k = 1 it is BG/NBD's (and MBG/NBD's); without discounting over a finite horizon it
+/// is the conditional expectation; and for k = 3 a longer horizon is worth more.
+#[test]
+fn dert_matches_bgnbd_at_k_1_and_the_expectation_without_discounting() {
+    use clv::TransactionModel;
+    let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let c1 = BgCnbdParams::new(1, 0.243, 4.414, 0.793, 2.426).unwrap();
+    let mb = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614).unwrap();
+    let m1 = MbgCnbdParams::new(1, 0.525, 6.183, 0.891, 1.614).unwrap();
+    let delta = 0.1 / 52.0;
+    for c in [
+        Customer::new(0.0, 0.0, 38.86).unwrap(),
+        Customer::new(2.0, 30.43, 38.86).unwrap(),
+        Customer::new(26.0, 30.857143, 31.0).unwrap(),
+    ] {
+        for h in [Some(52.0), Some(520.0), None] {
+            let (a, b) = (
+                c1.dert(&c, delta, h).unwrap(),
+                bg.dert(&c, delta, h).unwrap(),
+            );
+            assert!((a / b - 1.0).abs() < 1e-8, "{c:?} {h:?}: {a} vs {b}");
+            let (a, b) = (
+                m1.dert(&c, delta, h).unwrap(),
+                mb.dert(&c, delta, h).unwrap(),
+            );
+            assert!((a / b - 1.0).abs() < 1e-8, "MBG {c:?} {h:?}: {a} vs {b}");
+        }
+        let m3 = BgCnbdParams::new(3, 1.5, 9.0, 0.6, 3.0).unwrap();
+        let d = m3.dert(&c, 0.0, Some(52.0)).unwrap();
+        let e = m3.conditional_expected_purchases(&c, 52.0);
+        assert!((d / e - 1.0).abs() < 1e-12, "{d} vs {e}");
+        assert!(m3.dert(&c, delta, None).unwrap() > m3.dert(&c, delta, Some(52.0)).unwrap());
+        assert!(m3.dert(&c, 0.0, None).is_err());
+    }
+}

@@ -136,10 +136,17 @@ pub fn render(t: &Comparison) -> String {
     if !t.tests().is_empty() {
         out.push_str("likelihood-ratio tests (nested pairs; p conservative: the restriction is on a boundary)\n");
         for lr in t.tests() {
-            out.push_str(&format!(
-                "  {} within {}: 2ΔLL = {:.2} on {} df, p = {:.3e}\n",
-                lr.restricted, lr.full, lr.statistic, lr.df, lr.p_value
-            ));
+            if lr.p_value.is_nan() {
+                out.push_str(&format!(
+                    "  {} within {} (k = 1): 2ΔLL = {:.2} (k is a whole number: no χ² p-value)\n",
+                    lr.restricted, lr.full, lr.statistic
+                ));
+            } else {
+                out.push_str(&format!(
+                    "  {} within {}: 2ΔLL = {:.2} on {} df, p = {:.3e}\n",
+                    lr.restricted, lr.full, lr.statistic, lr.df, lr.p_value
+                ));
+            }
         }
     }
     out.push_str(&format!(

@@ -20,6 +20,8 @@ mod time;
 
 pub use customer::Customer;
 pub use groups::FrequencyGroups;
+#[cfg(all(test, feature = "csv"))]
+pub(crate) use summarize::cdnow_log_summary;
 #[cfg(feature = "logs")]
 pub use summarize::{
     History, Summarized, SummaryBuilder, SummaryOptions, Transaction, When, summarize,

@@ -577,3 +577,18 @@ impl SummaryBuilder {
         })
     }
 }
+
+/// The CDNOW sample summarised from its transaction log (calibration to 1997-09-30, holdout to
+/// 1998-06-30): a summary with litt and holdout columns for the crate's unit tests.
+#[cfg(all(test, feature = "csv"))]
+pub(crate) fn cdnow_log_summary() -> RfmSummary {
+    use crate::io::{TransactionFormat, read_transactions_into};
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let opts = SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
+        .with_observation_end(d(1998, 6, 30))
+        .unwrap();
+    let mut b = SummaryBuilder::new(opts);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+    read_transactions_into(path, &TransactionFormat::cdnow_sample(), &mut b).unwrap();
+    b.finish().unwrap().summary
+}

@@ -6,6 +6,7 @@
 //! | MBG/NBD | [`MbgNbdParams`] | Batislam, Denizel & Filiztekin (2007); Wagner & Hoppe (2008) erratum |
 //! | Pareto/NBD | [`ParetoNbdParams`] | Schmittlein, Morrison & Colombo (1987); Fader, Hardie & Lee (2005) note |
 //! | GGom/NBD | [`GgomNbdParams`] | Bemmaor & Glady (2012), *Management Science* 58(5) |
+//! | BG/CNBD-k, MBG/CNBD-k | [`BgCnbdParams`], [`MbgCnbdParams`] | Platzer & Reutterer (2016); Reutterer, Platzer & Schröder (2021) |
 //! | NBD | [`NbdParams`] | Ehrenberg (1959); Morrison & Schmittlein (1988) |
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
@@ -22,6 +23,7 @@ pub mod plan;
 pub mod registry;
 
 pub use bgnbd::BgNbdParams;
+pub use cnbd::{BgCnbdParams, MbgCnbdParams};
 pub use gamma_gamma::GammaGammaParams;
 pub use ggomnbd::GgomNbdParams;
 pub use mbgnbd::MbgNbdParams;
