@@ -282,6 +282,13 @@ fn dert_matches_bgnbd_at_k_1_and_the_expectation_without_discounting() {
         let e = m3.conditional_expected_purchases(&c, 52.0);
         assert!((d / e - 1.0).abs() < 1e-12, "{d} vs {e}");
         assert!(m3.dert(&c, delta, None).unwrap() > m3.dert(&c, delta, Some(52.0)).unwrap());
+        // the infinite horizon's closed form over p (one integral over λ) against the finite
+        // horizon's integration by parts at a horizon where e^{-δH} = e^{-60}
+        let (inf, long) = (
+            m3.dert(&c, 0.02, None).unwrap(),
+            m3.dert(&c, 0.02, Some(3000.0)).unwrap(),
+        );
+        assert!((inf / long - 1.0).abs() < 1e-9, "{inf} vs {long}");
         assert!(m3.dert(&c, 0.0, None).is_err());
     }
 }

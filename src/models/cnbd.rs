@@ -26,10 +26,10 @@
 //! from incomplete beta functions, so any horizon costs a bounded amount (the two routes agree
 //! to 1e-11 where both apply).
 //!
-//! Not yet registered in [`crate::AnyFitted`]: DERT integrates E[Y(τ)] by parts, which costs
-//! thousands of window evaluations when the discount rate is tiny or the horizon is huge; a
-//! closed form over λ (E_λ[y^{k−j} 2F1(1, b'; a+b'; y^k)], y = λ/(λ+δ), for an infinite horizon)
-//! is the next step before registration.
+//! DERT over an infinite horizon is closed-form over p with one integral over λ
+//! (E_λ[y^{k−j} ₂F₁(1, b'; a+b'; y^k)], y = λ/(λ+δ)). Not yet registered in
+//! [`crate::AnyFitted`]: a finite horizon is still integrated by parts, which costs thousands of
+//! window evaluations when the horizon is long; that is the last step before registration.
 
 use crate::data::{Customer, RfmSummary};
 use crate::error::{Error, Result, positive_parameter};
@@ -725,9 +725,11 @@ impl<const MBG: bool> CnbdParams<MBG> {
     }
 
     /// Discounted expected residual transactions, `P(alive) ∫_0^H e^{-δτ} dm(τ)` with m the
-    /// expected purchases given alive, integrated by parts: `P(alive) [e^{-δH} m(H) + δ ∫_0^H
-    /// e^{-δτ} m(τ) dτ]`, on panels graded toward τ = ∞ (τ = s u/(1−u), s = (α+T)/(r+kx+k),
-    /// the time of about one phase) until the discount falls below e^{-745}.
+    /// expected purchases given alive. A finite horizon by parts: `P(alive) [e^{-δH} m(H) +
+    /// δ ∫_0^H e^{-δτ} m(τ) dτ]` on panels graded in τ = s u/(1−u), s = (α+T)/(r+kx+k) (the time
+    /// of about one phase). An infinite horizon in closed form over the dropout probability and
+    /// one integral over the phase rate (`y^{k−j} ₂F₁(1, b'; a+b'; y^k)`, y = λ/(λ+δ)), whose
+    /// cost does not depend on δ.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a negative or non-finite rate, an invalid horizon, or an
@@ -764,11 +766,17 @@ impl<const MBG: bool> CnbdParams<MBG> {
                     delta * d * m(tau) * scale / ((1.0 - u) * (1.0 - u))
                 }
             };
-            let (u_end, end_term) = match h {
-                Some(h) => (h / (scale + h), (-delta * h).exp() * m(h)),
-                None => (1.0, 0.0),
-            };
-            pa * (crate::special::integrate_graded_to_one(f, u_end, delta * scale) + end_term)
+            match h {
+                Some(h) => {
+                    let end_term = (-delta * h).exp() * m(h);
+                    pa * (crate::special::integrate_graded_to_one(
+                        f,
+                        h / (scale + h),
+                        delta * scale,
+                    ) + end_term)
+                }
+                None => pa * dert_infinite(&win, &weights, delta),
+            }
         };
         if v.is_finite() {
             Ok(v)
@@ -1019,6 +1027,58 @@ fn window_pmf(win: &Window, weights: &[f64], t: f64, n: u64) -> f64 {
         total += wj * v;
     }
     total.clamp(0.0, 1.0)
+}
+
+/// DERT over an infinite horizon given alive, in closed form over p and one integral over λ:
+/// the n-th future purchase comes after Gamma(nk − j, λ) time, so E[e^{−δ S_n} | λ] = y^{nk−j}
+/// with y = λ/(λ+δ), and Σ_n R_n y^{nk−j} = y^{k−j} ₂F₁(1, c; a+c; y^k). Integrated over
+/// λ ~ Gamma(σ_j, rate) in s = ln(λ·rate) on unit panels (20-point Gauss–Legendre), from where
+/// the integrand is below e^{-40} of its scale to λ = 800/rate (the Gamma tail beyond is
+/// e^{-700}). Its cost does not depend on δ.
+fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
+    let Window {
+        k,
+        a,
+        c,
+        shape,
+        rate,
+    } = *win;
+    // λ = v/rate with v ~ Gamma(σ, 1): y = λ/(λ+δ) = v/(v + δ·rate)
+    let eps = delta * rate;
+    let (x, w) = crate::special::rule20();
+    let mut total = 0.0;
+    for (j, &wj) in weights.iter().enumerate() {
+        if wj == 0.0 {
+            continue;
+        }
+        let sigma = shape + j as f64;
+        let kj = (k - j) as f64;
+        let lg = ln_gamma(sigma);
+        // integrand in s: v^σ e^{−v} / Γ(σ) · y^{k−j} 2F1(1, c; a+c; y^k), v = e^s
+        let f = |s: f64| {
+            let v = s.exp();
+            let ln_y = -(eps / v).ln_1p();
+            let yk = (k as f64 * ln_y).exp();
+            let l = sigma * s - v - lg + kj * ln_y + crate::special::ln_hyp2f1(1.0, c, a + c, yk);
+            if l.is_finite() { l.exp() } else { 0.0 }
+        };
+        let s_hi = 800f64.ln();
+        let s_lo = eps.ln().min(0.0) - 40.0 / sigma.min(1.0);
+        let mut acc = 0.0;
+        let mut lo = s_lo;
+        while lo < s_hi {
+            let hi = (lo + 1.0).min(s_hi);
+            let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+            acc += half
+                * x.iter()
+                    .zip(w)
+                    .map(|(xi, wi)| wi * f(mid + half * xi))
+                    .sum::<f64>();
+            lo = hi;
+        }
+        total += wj * acc;
+    }
+    total
 }
 
 #[cfg(test)]
