@@ -750,7 +750,9 @@ impl<const MBG: bool> CnbdParams<MBG> {
         let weights = self.phase_weights(c);
         let m = |t: f64| expectation(&win, &weights, t);
         let pa = self.p_alive(c);
-        let v = if delta == 0.0 {
+        // over a finite horizon with δH <= 1e-16, e^{-δτ} is 1 to rounding on (0, H]
+        let negligible = h.is_some_and(|h| delta * h <= 1e-16);
+        let v = if delta == 0.0 || negligible {
             pa * m(h.expect("a finite horizon without discounting"))
         } else {
             let scale = win.rate / (win.shape + win.k as f64);
