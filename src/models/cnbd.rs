@@ -35,7 +35,7 @@ use crate::data::{Customer, RfmSummary};
 use crate::error::{Error, Result, positive_parameter};
 use crate::fit::{MaximumLikelihood, ParamKind};
 use crate::models::TransactionModel;
-use crate::special::{log_add_exp, trigamma};
+use crate::special::{gauss_legendre, log_add_exp, trigamma};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 /// The largest Erlang order tried by the fit.
@@ -188,15 +188,7 @@ impl<const MBG: bool> CnbdParams<MBG> {
     fn ln_terms(&self, c: &Customer) -> (f64, f64) {
         let (x, tx, t) = (c.frequency(), c.recency(), c.age());
         let s = self.r + f64::from(self.k) * x;
-        let big_a = self.alpha + t;
-        let u = (t - tx) / big_a;
-        let mut term = 1.0;
-        let mut sum = 1.0;
-        for j in 1..self.k {
-            let j = f64::from(j);
-            term *= (s + j - 1.0) * u / j;
-            sum += term;
-        }
+        let sum: f64 = self.s2_terms(c).iter().sum();
         let ln_s1 = if x > 0.0 || MBG {
             self.a.ln() - (self.b_shift() + x - 1.0).ln()
                 + s * ((t - tx) / (self.alpha + tx)).ln_1p()
@@ -294,20 +286,44 @@ fn ll_grad_hess<const MBG: bool>(
     let want_h = hess.is_some();
     let want_g = grad.is_some() || want_h;
     let ln_fact = ln_gamma(k); // ln (k-1)!
+    // terms that depend only on the parameters, hoisted out of the row loop
+    let ln_alpha = alpha.ln();
+    let common = -ln_gamma(r) + r * ln_alpha + ln_gamma(a + b) - ln_gamma(b);
+    let (dg_r, dg_ab, dg_b) = if want_g {
+        (digamma(r), digamma(a + b), digamma(b))
+    } else {
+        (0.0, 0.0, 0.0)
+    };
+    let (tg_r, tg_ab, tg_b) = if want_h {
+        (trigamma(r), trigamma(a + b), trigamma(b))
+    } else {
+        (0.0, 0.0, 0.0)
+    };
     let (mut ll, mut g, mut h) = (0.0, [0.0; 4], [0.0; 10]);
     let mut c = vec![0.0; kk];
     let mut hr = vec![0.0; kk];
     let mut hr2 = vec![0.0; kk];
+    // rows are sorted by x: the terms that depend on x only are computed once per distinct x
+    let mut last_x = f64::NAN;
+    let (mut base_x, mut dg_s, mut dg_abx, mut dg_bx) = (0.0, 0.0, 0.0, 0.0);
+    let (mut tg_s, mut tg_abx, mut tg_bx) = (0.0, 0.0, 0.0);
     for i in 0..d.x.len() {
         let (x, tx, t, litt, w) = (d.x[i], d.t_x[i], d.t[i], d.litt[i], d.weight[i]);
         let s = r + k * x;
         let xs = if MBG { x + 1.0 } else { x };
+        if x != last_x {
+            last_x = x;
+            base_x = ln_gamma(s) + ln_gamma(b + xs) - ln_gamma(a + b + xs);
+            if want_g {
+                (dg_s, dg_abx, dg_bx) = (digamma(s), digamma(a + b + xs), digamma(b + xs));
+            }
+            if want_h {
+                (tg_s, tg_abx, tg_bx) = (trigamma(s), trigamma(a + b + xs), trigamma(b + xs));
+            }
+        }
         let big_a = alpha + t;
         let ln_a_t = big_a.ln();
-        let base = ln_gamma(s) - ln_gamma(r) + r * alpha.ln() - s * ln_a_t + ln_gamma(b + xs)
-            - ln_gamma(a + b + xs)
-            + ln_gamma(a + b)
-            - ln_gamma(b);
+        let base = base_x + common - s * ln_a_t;
         let cst = (k - 1.0) * litt - x * ln_fact;
         // S2 and its derivatives
         let u = (t - tx) / big_a;
@@ -345,15 +361,8 @@ fn ll_grad_hess<const MBG: bool>(
         } else {
             [0.0; 4]
         };
-        let (dg_s, dg_ab, dg_abx, dg_bx, dg_b) = (
-            digamma(s),
-            digamma(a + b),
-            digamma(a + b + xs),
-            digamma(b + xs),
-            digamma(b),
-        );
         let gb = [
-            dg_s - digamma(r) + alpha.ln() - ln_a_t,
+            dg_s - dg_r + ln_alpha - ln_a_t,
             r / alpha - s * ia,
             dg_ab - dg_abx,
             dg_bx - dg_abx + dg_ab - dg_b,
@@ -381,14 +390,13 @@ fn ll_grad_hess<const MBG: bool>(
                 h1[tri(2, 2)] = -1.0 / (a * a);
                 h1[tri(3, 3)] = 1.0 / ((bs + x - 1.0) * (bs + x - 1.0));
             }
-            let (tg_ab, tg_abx) = (trigamma(a + b), trigamma(a + b + xs));
             let mut hb = [0.0; 10];
-            hb[tri(0, 0)] = trigamma(s) - trigamma(r);
+            hb[tri(0, 0)] = tg_s - tg_r;
             hb[tri(0, 1)] = 1.0 / alpha - ia;
             hb[tri(1, 1)] = -r / (alpha * alpha) + s * ia * ia;
             hb[tri(2, 2)] = tg_ab - tg_abx;
             hb[tri(2, 3)] = tg_ab - tg_abx;
-            hb[tri(3, 3)] = trigamma(b + xs) - tg_abx + tg_ab - trigamma(b);
+            hb[tri(3, 3)] = tg_bx - tg_abx + tg_ab - tg_b;
             let dg: [f64; 4] = std::array::from_fn(|q| g1[q] - g2[q]);
             for p in 0..4 {
                 for q in p..4 {
@@ -682,6 +690,15 @@ impl<const MBG: bool> CnbdParams<MBG> {
     /// The phase weights π_j (j < k) of a customer alive at T: ∝ (r+kx)_j u^j / j!,
     /// u = (T − t_x)/(α+T) (the terms of the likelihood's S2).
     fn phase_weights(&self, c: &Customer) -> Vec<f64> {
+        let mut w = self.s2_terms(c);
+        let total: f64 = w.iter().sum();
+        w.iter_mut().for_each(|v| *v /= total);
+        w
+    }
+
+    /// The terms c_j = (r+kx)_j u^j / j!, j < k, u = (T − t_x)/(α+T), of the likelihood's S2
+    /// (their sum) and of the phase weights (their shares).
+    fn s2_terms(&self, c: &Customer) -> Vec<f64> {
         let s = self.r + f64::from(self.k) * c.frequency();
         let u = (c.age() - c.recency()) / (self.alpha + c.age());
         let mut w = vec![1.0];
@@ -690,8 +707,6 @@ impl<const MBG: bool> CnbdParams<MBG> {
             let prev = w[w.len() - 1];
             w.push(prev * (s + jf - 1.0) * u / jf);
         }
-        let total: f64 = w.iter().sum();
-        w.iter_mut().for_each(|v| *v /= total);
         w
     }
 
@@ -945,15 +960,6 @@ fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
         // h(p) = (1 − G(1 − p))/p and the Beta density, from p and w = 1 − p both exact
         let h = |p: f64, w: f64| expected_given_p(k, j, sigma, z, one_minus_z, p, w);
         let dens = |p: f64, w: f64| ((a - 1.0) * p.ln() + (c - 1.0) * w.ln() - ln_b).exp();
-        let (x, w) = crate::special::rule20();
-        let panel = |lo: f64, hi: f64, f: &dyn Fn(f64) -> f64| {
-            let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-            half * x
-                .iter()
-                .zip(w)
-                .map(|(xi, wi)| wi * f(mid + half * xi))
-                .sum::<f64>()
-        };
         let f = |p: f64| h(p, 1.0 - p) * dens(p, 1.0 - p);
         let mut s = 0.0;
         // toward 0
@@ -965,7 +971,7 @@ fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
                 s += h(p0, 1.0 - p0) * beta_reg(a, c, p0);
                 break;
             }
-            s += panel(lo, hi, &f);
+            s += gauss_legendre(f, lo, hi);
             hi = lo;
         }
         // toward 1, in q = 1 − p
@@ -979,7 +985,7 @@ fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
                 s += h1 * beta_reg(c, a, qhi);
                 break;
             }
-            s += panel(qlo, qhi, &g);
+            s += gauss_legendre(g, qlo, qhi);
             qhi = qlo;
         }
         total += wj * s;
@@ -1047,7 +1053,6 @@ fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
     } = *win;
     // λ = v/rate with v ~ Gamma(σ, 1): y = λ/(λ+δ) = v/(v + δ·rate)
     let eps = delta * rate;
-    let (x, w) = crate::special::rule20();
     let mut total = 0.0;
     for (j, &wj) in weights.iter().enumerate() {
         if wj == 0.0 {
@@ -1070,12 +1075,7 @@ fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
         let mut lo = s_lo;
         while lo < s_hi {
             let hi = (lo + 1.0).min(s_hi);
-            let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-            acc += half
-                * x.iter()
-                    .zip(w)
-                    .map(|(xi, wi)| wi * f(mid + half * xi))
-                    .sum::<f64>();
+            acc += gauss_legendre(f, lo, hi);
             lo = hi;
         }
         total += wj * acc;
