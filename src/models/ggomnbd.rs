@@ -127,14 +127,13 @@ impl GgomNbdParams {
     /// and T" (the Gompertz density averaged over η). In log space, the integral scaled by its
     /// integrand at t_x; checked against mpmath quadrature (`scripts/ggomnbd_reference.py`).
     pub fn ln_likelihood(&self, c: &Customer) -> f64 {
-        row(
-            &self.to_array(),
-            c.frequency(),
-            c.recency(),
-            c.age(),
-            None,
-            None,
-        )
+        let p = self.to_array();
+        let mut sums = Sums {
+            ll: row(&p, c.frequency(), c.recency(), c.age(), None, None),
+            ..Sums::default()
+        };
+        add_parameter_terms(&p, 1.0, &mut sums);
+        sums.ll
     }
 
     /// Sum of [`ln_likelihood`](Self::ln_likelihood) over a summary.
@@ -422,8 +421,9 @@ fn terms(p: &[f64; 5], x: f64, tx: f64, t: f64, level: u8) -> Terms {
     out
 }
 
-/// One row's log-likelihood (common terms included) and, if asked, its gradient and the
-/// upper triangle of its Hessian.
+/// One row's log-likelihood and, if asked, its gradient and the upper triangle of its Hessian,
+/// without the terms that depend on the parameters only ([`add_parameter_terms`] adds them
+/// once for all rows).
 fn row(
     p: &[f64; 5],
     x: f64,
@@ -432,7 +432,7 @@ fn row(
     grad: Option<&mut [f64; 5]>,
     hess: Option<&mut [f64; 15]>,
 ) -> f64 {
-    let [r, alpha, _, s, beta] = *p;
+    let r = p[0];
     let level = if hess.is_some() {
         2
     } else {
@@ -442,16 +442,8 @@ fn row(
     let lse = log_add_exp(tm.l1, tm.l2);
     let (w1, w2) = ((tm.l1 - lse).exp(), (tm.l2 - lse).exp());
     if let Some(g) = grad {
-        let common = [
-            digamma(r + x) - digamma(r) + alpha.ln(),
-            r / alpha,
-            0.0,
-            beta.ln(),
-            s / beta,
-        ];
-        for k in 0..5 {
-            g[k] = common[k] + w1 * tm.g1[k] + w2 * tm.g2[k];
-        }
+        *g = std::array::from_fn(|k| w1 * tm.g1[k] + w2 * tm.g2[k]);
+        g[0] += digamma(r + x);
     }
     if let Some(h) = hess {
         // log-sum-exp: w1 H1 + w2 H2 + w1 w2 (g1 - g2)(g1 - g2)ᵀ, plus the common terms
@@ -462,13 +454,25 @@ fn row(
                 h[k] = w1 * tm.h1[k] + w2 * tm.h2[k] + w1 * w2 * dg[i] * dg[j];
             }
         }
-        h[tri(0, 0)] += trigamma(r + x) - trigamma(r);
-        h[tri(0, 1)] += 1.0 / alpha;
-        h[tri(1, 1)] -= r / (alpha * alpha);
-        h[tri(3, 4)] += 1.0 / beta;
-        h[tri(4, 4)] -= s / (beta * beta);
+        h[tri(0, 0)] += trigamma(r + x);
     }
-    ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + lse
+    ln_gamma(r + x) + lse
+}
+
+/// Adds `n` times the log-likelihood terms that depend on the parameters only,
+/// −lnΓ(r) + r ln α + s ln β, and their derivatives, to `sums`.
+fn add_parameter_terms(p: &[f64; 5], n: f64, sums: &mut Sums) {
+    let [r, alpha, _, s, beta] = *p;
+    sums.ll += n * (-ln_gamma(r) + r * alpha.ln() + s * beta.ln());
+    sums.g[0] += n * (alpha.ln() - digamma(r));
+    sums.g[1] += n * r / alpha;
+    sums.g[3] += n * beta.ln();
+    sums.g[4] += n * s / beta;
+    sums.h[tri(0, 0)] -= n * trigamma(r);
+    sums.h[tri(0, 1)] += n / alpha;
+    sums.h[tri(1, 1)] -= n * r / (alpha * alpha);
+    sums.h[tri(3, 4)] += n / beta;
+    sums.h[tri(4, 4)] -= n * s / (beta * beta);
 }
 
 /// Rows from which the likelihood is summed in parallel (each row is an integral).
@@ -492,7 +496,7 @@ fn ll_grad_hess(
     let p = [theta[0], theta[1], theta[2], theta[3], theta[4]];
     let want_h = hess.is_some();
     let want_g = grad.is_some() || want_h;
-    let sums = super::sum_rows(
+    let mut sums = super::sum_rows(
         d.len(),
         PARALLEL_ROWS,
         CHUNK_ROWS,
@@ -524,6 +528,7 @@ fn ll_grad_hess(
             acc.h.iter_mut().zip(&c.h).for_each(|(a, v)| *a += v);
         },
     );
+    add_parameter_terms(&p, d.total_weight(), &mut sums);
     if let Some(out) = grad {
         out.copy_from_slice(&sums.g);
     }
