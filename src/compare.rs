@@ -161,18 +161,57 @@ pub struct LikelihoodRatio {
     pub p_value: f64,
 }
 
-/// The nested pairs tested when both models are compared: (restricted, full, extra parameters).
-const NESTED: &[(&str, &str, usize)] = &[
+/// A nested pair: the restricted model, the one that nests it, the extra parameters, and
+/// whether the restriction is on a whole-number parameter (no χ² reference).
+struct Nested {
+    restricted: &'static str,
+    full: &'static str,
+    df: usize,
+    discrete: bool,
+}
+
+/// The nested pairs tested when both models are compared.
+const NESTED: &[Nested] = &[
     // μ → 0 (s/β → 0): nobody drops out
-    ("nbd", "pareto-nbd", 2),
+    Nested {
+        restricted: "nbd",
+        full: "pareto-nbd",
+        df: 2,
+        discrete: false,
+    },
     // p → 0 (a/(a+b) → 0): nobody drops out
-    ("nbd", "bgnbd", 2),
-    ("nbd", "mbgnbd", 2),
+    Nested {
+        restricted: "nbd",
+        full: "bgnbd",
+        df: 2,
+        discrete: false,
+    },
+    Nested {
+        restricted: "nbd",
+        full: "mbgnbd",
+        df: 2,
+        discrete: false,
+    },
     // b → 0: the Gompertz lifetime becomes exponential
-    ("pareto-nbd", "ggomnbd", 1),
-    // k = 1: exponential gaps (a discrete restriction: the statistic, no χ² p-value)
-    ("bgnbd", "bgcnbd", 1),
-    ("mbgnbd", "mbgcnbd", 1),
+    Nested {
+        restricted: "pareto-nbd",
+        full: "ggomnbd",
+        df: 1,
+        discrete: false,
+    },
+    // k = 1: exponential gaps (a whole-number restriction: the statistic, no χ² p-value)
+    Nested {
+        restricted: "bgnbd",
+        full: "bgcnbd",
+        df: 1,
+        discrete: true,
+    },
+    Nested {
+        restricted: "mbgnbd",
+        full: "mbgcnbd",
+        df: 1,
+        discrete: true,
+    },
 ];
 
 /// The comparison table: one row per model, the likelihood-ratio tests of the nested pairs
@@ -304,43 +343,49 @@ pub fn compare(summary: &RfmSummary, options: &CompareOptions) -> Result<Compari
     rows[best].recommended = true;
     let tests = NESTED
         .iter()
-        .filter_map(|&(restricted, full, df)| {
-            let ll = |name: &str| {
-                rows.iter()
-                    .find(|r| r.model == name && r.converged())
-                    .map(ModelRow::log_likelihood)
-            };
-            let l0 = ll(restricted)?;
-            // a full model whose maximum is the restricted one (on its boundary) has its LL
-            let l1 = ll(full).or_else(|| {
-                rows.iter()
-                    .find(|r| r.model == full)
-                    .and_then(|r| match &r.fit {
-                        Err(Error::OnBoundary {
-                            limit,
-                            log_likelihood,
-                            ..
-                        }) if *limit == restricted => Some(log_likelihood.max(l0)),
-                        _ => None,
-                    })
-            })?;
-            let statistic = (2.0 * (l1 - l0)).max(0.0);
-            let discrete = full.ends_with("cnbd");
-            let p_value = if discrete {
-                f64::NAN
-            } else {
-                ChiSquared::new(df as f64)
-                    .map(|c| c.sf(statistic))
-                    .unwrap_or(f64::NAN)
-            };
-            Some(LikelihoodRatio {
-                restricted: rows.iter().find(|r| r.model == restricted)?.model,
-                full: rows.iter().find(|r| r.model == full)?.model,
-                statistic,
-                df,
-                p_value,
-            })
-        })
+        .filter_map(
+            |&Nested {
+                 restricted,
+                 full,
+                 df,
+                 discrete,
+             }| {
+                let ll = |name: &str| {
+                    rows.iter()
+                        .find(|r| r.model == name && r.converged())
+                        .map(ModelRow::log_likelihood)
+                };
+                let l0 = ll(restricted)?;
+                // a full model whose maximum is the restricted one (on its boundary) has its LL
+                let l1 = ll(full).or_else(|| {
+                    rows.iter()
+                        .find(|r| r.model == full)
+                        .and_then(|r| match &r.fit {
+                            Err(Error::OnBoundary {
+                                limit,
+                                log_likelihood,
+                                ..
+                            }) if *limit == restricted => Some(log_likelihood.max(l0)),
+                            _ => None,
+                        })
+                })?;
+                let statistic = (2.0 * (l1 - l0)).max(0.0);
+                let p_value = if discrete {
+                    f64::NAN
+                } else {
+                    ChiSquared::new(df as f64)
+                        .map(|c| c.sf(statistic))
+                        .unwrap_or(f64::NAN)
+                };
+                Some(LikelihoodRatio {
+                    restricted: rows.iter().find(|r| r.model == restricted)?.model,
+                    full: rows.iter().find(|r| r.model == full)?.model,
+                    statistic,
+                    df,
+                    p_value,
+                })
+            },
+        )
         .collect();
     Ok(Comparison {
         rows,
