@@ -14,6 +14,9 @@ use clv::{
     GgomNbdParams, ParetoNbdParams, RfmSummary, Schedule, SpendModel, TimeUnit, TransactionModel,
 };
 
+#[path = "support/cdnow_log.rs"]
+mod cdnow_log;
+
 const NASTY: [f64; 14] = [
     f64::NAN,
     f64::INFINITY,
@@ -64,17 +67,8 @@ fn fit_cdnow(name: &str, s: &RfmSummary) -> Option<AnyFitted> {
     }
 }
 
-/// CDNOW summarised from its log (with litt, which the Erlang-k models need).
 fn cdnow() -> RfmSummary {
-    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
-    let opts = clv::SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
-        .with_observation_end(d(1998, 6, 30))
-        .unwrap();
-    let mut b = clv::SummaryBuilder::new(opts);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
-    clv::io::read_transactions_into(path, &clv::io::TransactionFormat::cdnow_sample(), &mut b)
-        .unwrap();
-    b.finish().unwrap().summary
+    cdnow_log::cdnow_from_log()
 }
 
 fn customers() -> Vec<Customer> {

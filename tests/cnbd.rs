@@ -1,26 +1,17 @@
-//! BG/CNBD-k and MBG/CNBD-k (issue 13, in progress: the likelihood, the fit with k chosen by
-//! likelihood, P(alive); the predictions come next). CDNOW shows no regularity: the published
+//! BG/CNBD-k and MBG/CNBD-k: the likelihood and its derivatives, the fit with k chosen by
+//! likelihood, parameter recovery, the predictions and DERT. CDNOW shows no regularity: the published
 //! BG/CNBD-k log-likelihoods by k are -9582.43, -9855.33, -10393.57, -11030.19, so k = 1 and the
 //! fit equals BG/NBD's.
 
-use chrono::NaiveDate;
 use clv::fit::{FitWarning, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
-use clv::io::{TransactionFormat, read_transactions_into};
 use clv::models::cnbd::{BgCnbdParams, MbgCnbdParams};
-use clv::{
-    BgNbdParams, Customer, FitOptions, MbgNbdParams, RfmSummary, SummaryBuilder, SummaryOptions,
-    TimeUnit,
-};
+use clv::{BgNbdParams, Customer, FitOptions, MbgNbdParams, RfmSummary, TimeUnit};
+
+#[path = "support/cdnow_log.rs"]
+mod cdnow_log;
 
 fn cdnow() -> RfmSummary {
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    let opts = SummaryOptions::new(date(1997, 9, 30), TimeUnit::Weeks)
-        .with_observation_end(date(1998, 6, 30))
-        .unwrap();
-    let mut b = SummaryBuilder::new(opts);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
-    read_transactions_into(path, &TransactionFormat::cdnow_sample(), &mut b).unwrap();
-    b.finish().unwrap().summary
+    cdnow_log::cdnow_from_log()
 }
 
 #[test]

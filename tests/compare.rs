@@ -2,20 +2,14 @@
 //! 0.786, MBG/NBD 0.765, Pareto/NBD 0.755, NBD 1.041), one recommendation, and the
 //! likelihood-ratio tests of the nested pairs.
 
-use chrono::NaiveDate;
 use clv::compare::{CompareOptions, compare};
-use clv::io::{TransactionFormat, read_transactions_into};
-use clv::{RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit};
+use clv::{RfmSummary, TimeUnit};
+
+#[path = "support/cdnow_log.rs"]
+mod cdnow_log;
 
 fn cdnow_with_holdout() -> RfmSummary {
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    let opts = SummaryOptions::new(date(1997, 9, 30), TimeUnit::Weeks)
-        .with_observation_end(date(1998, 6, 30))
-        .unwrap();
-    let mut b = SummaryBuilder::new(opts);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
-    read_transactions_into(path, &TransactionFormat::cdnow_sample(), &mut b).unwrap();
-    b.finish().unwrap().summary
+    cdnow_log::cdnow_from_log()
 }
 
 #[test]

@@ -5,19 +5,15 @@ use chrono::NaiveDate;
 use clv::diagnostics::{
     PropertyMatrix, holdout_by_frequency, holdout_by_recency, holdout_fit, period_transactions,
 };
-use clv::io::{TransactionFormat, read_transactions_into};
-use clv::{BgNbdParams, FitOptions, RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit};
+use clv::io::TransactionFormat;
+use clv::{BgNbdParams, FitOptions, RfmSummary, SummaryOptions, TimeUnit};
 use clv::{TransactionModel, sim::simulate_bgnbd};
 
+#[path = "support/cdnow_log.rs"]
+mod cdnow_log;
+
 fn cdnow() -> RfmSummary {
-    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-    let opts = SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
-        .with_observation_end(d(1998, 6, 30))
-        .unwrap();
-    let mut b = SummaryBuilder::new(opts);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
-    read_transactions_into(path, &TransactionFormat::cdnow_sample(), &mut b).unwrap();
-    b.finish().unwrap().summary
+    cdnow_log::cdnow_from_log()
 }
 
 #[test]
