@@ -1,6 +1,9 @@
 //! Every registered transaction model: its CDNOW fit and the scoring of 10^6 simulated
 //! customers (P(alive), E[Y(39)], P(Y(39) = 0)), side by side on the same data, so the ratios
-//! are the models' costs. A new model is benched here without editing this file.
+//! are the models' costs. A new model is benched here without editing this file. Also the
+//! fits whose figures docs/performance.md quotes beyond that: GGom/NBD on 20,000 simulated
+//! customers inside its parameter space, and the Erlang-k models (k tried over 1..=8) on
+//! CDNOW summarised from its log (they need litt).
 //! Run: `cargo bench --bench models` (a few minutes).
 
 use clv::io::read_summary_csv;
@@ -54,5 +57,37 @@ fn bench_score(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_fit, bench_score);
+fn bench_other_fits(c: &mut Criterion) {
+    use clv::io::{TransactionFormat, read_transactions_into};
+    use clv::models::cnbd::{BgCnbdParams, MbgCnbdParams};
+    use clv::sim::Simulate;
+    let mut g = c.benchmark_group("fit_other");
+    g.sample_size(10);
+    let gg = GgomNbdParams::new(0.6, 8.0, 0.05, 1.2, 3.0).unwrap();
+    let ages = uniform_ages(20_000, 1.0, 78.0, 14).unwrap();
+    let sim = gg.simulate(&ages, TimeUnit::Weeks, 114).unwrap();
+    g.bench_function("ggomnbd_simulated_20000", |b| {
+        b.iter(|| GgomNbdParams::fit(black_box(&sim), &FitOptions::default()).unwrap())
+    });
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let opts = clv::SummaryOptions::new(d(1997, 9, 30), TimeUnit::Weeks)
+        .with_observation_end(d(1998, 6, 30))
+        .unwrap();
+    let mut builder = clv::SummaryBuilder::new(opts);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+    read_transactions_into(path, &TransactionFormat::cdnow_sample(), &mut builder).unwrap();
+    let log = builder.finish().unwrap().summary;
+    g.bench_function("bgcnbd_cdnow_k_1_to_8", |b| {
+        b.iter(|| BgCnbdParams::fit(black_box(&log), &FitOptions::default()).unwrap())
+    });
+    g.bench_function("mbgcnbd_cdnow_k_1_to_8", |b| {
+        b.iter(|| MbgCnbdParams::fit(black_box(&log), &FitOptions::default()).unwrap())
+    });
+    g.bench_function("bgnbd_cdnow_log", |b| {
+        b.iter(|| BgNbdParams::fit(black_box(&log), &FitOptions::default()).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_fit, bench_score, bench_other_fits);
 criterion_main!(benches);
