@@ -31,7 +31,7 @@
 //! [`crate::AnyFitted`]: a finite horizon is still integrated by parts, which costs thousands of
 //! window evaluations when the horizon is long; that is the last step before registration.
 
-use crate::data::{Customer, RfmSummary};
+use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, positive_parameter};
 use crate::fit::{MaximumLikelihood, ParamKind};
 use crate::models::TransactionModel;
@@ -164,13 +164,13 @@ impl<const MBG: bool> CnbdParams<MBG> {
     /// δ = 1{x > 0}; MBG/CNBD-k: b' = b + 1 and δ = 1.
     pub fn ln_likelihood(&self, c: &Customer, litt: f64) -> f64 {
         let rows = CnbdData {
-            x: vec![c.frequency()],
-            t_x: vec![c.recency()],
-            t: vec![c.age()],
+            rfm: CompressedRfm {
+                x: vec![c.frequency()],
+                t_x: vec![c.recency()],
+                t: vec![c.age()],
+                weight: vec![1.0],
+            },
             litt: vec![litt],
-            weight: vec![1.0],
-            mean_age: c.age(),
-            age_scale: 1.0,
         };
         ll_grad_hess::<MBG>(&self.to_array(), &rows, None, None)
     }
@@ -206,16 +206,12 @@ impl<const MBG: bool> CnbdParams<MBG> {
     }
 }
 
-/// Distinct (x, t_x, T, litt) rows with weights, and the scales the fit needs.
+/// Distinct (x, t_x, T, litt) rows with weights: the (x, t_x, T) rows of every model, split by
+/// litt, sorted by x first.
 #[derive(Debug, Clone, Default)]
 pub struct CnbdData {
-    x: Vec<f64>,
-    t_x: Vec<f64>,
-    t: Vec<f64>,
+    rfm: CompressedRfm,
     litt: Vec<f64>,
-    weight: Vec<f64>,
-    mean_age: f64,
-    age_scale: f64,
 }
 
 impl CnbdData {
@@ -228,36 +224,28 @@ impl CnbdData {
                     .into(),
             });
         };
-        let rfm = super::prepare_rfm(s, model)?;
         let bits = |v: f64| (v + 0.0).to_bits();
+        // (x, t_x, T) order like their bits (finite, >= 0); litt only needs equality
         let keys: Vec<(u64, u64, u64, u64)> = (0..s.len())
             .map(|i| {
                 (
                     bits(s.frequency()[i]),
                     bits(s.recency()[i]),
                     bits(s.age()[i]),
-                    // litt may be negative: order by the bits of litt + a large shift is not
-                    // needed, only equality matters for the grouping
                     litt[i].to_bits(),
                 )
             })
             .collect();
-        let mut d = CnbdData {
-            mean_age: rfm.mean_age(),
-            age_scale: rfm.age_scale(),
-            ..CnbdData::default()
-        };
+        let mut d = CnbdData::default();
         for ((x, tx, t, l), w) in crate::data::weighted_distinct(keys) {
-            d.x.push(f64::from_bits(x));
-            d.t_x.push(f64::from_bits(tx));
-            d.t.push(f64::from_bits(t));
+            d.rfm.x.push(f64::from_bits(x));
+            d.rfm.t_x.push(f64::from_bits(tx));
+            d.rfm.t.push(f64::from_bits(t));
+            d.rfm.weight.push(w);
             d.litt.push(f64::from_bits(l));
-            d.weight.push(w);
         }
+        super::check_identifiable(&d.rfm, model)?;
         Ok(d)
-    }
-    fn total_weight(&self) -> f64 {
-        self.weight.iter().sum()
     }
 }
 
@@ -307,8 +295,9 @@ fn ll_grad_hess<const MBG: bool>(
     let mut last_x = f64::NAN;
     let (mut base_x, mut dg_s, mut dg_abx, mut dg_bx) = (0.0, 0.0, 0.0, 0.0);
     let (mut tg_s, mut tg_abx, mut tg_bx) = (0.0, 0.0, 0.0);
-    for i in 0..d.x.len() {
-        let (x, tx, t, litt, w) = (d.x[i], d.t_x[i], d.t[i], d.litt[i], d.weight[i]);
+    let rows = &d.rfm;
+    for i in 0..rows.len() {
+        let (x, tx, t, litt, w) = (rows.x[i], rows.t_x[i], rows.t[i], d.litt[i], rows.weight[i]);
         let s = r + k * x;
         let xs = if MBG { x + 1.0 } else { x };
         if x != last_x {
@@ -440,10 +429,10 @@ impl<const MBG: bool> MaximumLikelihood for CnbdParams<MBG> {
         CnbdData::from_summary(summary, Self::MODEL)
     }
     fn n_customers(data: &CnbdData) -> f64 {
-        data.total_weight()
+        data.rfm.total_weight()
     }
     fn n_rows(data: &CnbdData) -> usize {
-        data.x.len()
+        data.rfm.len()
     }
     fn from_slice(theta: &[f64]) -> Result<Self> {
         match theta {
@@ -466,7 +455,7 @@ impl<const MBG: bool> MaximumLikelihood for CnbdParams<MBG> {
     /// For each k in 1..=[`MAX_K`] the BG/NBD starts with α scaled by k (the phase rate is k
     /// times the purchase rate).
     fn starts(data: &CnbdData) -> Vec<Vec<f64>> {
-        let m = data.mean_age;
+        let m = data.rfm.mean_age();
         (1..=MAX_K)
             .flat_map(|k| {
                 let k = f64::from(k);
@@ -491,7 +480,7 @@ impl<const MBG: bool> MaximumLikelihood for CnbdParams<MBG> {
     }
     /// α is a time: penalised as α/max(T), as BG/NBD's.
     fn penalty_scales(data: &CnbdData) -> Vec<f64> {
-        vec![0.0, 1.0, data.age_scale, 1.0, 1.0]
+        vec![0.0, 1.0, data.rfm.age_scale(), 1.0, 1.0]
     }
 }
 

@@ -80,6 +80,12 @@ pub(crate) fn sum_rows<S: Default + Send>(
 /// purchase-and-dropout model: no repeat buyer at all, or a single distinct history.
 pub(crate) fn prepare_rfm(summary: &RfmSummary, model: &'static str) -> Result<CompressedRfm> {
     let d = summary.compress();
+    check_identifiable(&d, model)?;
+    Ok(d)
+}
+
+/// The checks of [`prepare_rfm`] on rows already compressed (by (x, t_x, T), or finer).
+pub(crate) fn check_identifiable(d: &CompressedRfm, model: &'static str) -> Result<()> {
     let not_identifiable = |reason: String| Error::NotIdentifiable { model, reason };
     if d.x.iter().all(|&x| x == 0.0) {
         return Err(not_identifiable(format!(
@@ -88,7 +94,9 @@ pub(crate) fn prepare_rfm(summary: &RfmSummary, model: &'static str) -> Result<C
             d.total_weight()
         )));
     }
-    if d.len() == 1 {
+    // one history (x, t_x, T) for everyone (rows compressed finer, by litt too, may repeat it)
+    let same = |i: usize| d.x[i] == d.x[0] && d.t_x[i] == d.t_x[0] && d.t[i] == d.t[0];
+    if (1..d.len()).all(same) {
         return Err(not_identifiable(if d.total_weight() == 1.0 {
             "a single customer says nothing about how customers differ".into()
         } else {
@@ -99,7 +107,7 @@ pub(crate) fn prepare_rfm(summary: &RfmSummary, model: &'static str) -> Result<C
             )
         }));
     }
-    Ok(d)
+    Ok(())
 }
 
 /// Predictions of a model of repeat-purchase counts, as pure functions of the parameters and a
