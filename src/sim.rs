@@ -65,17 +65,22 @@ pub fn simulate_bgnbd(
     unit: TimeUnit,
     seed: u64,
 ) -> Result<RfmSummary> {
-    let bad = |e: String| Error::InvalidOption {
-        name: "simulation",
-        reason: e,
-    };
-    let lambda = Gamma::new(params.r(), 1.0 / params.alpha()).map_err(|e| bad(e.to_string()))?;
-    let dropout = Beta::new(params.a(), params.b()).map_err(|e| bad(e.to_string()))?;
+    let lambda = Gamma::new(params.r(), 1.0 / params.alpha()).map_err(invalid)?;
+    let dropout = Beta::new(params.a(), params.b()).map_err(invalid)?;
     simulate_customers(ages, unit, seed, |r, t| {
         let l: f64 = lambda.sample(r);
         let p: f64 = dropout.sample(r);
         poisson_purchases(l, t, r, |r| rand::Rng::random::<f64>(r) < p)
     })
+}
+
+/// The error of a distribution the simulator cannot build from the parameters, or of an input
+/// it refuses.
+pub(crate) fn invalid(e: impl std::fmt::Display) -> Error {
+    Error::InvalidOption {
+        name: "simulation",
+        reason: e.to_string(),
+    }
 }
 
 /// One simulated customer per age T (ids `0..n`, in `unit`): `draw(rng, T)` gives their repeat
@@ -86,16 +91,48 @@ pub(crate) fn simulate_customers(
     seed: u64,
     mut draw: impl FnMut(&mut Xoshiro256PlusPlus, f64) -> Result<(u64, f64)>,
 ) -> Result<RfmSummary> {
+    let (x, t_x, _) = simulate_rows(ages, seed, |r, t| {
+        draw(r, t).map(|(count, last)| (count, last, 0.0))
+    })?;
+    summary_of(ages, unit, x, t_x)
+}
+
+/// [`simulate_customers`] for models whose draw also gives litt, the sum of the logarithms of
+/// the inter-purchase times (the Erlang-k models): the summary carries it.
+pub(crate) fn simulate_customers_with_litt(
+    ages: &[f64],
+    unit: TimeUnit,
+    seed: u64,
+    draw: impl FnMut(&mut Xoshiro256PlusPlus, f64) -> Result<(u64, f64, f64)>,
+) -> Result<RfmSummary> {
+    let (x, t_x, litt) = simulate_rows(ages, seed, draw)?;
+    summary_of(ages, unit, x, t_x)?.with_litt(litt)
+}
+
+type Rows = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+fn simulate_rows(
+    ages: &[f64],
+    seed: u64,
+    mut draw: impl FnMut(&mut Xoshiro256PlusPlus, f64) -> Result<(u64, f64, f64)>,
+) -> Result<Rows> {
     let mut r = rng(seed);
-    let (mut x, mut t_x) = (
-        Vec::with_capacity(ages.len()),
-        Vec::with_capacity(ages.len()),
+    let n = ages.len();
+    let (mut x, mut t_x, mut litt) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
     );
     for &t in ages {
-        let (count, last) = draw(&mut r, t)?;
+        let (count, last, log_gaps) = draw(&mut r, t)?;
         x.push(count as f64);
         t_x.push(last);
+        litt.push(log_gaps);
     }
+    Ok((x, t_x, litt))
+}
+
+fn summary_of(ages: &[f64], unit: TimeUnit, x: Vec<f64>, t_x: Vec<f64>) -> Result<RfmSummary> {
     RfmSummary::new(
         (0..ages.len()).map(|i| i.to_string()).collect(),
         x,
@@ -171,23 +208,21 @@ pub fn simulate_gamma_gamma(
     frequency: &[f64],
     seed: u64,
 ) -> Result<Vec<f64>> {
-    let bad = |e: String| Error::InvalidOption {
-        name: "simulation",
-        reason: e,
-    };
-    let nu = Gamma::new(params.q(), 1.0 / params.v()).map_err(|e| bad(e.to_string()))?;
+    let nu = Gamma::new(params.q(), 1.0 / params.v()).map_err(invalid)?;
     let mut r = rng(seed);
     frequency
         .iter()
         .map(|&x| {
             if !(x.is_finite() && x >= 0.0) {
-                return Err(bad(format!("frequencies must be finite and >= 0, got {x}")));
+                return Err(invalid(format!(
+                    "frequencies must be finite and >= 0, got {x}"
+                )));
             }
             if x == 0.0 {
                 return Ok(0.0);
             }
             let n: f64 = nu.sample(&mut r);
-            let total = Gamma::new(params.p() * x, 1.0 / n).map_err(|e| bad(e.to_string()))?;
+            let total = Gamma::new(params.p() * x, 1.0 / n).map_err(invalid)?;
             Ok(total.sample(&mut r) / x)
         })
         .collect()
@@ -242,22 +277,18 @@ pub fn simulate_transactions(
     seed: u64,
     mut emit: impl FnMut(usize, NaiveDateTime, f64),
 ) -> Result<usize> {
-    let bad = |e: String| Error::InvalidOption {
-        name: "simulation",
-        reason: e,
-    };
     let unit_seconds = spec.unit.days() * 86_400.0;
     let window = spec.acquisition * unit_seconds;
     let span = (spec.end - spec.start).num_seconds() as f64;
     if !(window.is_finite() && window >= 0.0 && window <= span) {
-        return Err(bad(format!(
+        return Err(invalid(format!(
             "the acquisition window ({} {:?}) must be >= 0 and end by the end of the log",
             spec.acquisition, spec.unit
         )));
     }
-    let lambda = Gamma::new(bg.r(), 1.0 / bg.alpha()).map_err(|e| bad(e.to_string()))?;
-    let dropout = Beta::new(bg.a(), bg.b()).map_err(|e| bad(e.to_string()))?;
-    let nu = Gamma::new(gg.q(), 1.0 / gg.v()).map_err(|e| bad(e.to_string()))?;
+    let lambda = Gamma::new(bg.r(), 1.0 / bg.alpha()).map_err(invalid)?;
+    let dropout = Beta::new(bg.a(), bg.b()).map_err(invalid)?;
+    let nu = Gamma::new(gg.q(), 1.0 / gg.v()).map_err(invalid)?;
     let mut r = rng(seed);
     let mut rows = 0;
     let at = |s: f64| spec.start + chrono::Duration::seconds(s as i64);
@@ -266,11 +297,11 @@ pub fn simulate_transactions(
         let l: f64 = lambda.sample(&mut r);
         let p: f64 = dropout.sample(&mut r);
         let n: f64 = nu.sample(&mut r);
-        let amount = Gamma::new(gg.p(), 1.0 / n).map_err(|e| bad(e.to_string()))?;
+        let amount = Gamma::new(gg.p(), 1.0 / n).map_err(invalid)?;
         emit(c, at(first), amount.sample(&mut r));
         rows += 1;
         if l > 0.0 {
-            let gap = Exp::new(l).map_err(|e| bad(e.to_string()))?;
+            let gap = Exp::new(l).map_err(invalid)?;
             let mut now = first;
             loop {
                 now += gap.sample(&mut r) * unit_seconds;

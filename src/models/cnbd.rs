@@ -504,32 +504,23 @@ impl<const MBG: bool> CnbdParams<MBG> {
     pub fn simulate(&self, ages: &[f64], unit: crate::TimeUnit, seed: u64) -> Result<RfmSummary> {
         use rand::Rng;
         use rand_distr::{Beta, Distribution, Gamma};
-        let bad = |e: String| Error::InvalidOption {
-            name: "simulation",
-            reason: e,
-        };
-        let lambda = Gamma::new(self.r, 1.0 / self.alpha).map_err(|e| bad(e.to_string()))?;
-        let dropout = Beta::new(self.a, self.b).map_err(|e| bad(e.to_string()))?;
-        let mut rng = crate::sim::rng(seed);
-        let n = ages.len();
-        let (mut x, mut t_x, mut litt) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for &t in ages {
+        let lambda = Gamma::new(self.r, 1.0 / self.alpha).map_err(crate::sim::invalid)?;
+        let dropout = Beta::new(self.a, self.b).map_err(crate::sim::invalid)?;
+        crate::sim::simulate_customers_with_litt(ages, unit, seed, |rng, t| {
             if !(t.is_finite() && t >= 0.0) {
-                return Err(bad(format!("age {t} is not finite and >= 0")));
+                return Err(crate::sim::invalid(format!(
+                    "age {t} is not finite and >= 0"
+                )));
             }
-            let l: f64 = lambda.sample(&mut rng);
-            let p: f64 = dropout.sample(&mut rng);
+            let l: f64 = lambda.sample(rng);
+            let p: f64 = dropout.sample(rng);
             let (mut count, mut last, mut sum_ln) = (0u64, 0.0f64, 0.0f64);
             let alive_at_start = !(MBG && rng.random::<f64>() < p);
             if alive_at_start && l > 0.0 {
-                let gap = Gamma::new(f64::from(self.k), 1.0 / l).map_err(|e| bad(e.to_string()))?;
+                let gap = Gamma::new(f64::from(self.k), 1.0 / l).map_err(crate::sim::invalid)?;
                 let mut now = 0.0;
                 loop {
-                    let g: f64 = gap.sample(&mut rng);
+                    let g: f64 = gap.sample(rng);
                     now += g;
                     if now > t || g <= 0.0 {
                         break;
@@ -542,18 +533,8 @@ impl<const MBG: bool> CnbdParams<MBG> {
                     }
                 }
             }
-            x.push(count as f64);
-            t_x.push(last);
-            litt.push(sum_ln);
-        }
-        RfmSummary::new(
-            (0..n).map(|i| i.to_string()).collect(),
-            x,
-            t_x,
-            ages.to_vec(),
-            unit,
-        )?
-        .with_litt(litt)
+            Ok((count, last, sum_ln))
+        })
     }
 }
 

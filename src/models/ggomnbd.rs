@@ -664,12 +664,8 @@ impl crate::sim::Simulate for GgomNbdParams {
     /// ```
     fn simulate(&self, ages: &[f64], unit: crate::TimeUnit, seed: u64) -> Result<RfmSummary> {
         use rand_distr::{Distribution, Exp1, Gamma};
-        let bad = |e: String| Error::InvalidOption {
-            name: "simulation",
-            reason: e,
-        };
-        let lambda = Gamma::new(self.r, 1.0 / self.alpha).map_err(|e| bad(e.to_string()))?;
-        let eta = Gamma::new(self.s, 1.0 / self.beta).map_err(|e| bad(e.to_string()))?;
+        let lambda = Gamma::new(self.r, 1.0 / self.alpha).map_err(crate::sim::invalid)?;
+        let eta = Gamma::new(self.s, 1.0 / self.beta).map_err(crate::sim::invalid)?;
         crate::sim::simulate_customers(ages, unit, seed, |r, t| {
             let l: f64 = lambda.sample(r);
             let h: f64 = eta.sample(r);

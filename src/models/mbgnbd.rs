@@ -13,7 +13,7 @@
 //! the first draw with probability b/(a+b), after which p is Beta(a, b+1).
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
-use crate::error::{Error, Result, positive_parameter};
+use crate::error::{Result, positive_parameter};
 use crate::fit::MaximumLikelihood;
 use crate::models::TransactionModel;
 use crate::models::bgnbd::{BgNbdParams, family_ll_grad_hess, ln_odds_x, p_alive_repeat};
@@ -50,7 +50,7 @@ struct RawMbgNbd {
 
 #[cfg(feature = "serde")]
 impl TryFrom<RawMbgNbd> for MbgNbdParams {
-    type Error = Error;
+    type Error = crate::Error;
     fn try_from(p: RawMbgNbd) -> Result<Self> {
         MbgNbdParams::new(p.r, p.alpha, p.a, p.b)
     }
@@ -60,7 +60,7 @@ impl MbgNbdParams {
     /// Validates and builds.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming a parameter that is not finite and > 0.
+    /// [`crate::Error::InvalidParameter`] naming a parameter that is not finite and > 0.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         Ok(MbgNbdParams {
             r: positive_parameter("r", r)?,
@@ -313,12 +313,8 @@ impl crate::sim::Simulate for MbgNbdParams {
     fn simulate(&self, ages: &[f64], unit: crate::TimeUnit, seed: u64) -> Result<RfmSummary> {
         use rand::Rng;
         use rand_distr::{Beta, Distribution, Gamma};
-        let bad = |e: String| Error::InvalidOption {
-            name: "simulation",
-            reason: e,
-        };
-        let lambda = Gamma::new(self.r, 1.0 / self.alpha).map_err(|e| bad(e.to_string()))?;
-        let dropout = Beta::new(self.a, self.b).map_err(|e| bad(e.to_string()))?;
+        let lambda = Gamma::new(self.r, 1.0 / self.alpha).map_err(crate::sim::invalid)?;
+        let dropout = Beta::new(self.a, self.b).map_err(crate::sim::invalid)?;
         crate::sim::simulate_customers(ages, unit, seed, |r, t| {
             let l: f64 = lambda.sample(r);
             let p: f64 = dropout.sample(r);

@@ -867,17 +867,13 @@ impl crate::sim::Simulate for ParetoNbdParams {
     /// ```
     fn simulate(&self, ages: &[f64], unit: crate::TimeUnit, seed: u64) -> Result<RfmSummary> {
         use rand_distr::{Distribution, Exp, Gamma};
-        let bad = |e: String| Error::InvalidOption {
-            name: "simulation",
-            reason: e,
-        };
-        let lambda = Gamma::new(self.r(), 1.0 / self.alpha()).map_err(|e| bad(e.to_string()))?;
-        let mu = Gamma::new(self.s(), 1.0 / self.beta()).map_err(|e| bad(e.to_string()))?;
+        let lambda = Gamma::new(self.r(), 1.0 / self.alpha()).map_err(crate::sim::invalid)?;
+        let mu = Gamma::new(self.s(), 1.0 / self.beta()).map_err(crate::sim::invalid)?;
         crate::sim::simulate_customers(ages, unit, seed, |r, t| {
             let l: f64 = lambda.sample(r);
             let m: f64 = mu.sample(r);
             let death = if m > 0.0 {
-                Exp::new(m).map_err(|e| bad(e.to_string()))?.sample(r)
+                Exp::new(m).map_err(crate::sim::invalid)?.sample(r)
             } else {
                 f64::INFINITY
             };
