@@ -646,7 +646,34 @@ impl TransactionModel for GgomNbdParams {
     }
     /// P(alive) · P(n | alive at T) + (1 - P(alive)) · 1{n = 0}.
     fn conditional_pmf(&self, c: &Customer, n: u64, t: f64) -> f64 {
+        self.conditional_pmf_given(self.p_alive_of(c), c, n, t)
+    }
+    /// The conditional pmf at 0 for a known P(alive) (its integral is not redone).
+    fn prob_no_purchase_given(&self, p_alive: f64, c: &Customer, t: f64) -> f64 {
+        self.conditional_pmf_given(p_alive, c, 0, t)
+    }
+    /// P(alive), an integral, computed once for the three scores.
+    fn score(&self, c: &Customer, t: f64) -> crate::models::Score {
         let pa = self.p_alive_of(c);
+        crate::models::Score {
+            p_alive: pa,
+            expected_purchases: pa * self.mean_given_alive(c.frequency(), c.age(), t),
+            prob_no_purchase: self.conditional_pmf_given(pa, c, 0, t),
+        }
+    }
+    /// P(alive) computed once for all horizons.
+    fn conditional_expectations(&self, c: &Customer, ts: &[f64], out: &mut [f64]) -> f64 {
+        let pa = self.p_alive_of(c);
+        for (o, &t) in out.iter_mut().zip(ts) {
+            *o = pa * self.mean_given_alive(c.frequency(), c.age(), t);
+        }
+        pa
+    }
+}
+
+impl GgomNbdParams {
+    /// P(alive)·P(n | alive at T) + (1 − P(alive))·1{n = 0} for a known P(alive).
+    fn conditional_pmf_given(&self, pa: f64, c: &Customer, n: u64, t: f64) -> f64 {
         let alive = pa * self.pmf_given_alive(c.frequency(), c.age(), n, t);
         if n == 0 { alive + (1.0 - pa) } else { alive }
     }
