@@ -196,6 +196,19 @@ impl<M: BgFamily> SchedulePlan for BgNbdPlan<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-horizon schedule (39) and a 13-step discounted one (every 4 weeks, 1% a step):
+    /// the schedules both plan tests evaluate.
+    pub(super) fn one_horizon_and_13_discounted_steps() -> Arc<[Schedule]> {
+        Arc::from([
+            Schedule::horizon(39.0).unwrap(),
+            Schedule::new(
+                (1..=13).map(|i| 4.0 * i as f64).collect(),
+                (1..=13).map(|i| 1.0 / 1.01f64.powi(i)).collect(),
+            )
+            .unwrap(),
+        ])
+    }
     use crate::TimeUnit;
     use crate::sim::{simulate_bgnbd, uniform_ages};
 
@@ -213,14 +226,7 @@ mod tests {
             (0.243, 4.414, 1.001, 2.426),
             (40.0, 0.2, 0.5, 200.0), // x in the thousands
         ];
-        let schedules: Arc<[Schedule]> = Arc::from([
-            Schedule::horizon(39.0).unwrap(),
-            Schedule::new(
-                (1..=13).map(|i| 4.0 * i as f64).collect(),
-                (1..=13).map(|i| 1.0 / 1.01f64.powi(i)).collect(),
-            )
-            .unwrap(),
-        ]);
+        let schedules = one_horizon_and_13_discounted_steps();
         for (k, &(r, alpha, a, b)) in sets.iter().enumerate() {
             let m = BgNbdParams::new(r, alpha, a, b).unwrap();
             let ages = uniform_ages(4000, 0.5, 78.0, k as u64).unwrap();
@@ -293,6 +299,7 @@ mod tests {
 
 #[cfg(test)]
 mod mbg_tests {
+    use super::tests::one_horizon_and_13_discounted_steps;
     use super::*;
     use crate::MbgNbdParams;
     use crate::TimeUnit;
@@ -302,14 +309,7 @@ mod mbg_tests {
     /// against direct evaluation.
     #[test]
     fn mbgnbd_plan_matches_direct_evaluation() {
-        let schedules: Arc<[Schedule]> = Arc::from([
-            Schedule::horizon(39.0).unwrap(),
-            Schedule::new(
-                (1..=13).map(|i| 4.0 * i as f64).collect(),
-                (1..=13).map(|i| 1.0 / 1.01f64.powi(i)).collect(),
-            )
-            .unwrap(),
-        ]);
+        let schedules = one_horizon_and_13_discounted_steps();
         for (k, &(r, alpha, a, b)) in [(0.525, 6.183, 0.891, 1.614), (2.0, 0.5, 0.3, 0.4)]
             .iter()
             .enumerate()
