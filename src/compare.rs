@@ -278,8 +278,7 @@ pub fn compare(summary: &RfmSummary, options: &CompareOptions) -> Result<Compari
             };
             ModelRow {
                 model,
-                // the Erlang order of a CNBD-k model, once one is registered
-                k: None,
+                k: fit.as_ref().ok().and_then(|f| f.params().erlang_order()),
                 n_params,
                 fit,
                 holdout,

@@ -10,8 +10,9 @@ use clv::segments::StageRules;
 use clv::uncertainty::BootstrapOptions;
 use clv::value::{ClvOptions, DiscountRate, customer_value};
 use clv::{
-    AnyFitted, AnyParams, BgNbdParams, Customer, Error, FitOptions, GammaGammaParams,
-    GgomNbdParams, ParetoNbdParams, RfmSummary, Schedule, SpendModel, TimeUnit, TransactionModel,
+    AnyFitted, AnyParams, BgCnbdParams, BgNbdParams, Customer, Error, FitOptions, GammaGammaParams,
+    GgomNbdParams, MbgCnbdParams, ParetoNbdParams, RfmSummary, Schedule, SpendModel, TimeUnit,
+    TransactionModel,
 };
 
 #[path = "support/cdnow_log.rs"]
@@ -48,6 +49,8 @@ fn models() -> Vec<AnyParams> {
         AnyParams::ParetoNbd(ParetoNbdParams::new(0.8, 400.0, 1.5, 0.5).unwrap()),
         AnyParams::GgomNbd(GgomNbdParams::new(0.6, 8.0, 0.05, 1.2, 3.0).unwrap()),
         AnyParams::GgomNbd(GgomNbdParams::new(0.553, 10.578, 2e-4, 0.606, 2.3e-3).unwrap()),
+        AnyParams::BgCnbd(BgCnbdParams::new(3, 1.5, 9.0, 0.6, 3.0).unwrap()),
+        AnyParams::MbgCnbd(MbgCnbdParams::new(8, 40.0, 2.0, 0.3, 0.4).unwrap()),
     ];
     let s = cdnow();
     for name in AnyFitted::MODELS {

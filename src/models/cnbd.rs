@@ -13,7 +13,7 @@
 //! The likelihood needs, besides (x, t_x, T), litt = Σ ln(inter-purchase times)
 //! ([`RfmSummary::with_litt`]).
 //!
-//! Model names (once registered, see below) `bgcnbd` and `mbgcnbd`. Every prediction is
+//! Model names `bgcnbd` and `mbgcnbd`. Every prediction is
 //! exact, from one structure: a
 //! customer alive at T whose current gap has run T − t_x has completed j of its k phases with
 //! posterior probability π_j ∝ (r+kx)_j ((T−t_x)/(α+T))^j / j!, and then λ ~ Gamma(r+kx+j, α+T).
@@ -21,15 +21,16 @@
 //! binomial once λ is integrated out, and is made if the customer survived n − 1 dropout draws
 //! (probability B(a, b'+n−1)/B(a, b') under the posterior p ~ Beta(a, b'), b' = b+x, or b+x+1
 //! for MBG/CNBD-k). Short windows are summed over the phase count (a geometric bound stops the
-//! sum); beyond 2e5 expected phases the expectation is an integral over p of a closed-form
-//! generating function (a roots-of-unity filter of the negative binomial's), and the pmf comes
-//! from incomplete beta functions, so any horizon costs a bounded amount (the two routes agree
-//! to 1e-11 where both apply).
+//! sum); long ones (beyond 1e4 expected phases for the expectation, 2e5 for the pmf, or where
+//! the sum's first term would underflow) use an integral over p of a closed-form generating
+//! function (a roots-of-unity filter of the negative binomial's) for the expectation and
+//! incomplete beta functions for the pmf, so any horizon costs a bounded amount (the two routes
+//! agree to 1e-11 where both apply).
 //!
 //! DERT over an infinite horizon is closed-form over p with one integral over λ
-//! (E_λ[y^{k−j} ₂F₁(1, b'; a+b'; y^k)], y = λ/(λ+δ)). Not yet registered in
-//! [`crate::AnyFitted`]: a finite horizon is still integrated by parts, which costs thousands of
-//! window evaluations when the horizon is long; that is the last step before registration.
+//! (E_λ[y^{k−j} ₂F₁(1, b'; a+b'; y^k)], y = λ/(λ+δ)); a finite horizon is that value when the
+//! purchases beyond it are negligible, and otherwise integrated by parts over the expectation.
+//! Registered in [`crate::AnyFitted`] as `bgcnbd` and `mbgcnbd`.
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, positive_parameter};
@@ -633,12 +634,21 @@ fn window_sums(win: &Window, weights: &[f64], t: f64, n: Option<u64>) -> f64 {
     total
 }
 
-/// E[purchases in a window | alive]: the exact phase sum while the expected number of phases
-/// is at most [`LONG_WINDOW_PHASES`], the p-integral (agreeing to 1e-11) beyond, so the cost
-/// stays bounded for any horizon.
-fn expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
+/// Whether [`window_sums`] serves this window: at most `limit` expected phases, and its
+/// first term P(N = 0) = (rate/(rate+t))^{shape+j} representable for every
+/// phase state j it sums over (the sum starts there; a heavy buyer's long window would start
+/// from an underflowed 0 and stay there).
+fn phase_sum_applies(win: &Window, weights: &[f64], t: f64, limit: f64) -> bool {
     let phases = (win.shape + win.k as f64) * t / win.rate;
-    if phases <= LONG_WINDOW_PHASES {
+    let last_shape = win.shape + weights.len().saturating_sub(1) as f64;
+    phases <= limit && -last_shape * (t / win.rate).ln_1p() > -700.0
+}
+
+/// E[purchases in a window | alive]: the exact phase sum while the expected number of phases
+/// is at most [`SUM_PHASES`], the p-integral (agreeing to 1e-11) beyond, so the cost stays
+/// bounded for any horizon.
+fn expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
+    if phase_sum_applies(win, weights, t, SUM_PHASES) {
         window_sums(win, weights, t, None)
     } else {
         window_expectation(win, weights, t)
@@ -648,8 +658,7 @@ fn expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
 /// P(n purchases in a window | alive): the exact phase sum for short windows (accurate in the
 /// far tails too), incomplete beta functions beyond [`LONG_WINDOW_PHASES`] expected phases.
 fn probability(win: &Window, weights: &[f64], t: f64, n: u64) -> f64 {
-    let phases = (win.shape + win.k as f64) * t / win.rate;
-    if phases <= LONG_WINDOW_PHASES {
+    if phase_sum_applies(win, weights, t, LONG_WINDOW_PHASES) {
         window_sums(win, weights, t, Some(n))
     } else {
         window_pmf(win, weights, t, n)
@@ -714,7 +723,18 @@ impl<const MBG: bool> CnbdParams<MBG> {
     /// δ ∫_0^H e^{-δτ} m(τ) dτ]` on panels graded in τ = s u/(1−u), s = (α+T)/(r+kx+k) (the time
     /// of about one phase). An infinite horizon in closed form over the dropout probability and
     /// one integral over the phase rate (`y^{k−j} ₂F₁(1, b'; a+b'; y^k)`, y = λ/(λ+δ)), whose
-    /// cost does not depend on δ.
+    /// cost does not depend on δ; a finite horizon takes that value when δH > 30 and the
+    /// purchases after H, at most e^{−δH} E[λ]/δ, are below 1e-17 of it.
+    ///
+    /// ```
+    /// use clv::{BgCnbdParams, Customer};
+    /// let m = BgCnbdParams::new(3, 1.5, 9.0, 0.6, 3.0)?;
+    /// let c = Customer::new(2.0, 30.43, 38.86)?;
+    /// let year = m.dert(&c, 0.1 / 52.0, Some(52.0))?;
+    /// let forever = m.dert(&c, 0.1 / 52.0, None)?;
+    /// assert!(0.0 < year && year < forever);
+    /// # Ok::<(), clv::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a negative or non-finite rate, an invalid horizon, or an
@@ -753,8 +773,18 @@ impl<const MBG: bool> CnbdParams<MBG> {
                     delta * d * m(tau) * scale / ((1.0 - u) * (1.0 - u))
                 }
             };
-            match h {
-                Some(h) => {
+            // the purchases after H add at most e^{−δH} E[λ]/δ to the infinite-horizon value
+            // (the purchase rate is at most the phase rate λ, whose mean is at most
+            // (shape + k)/rate): where that is below 1e-17 of it, the finite horizon is the
+            // infinite one
+            let far = h.filter(|&h| delta * h > 30.0).and_then(|h| {
+                let inf = dert_infinite(&win, &weights, delta);
+                let tail = (-delta * h).exp() * (win.shape + win.k as f64) / (win.rate * delta);
+                (tail <= 1e-17 * inf).then_some(inf)
+            });
+            match (h, far) {
+                (_, Some(inf)) => pa * inf,
+                (Some(h), None) => {
                     let end_term = (-delta * h).exp() * m(h);
                     pa * (crate::special::integrate_graded_to_one(
                         f,
@@ -762,7 +792,7 @@ impl<const MBG: bool> CnbdParams<MBG> {
                         delta * scale,
                     ) + end_term)
                 }
-                None => pa * dert_infinite(&win, &weights, delta),
+                (None, _) => pa * dert_infinite(&win, &weights, delta),
             }
         };
         if v.is_finite() {
@@ -781,7 +811,7 @@ impl<const MBG: bool> TransactionModel for CnbdParams<MBG> {
         CnbdParams::dert(self, c, delta, horizon)
     }
 
-    /// E[X(t)] for a new customer: the exact sum (or, beyond 2e5 expected phases, the
+    /// E[X(t)] for a new customer: the exact sum (or, for long windows, the
     /// p-integral) of the module documentation, times the chance of surviving the first draw
     /// for MBG/CNBD-k.
     fn expected_purchases(&self, t: f64) -> f64 {
@@ -834,80 +864,145 @@ impl<const MBG: bool> crate::sim::Simulate for CnbdParams<MBG> {
     }
 }
 
-/// Expected phases above which [`window_expectation`] integrates over p instead of summing
-/// over the phase count (whose cost grows with it).
+/// Expected phases above which [`window_pmf`] takes the pmf from incomplete beta functions
+/// instead of summing over the phase count (whose cost grows with it; the sum stays accurate
+/// in the far tails of the pmf).
 const LONG_WINDOW_PHASES: f64 = 2e5;
 
-/// h(p) = (1 − G(w))/p with G(w) = E[w^⌊(N+j)/k⌋], w = 1 − p, for N negative binomial with
-/// shape σ and P(N = m+1)/P(N = m) = (σ+m)/(m+1)·z: the expected purchases when each is followed
-/// by a dropout draw with probability p. For w <= 1/2 by the direct sum over N (w^Q falls
-/// fast); for w > 1/2 in closed form by a roots-of-unity filter: with ω = w^{1/k}, ζ = e^{2πi/k},
-/// vₗ = ωζˡ and the NB generating function P(v) = ((1−z)/(1−vz))^σ,
-/// `G = (1/k) Σₗ Aₗ vₗ^j P(vₗ)`, Aₗ = (1 − 1/w)/(1 − 1/vₗ) (from ⌊M/k⌋k = M − (M mod k) and
-/// 1{M ≡ ρ} = (1/k) Σₗ ζ^{l(M−ρ)}). Since (1/k) Σₗ Aₗ = 1, `1 − G = (1/k) Σₗ Aₗ (1 − vₗ^j P(vₗ))`,
-/// evaluated with expm1 so that p E[Q] ≪ 1 loses nothing. `one_minus_z` = 1 − z and `w` = 1 − p
-/// are passed so that neither carries cancellation.
+/// Expected phases above which [`window_expectation`] integrates over p instead of summing
+/// over the phase count: about where the p-integral (a fixed ~2,000 points) becomes the
+/// cheaper of the two.
+const SUM_PHASES: f64 = 1e4;
+
+/// h(p) = Σ_j π_j (1 − G_j(w))/p with G_j(w) = E[w^⌊(N_j+j)/k⌋], w = 1 − p, for N_j negative
+/// binomial with shape σ_j = `shape` + j and P(N = m+1)/P(N = m) = (σ_j+m)/(m+1)·z: the expected
+/// purchases when each is followed by a dropout draw with probability p, mixed over the phase
+/// weights π_j. For w <= 1/2 by the direct sum over N ([`direct_given_p`]); for w > 1/2 in
+/// closed form by a roots-of-unity filter: with ω = w^{1/k}, ζ = e^{2πi/k}, vₗ = ωζˡ and the NB
+/// generating function P_j(v) = ((1−z)/(1−vz))^{σ_j}, `G_j = (1/k) Σₗ Aₗ vₗ^j P_j(vₗ)`,
+/// Aₗ = (1 − 1/w)/(1 − 1/vₗ) (from ⌊M/k⌋k = M − (M mod k) and 1{M ≡ ρ} = (1/k) Σₗ ζ^{l(M−ρ)}).
+/// Since (1/k) Σₗ Aₗ = 1, `1 − G_j = (1/k) Σₗ Aₗ (1 − vₗ^j P_j(vₗ))`; the real term l = 0 is
+/// evaluated with expm1 so that p E[Q] ≪ 1 loses nothing, and for l > 0 the j-dependence is a
+/// power, vₗ^j P_j(vₗ) = P_0(vₗ) (vₗ (1−z)/(1−vₗz))^j, so all phase states cost one complex
+/// logarithm and exponential per root, and conjugate roots (l, k − l) share one evaluation. `one_minus_z` = 1 − z and `w` = 1 − p are passed so
+/// that neither carries cancellation.
 #[allow(clippy::too_many_arguments)]
 fn expected_given_p(
     k: usize,
-    j: usize,
-    sigma: f64,
+    weights: &[f64],
+    shape: f64,
     z: f64,
     one_minus_z: f64,
     p: f64,
     w: f64,
 ) -> f64 {
     use nalgebra::Complex;
-    let ln_1mz = one_minus_z.ln();
     if w <= 0.5 {
-        // Σ_m P(N = m) w^⌊(m+j)/k⌋, in log space (P(N = 0) may underflow)
-        let ln_w = w.ln();
-        let (mut g, mut ln_pm, mut m) = (0.0f64, sigma * ln_1mz, 0usize);
-        let ln_z = z.ln();
-        loop {
-            let q = ((m + j) / k) as f64;
-            let q_ln_w = if q == 0.0 { 0.0 } else { q * ln_w };
-            let term = (ln_pm + q_ln_w).exp();
-            g += term;
-            // past the NB mode and where w^q is negligible, the rest is below 1e-17
-            let ratio = (sigma + m as f64) / (m as f64 + 1.0) * z;
-            if (ratio < 1.0 && term <= 1e-17 * g.max(1e-300)) || q_ln_w < -745.0 || m > 100_000 {
-                break;
-            }
-            ln_pm += (sigma + m as f64).ln() - (m as f64 + 1.0).ln() + ln_z;
-            m += 1;
-        }
-        return (1.0 - g.min(1.0)) / p;
+        let sum: f64 = weights
+            .iter()
+            .enumerate()
+            .filter(|&(_, &wj)| wj != 0.0)
+            .map(|(j, &wj)| wj * direct_given_p(k, j, shape + j as f64, z, one_minus_z, w))
+            .sum();
+        return sum / p;
     }
+    let ln_1mz = one_minus_z.ln();
     let kf = k as f64;
     let ln_omega = (-p).ln_1p() / kf;
     let omega = ln_omega.exp();
     let one_minus_omega = -ln_omega.exp_m1();
-    let mut h = Complex::new(0.0, 0.0);
+    let total_weight: f64 = weights.iter().sum();
+    let one = Complex::new(1.0, 0.0);
+    let mut h = 0.0;
     for l in 0..k {
-        let theta = 2.0 * std::f64::consts::PI * l as f64 / kf;
-        let v = Complex::from_polar(omega, theta);
         if l == 0 {
-            // real: A₀/p = ω/(w(1 − ω)), exponent σ(ln(1−z) − ln(1 − ωz)) + j ln ω, where
+            // real: A₀/p = ω/(w(1 − ω)), exponent σ_j(ln(1−z) − ln(1 − ωz)) + j ln ω, where
             // 1 − ωz = (1 − z) + (1 − ω)z: the difference of logarithms is
             // −ln1p((1 − ω) z/(1 − z)), exact even when ω is within 1e-13 of 1
-            let e = -sigma * (one_minus_omega * z / one_minus_z).ln_1p() + j as f64 * ln_omega;
-            h += Complex::new(omega / (w * one_minus_omega) * -e.exp_m1(), 0.0);
-        } else {
-            let one_minus_vz = Complex::new(1.0, 0.0) - v * z;
-            let e = (Complex::new(ln_1mz, 0.0) - one_minus_vz.ln()) * sigma + v.ln() * j as f64;
+            let d = (one_minus_omega * z / one_minus_z).ln_1p();
+            let mixed: f64 = weights
+                .iter()
+                .enumerate()
+                .map(|(j, &wj)| {
+                    let e = -(shape + j as f64) * d + j as f64 * ln_omega;
+                    wj * -e.exp_m1()
+                })
+                .sum();
+            h += omega / (w * one_minus_omega) * mixed;
+        } else if 2 * l <= k {
+            // roots l and k − l are conjugate (the weights are real): their real parts are
+            // equal, so each pair is computed once
+            let pair = if 2 * l == k { 1.0 } else { 2.0 };
+            let theta = 2.0 * std::f64::consts::PI * l as f64 / kf;
+            let v = Complex::from_polar(omega, theta);
+            let one_minus_vz = one - v * z;
+            let base = Complex::new(ln_1mz, 0.0) - one_minus_vz.ln();
+            let p0 = (base * shape).exp();
+            // v (1 − z)/(1 − vz): the factor each further phase state contributes
+            let step = v * one_minus_z / one_minus_vz;
+            // Σ_j π_j step^j by Horner
+            let poly = weights
+                .iter()
+                .rev()
+                .fold(Complex::new(0.0, 0.0), |acc, &wj| acc * step + wj);
             // Aₗ/p = −(1/w)/(1 − 1/vₗ)
-            let a_over_p = Complex::new(-1.0 / w, 0.0) / (Complex::new(1.0, 0.0) - v.inv());
-            h += a_over_p * (Complex::new(1.0, 0.0) - e.exp());
+            let a_over_p = Complex::new(-1.0 / w, 0.0) / (one - v.inv());
+            h += pair * (a_over_p * (Complex::new(total_weight, 0.0) - p0 * poly)).re;
         }
     }
-    (h.re / kf).max(0.0)
+    (h / kf).max(0.0)
 }
 
-/// Σ_j π_j E[min(Q_j, D)] over a long window: E_p[(1 − G_j(1−p))/p] under p ~ Beta(a, c),
-/// integrated over p on dyadic panels toward 0 and toward 1 (20-point Gauss–Legendre each).
-/// Below p₀ with p₀·E[Q] < 1e-12 the integrand is E[Q] to ~1e-12 relative and that sliver is
-/// taken as h(p₀)·I_{p₀}(a, c); above 1 − 1e-15, h(1)·(1 − I_{1−1e-15}(a, c)).
+/// 1 − G(w) = 1 − Σ_m P(N = m) w^⌊(m+j)/k⌋ for one phase state (see [`expected_given_p`]), by
+/// the direct sum in log space (P(N = 0) may underflow), for w <= 1/2 where w^Q falls fast.
+fn direct_given_p(k: usize, j: usize, sigma: f64, z: f64, one_minus_z: f64, w: f64) -> f64 {
+    let ln_w = w.ln();
+    // In a long window the NB mass sits far beyond the few phases where w^Q still matters:
+    // with m* the first phase count whose Q makes w^Q <= e^{-40}, G <= P(N <= m*) + e^{-40},
+    // and below the mode P(N <= m*) <= (m*+1) P(N = m*). When that is below 1e-18, 1 − G is 1
+    // to rounding and the sum (hundreds of terms, each a logarithm and an exponential) is
+    // skipped.
+    let q_star = (40.0 / -ln_w).ceil();
+    let m_star = (q_star * k as f64 - j as f64).max(0.0);
+    let mode = (sigma - 1.0) * z / one_minus_z;
+    if m_star < mode {
+        let ln_pm = ln_gamma(sigma + m_star) - ln_gamma(sigma) - ln_gamma(m_star + 1.0)
+            + sigma * one_minus_z.ln()
+            + m_star * z.ln();
+        if ln_pm + (m_star + 1.0).ln() < (1e-18f64).ln() {
+            return 1.0;
+        }
+    }
+    let (mut g, mut ln_pm, mut m) = (0.0f64, sigma * one_minus_z.ln(), 0usize);
+    let ln_z = z.ln();
+    loop {
+        let q = ((m + j) / k) as f64;
+        let q_ln_w = if q == 0.0 { 0.0 } else { q * ln_w };
+        let term = (ln_pm + q_ln_w).exp();
+        g += term;
+        // the rest is below 1e-17 of the sum past the NB mode, and below w^q (a bound on
+        // every later term times the remaining NB mass) at any point: stop once that is
+        // below 1e-17 of 1 − g, which bounds 1 − G from above
+        let ratio = (sigma + m as f64) / (m as f64 + 1.0) * z;
+        let rest_negligible = q_ln_w < (1e-17 * (1.0 - g)).ln();
+        if (ratio < 1.0 && term <= 1e-17 * g.max(1e-300))
+            || rest_negligible
+            || q_ln_w < -745.0
+            || m > 100_000
+        {
+            break;
+        }
+        ln_pm += (sigma + m as f64).ln() - (m as f64 + 1.0).ln() + ln_z;
+        m += 1;
+    }
+    1.0 - g.min(1.0)
+}
+
+/// Σ_j π_j E[min(Q_j, D)] over a long window: E_p[h(p)] under p ~ Beta(a, c), h from
+/// [`expected_given_p`] (all phase states at once), integrated over p on dyadic panels toward 0
+/// and toward 1 (20-point Gauss–Legendre each). Below p₀ with p₀·E[Q_j] < 1e-12 for every j
+/// the integrand is Σ_j π_j E[Q_j] to ~1e-12 relative and that sliver is taken as
+/// h(p₀)·I_{p₀}(a, c); above 1 − 1e-15, h(1)·(1 − I_{1−1e-15}(a, c)).
 fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
     use statrs::function::beta::{beta_reg, ln_beta};
     let Window {
@@ -920,47 +1015,44 @@ fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
     let z = t / (rate + t);
     let one_minus_z = rate / (rate + t);
     let ln_b = ln_beta(a, c);
-    let mut total = 0.0;
-    for (j, &wj) in weights.iter().enumerate() {
-        if wj == 0.0 {
-            continue;
+    // the largest E[Q_j] among the phase states present
+    let mean_q = weights
+        .iter()
+        .enumerate()
+        .filter(|&(_, &wj)| wj != 0.0)
+        .map(|(j, _)| (((shape + j as f64) * t / rate) + j as f64) / k as f64)
+        .fold(0.0, f64::max);
+    // h(p) and the Beta density, from p and w = 1 − p both exact
+    let h = |p: f64, w: f64| expected_given_p(k, weights, shape, z, one_minus_z, p, w);
+    let dens = |p: f64, w: f64| ((a - 1.0) * p.ln() + (c - 1.0) * w.ln() - ln_b).exp();
+    let f = |p: f64| h(p, 1.0 - p) * dens(p, 1.0 - p);
+    let mut s = 0.0;
+    // toward 0
+    let mut hi = 0.5;
+    loop {
+        let lo = 0.5 * hi;
+        if lo * mean_q < 1e-12 || lo < 1e-300 {
+            let p0 = hi;
+            s += h(p0, 1.0 - p0) * beta_reg(a, c, p0);
+            break;
         }
-        let sigma = shape + j as f64;
-        let mean_q = ((sigma * t / rate) + j as f64) / k as f64;
-        // h(p) = (1 − G(1 − p))/p and the Beta density, from p and w = 1 − p both exact
-        let h = |p: f64, w: f64| expected_given_p(k, j, sigma, z, one_minus_z, p, w);
-        let dens = |p: f64, w: f64| ((a - 1.0) * p.ln() + (c - 1.0) * w.ln() - ln_b).exp();
-        let f = |p: f64| h(p, 1.0 - p) * dens(p, 1.0 - p);
-        let mut s = 0.0;
-        // toward 0
-        let mut hi = 0.5;
-        loop {
-            let lo = 0.5 * hi;
-            if lo * mean_q < 1e-12 || lo < 1e-300 {
-                let p0 = hi;
-                s += h(p0, 1.0 - p0) * beta_reg(a, c, p0);
-                break;
-            }
-            s += gauss_legendre(f, lo, hi);
-            hi = lo;
-        }
-        // toward 1, in q = 1 − p
-        let g = |q: f64| h(1.0 - q, q) * dens(1.0 - q, q);
-        let mut qhi = 0.5;
-        loop {
-            let qlo = 0.5 * qhi;
-            if qlo < 1e-15 {
-                let h1 = expected_given_p(k, j, sigma, z, one_minus_z, 1.0, 0.0);
-                // mass above 1 − qhi: I_{qhi}(c, a) by symmetry
-                s += h1 * beta_reg(c, a, qhi);
-                break;
-            }
-            s += gauss_legendre(g, qlo, qhi);
-            qhi = qlo;
-        }
-        total += wj * s;
+        s += gauss_legendre(f, lo, hi);
+        hi = lo;
     }
-    total
+    // toward 1, in q = 1 − p
+    let g = |q: f64| h(1.0 - q, q) * dens(1.0 - q, q);
+    let mut qhi = 0.5;
+    loop {
+        let qlo = 0.5 * qhi;
+        if qlo < 1e-15 {
+            // mass above 1 − qhi: I_{qhi}(c, a) by symmetry
+            s += h(1.0, 0.0) * beta_reg(c, a, qhi);
+            break;
+        }
+        s += gauss_legendre(g, qlo, qhi);
+        qhi = qlo;
+    }
+    s
 }
 
 /// P(exactly n purchases) in a window, for any length, from O(k) incomplete beta functions:
@@ -1010,9 +1102,16 @@ fn window_pmf(win: &Window, weights: &[f64], t: f64, n: u64) -> f64 {
 /// DERT over an infinite horizon given alive, in closed form over p and one integral over λ:
 /// the n-th future purchase comes after Gamma(nk − j, λ) time, so E[e^{−δ S_n} | λ] = y^{nk−j}
 /// with y = λ/(λ+δ), and Σ_n R_n y^{nk−j} = y^{k−j} ₂F₁(1, c; a+c; y^k). Integrated over
-/// λ ~ Gamma(σ_j, rate) in s = ln(λ·rate) on unit panels (20-point Gauss–Legendre), from where
-/// the integrand is below e^{-40} of its scale to λ = 800/rate (the Gamma tail beyond is
-/// e^{-700}). Its cost does not depend on δ.
+/// λ = v/rate, v ~ Gamma(σ_j, 1), σ_j = shape + j, mixed over the phase weights π_j: one
+/// integral in s = ln v whose integrand is the Gamma(σ_0) density times
+/// `y^k ₂F₁(1, c; a+c; y^k) Σ_j π_j (v/y)^j Γ(σ_0)/Γ(σ_j)` (so the hypergeometric function is
+/// evaluated once per node for all phase states), by `integrate_near_features`: panels as
+/// wide as the density's spread (1/√σ_0 in s, at most 1) at its mode, half a unit where y turns
+/// from ∝ λ^k to 1 (at s = ln(δ·rate)), graded away from both. The range runs from where the
+/// integrand is below e^{−40} of its scale on the left (v^σ and y^k both fall there) to
+/// v = σ_0 + k + 15√(σ_0+k) + 100 on the right, beyond which the Gamma(σ_0 + k) tail (which
+/// bounds the integrand: y <= 1 and the hypergeometric factor grows at most like a power of
+/// v) is below e^{−50}. Its cost does not depend on δ.
 fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
     let Window {
         k,
@@ -1023,34 +1122,36 @@ fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
     } = *win;
     // λ = v/rate with v ~ Gamma(σ, 1): y = λ/(λ+δ) = v/(v + δ·rate)
     let eps = delta * rate;
-    let mut total = 0.0;
-    for (j, &wj) in weights.iter().enumerate() {
-        if wj == 0.0 {
-            continue;
-        }
-        let sigma = shape + j as f64;
-        let kj = (k - j) as f64;
-        let lg = ln_gamma(sigma);
-        // integrand in s: v^σ e^{−v} / Γ(σ) · y^{k−j} 2F1(1, c; a+c; y^k), v = e^s
-        let f = |s: f64| {
-            let v = s.exp();
-            let ln_y = -(eps / v).ln_1p();
-            let yk = (k as f64 * ln_y).exp();
-            let l = sigma * s - v - lg + kj * ln_y + crate::special::ln_hyp2f1(1.0, c, a + c, yk);
-            if l.is_finite() { l.exp() } else { 0.0 }
-        };
-        let s_hi = 800f64.ln();
-        let s_lo = eps.ln().min(0.0) - 40.0 / sigma.min(1.0);
-        let mut acc = 0.0;
-        let mut lo = s_lo;
-        while lo < s_hi {
-            let hi = (lo + 1.0).min(s_hi);
-            acc += gauss_legendre(f, lo, hi);
-            lo = hi;
-        }
-        total += wj * acc;
-    }
-    total
+    let lg = ln_gamma(shape);
+    // ln(π_j Γ(σ_0)/Γ(σ_j)), −∞ for an absent phase state
+    let ln_mix: Vec<f64> = weights
+        .iter()
+        .enumerate()
+        .map(|(j, &wj)| wj.ln() + lg - ln_gamma(shape + j as f64))
+        .collect();
+    let f = |s: f64| {
+        let v = s.exp();
+        let ln_y = -(eps / v).ln_1p();
+        // y^k and 1 − y^k both without cancellation: 1 − y^k ~ kδ/λ may be 1e-10, and the
+        // hypergeometric factor behaves like (1 − y^k)^{a−1} there
+        let yk = (k as f64 * ln_y).exp();
+        let one_minus_yk = -(k as f64 * ln_y).exp_m1();
+        let ln_f = crate::special::ln_hyp2f1_complement(1.0, c, a + c, yk, one_minus_yk);
+        let head = shape * s - v - lg + k as f64 * ln_y + ln_f;
+        let step = s - ln_y;
+        let mix: f64 = ln_mix
+            .iter()
+            .enumerate()
+            .map(|(j, &l)| (head + l + j as f64 * step).exp())
+            .sum();
+        if mix.is_finite() { mix } else { 0.0 }
+    };
+    let top = shape + k as f64;
+    let s_hi = (top + 15.0 * top.sqrt() + 100.0).ln();
+    let s_lo = eps.ln().min(shape.ln()).min(0.0) - 40.0 / shape.min(1.0);
+    let mode = (shape + 0.5 * k as f64).ln();
+    let features = [(mode, shape.sqrt().recip().min(1.0)), (eps.ln(), 0.5)];
+    crate::special::integrate_near_features(f, s_lo, s_hi, &features)
 }
 
 #[cfg(test)]
@@ -1059,7 +1160,8 @@ mod long_window_tests {
 
     /// The p-integral of the roots-of-unity generating function, and the pmf from incomplete
     /// beta functions, against the exact phase sums, where both are cheap: 1e-11 relative over Erlang orders 1..8, a below and above 1, c
-    /// below 1, several phase weights and windows from short to 1e4 expected phases.
+    /// below 1, several phase weights and windows from short to 5e4 expected phases (the p-integral
+    /// serves expectations beyond [`SUM_PHASES`] = 1e4).
     #[test]
     fn matches_the_exact_sums() {
         let mut worst = 0.0f64;
@@ -1080,7 +1182,7 @@ mod long_window_tests {
             let weights: Vec<f64> = (0..k).map(|j| 1.0 / (1.0 + j as f64)).collect();
             let total: f64 = weights.iter().sum();
             let weights: Vec<f64> = weights.iter().map(|w| w / total).collect();
-            for t in [0.5, 39.0, 500.0, 5000.0] {
+            for t in [0.5, 39.0, 500.0, 5000.0, 50_000.0] {
                 let exact = window_sums(&win, &weights, t, None);
                 let long = window_expectation(&win, &weights, t);
                 let rel = (long / exact - 1.0).abs();

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::fit::ModelFile;
 use crate::fit::{FitOptions, Fitted, MaximumLikelihood, fit};
 use crate::models::TransactionModel;
+use crate::models::cnbd::{BgCnbdParams, MbgCnbdParams};
 use crate::models::{
     BgNbdParams, GgomNbdParams, MbgNbdParams, NbdParams, ParetoNbdParams, Schedule, SchedulePlan,
     Score, SpendModel,
@@ -49,6 +50,8 @@ macro_rules! registry {
         ///             assert_eq!((name, limit), (&"ggomnbd", "pareto-nbd"));
         ///             continue;
         ///         }
+        ///         // the Erlang-k models need litt, which a summary of (x, t_x, T) lacks
+        ///         Err(clv::Error::NotIdentifiable { .. }) if name.ends_with("cnbd") => continue,
         ///         other => other?,
         ///     };
         ///     let scores = fitted.score(&summary, 39.0)?; // checks the summary's unit
@@ -267,6 +270,17 @@ macro_rules! registry {
             pub fn model(&self) -> &'static str {
                 match self { $(AnyParams::$variant(_) => <$ty as MaximumLikelihood>::MODEL,)+ }
             }
+
+            /// The Erlang order k of the inter-purchase times: `Some(k)` for the CNBD-k
+            /// models (k chosen by likelihood), `None` for the models whose purchases are
+            /// Poisson.
+            pub fn erlang_order(&self) -> Option<u32> {
+                match self {
+                    AnyParams::BgCnbd(m) => Some(m.k()),
+                    AnyParams::MbgCnbd(m) => Some(m.k()),
+                    _ => None,
+                }
+            }
         }
 
         impl TransactionModel for AnyParams {
@@ -331,6 +345,8 @@ registry! {
     MbgNbd(MbgNbdParams),
     Nbd(NbdParams),
     GgomNbd(GgomNbdParams),
+    BgCnbd(BgCnbdParams),
+    MbgCnbd(MbgCnbdParams),
 }
 
 #[cfg(test)]

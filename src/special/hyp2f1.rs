@@ -109,7 +109,19 @@ pub(crate) fn ln_hyp2f1_with_loss(a: f64, b: f64, c: f64, z: f64) -> (f64, f64, 
     (r.value.ln, r.value.sign, loss)
 }
 
+/// ln ₂F₁(a, b; c; z) given z and its complement `w` = 1 − z computed without cancellation
+/// (e.g. from `expm1`): near z = 1 the connection formulas work in w, and 1 − z formed from a
+/// rounded z would carry its rounding error relative to w (1e-7 at w = 1e-9). `w` is used for
+/// z >= 1/2; NaN for invalid arguments as [`ln_hyp2f1`].
+pub(crate) fn ln_hyp2f1_complement(a: f64, b: f64, c: f64, z: f64, w: f64) -> f64 {
+    hyp2f1_sum_with(a, b, c, z, Some(w)).value.ln
+}
+
 fn hyp2f1_sum(a: f64, b: f64, c: f64, z: f64) -> Sum {
+    hyp2f1_sum_with(a, b, c, z, None)
+}
+
+fn hyp2f1_sum_with(a: f64, b: f64, c: f64, z: f64, complement: Option<f64>) -> Sum {
     let nan = Sum {
         value: SignedLog {
             ln: f64::NAN,
@@ -136,7 +148,11 @@ fn hyp2f1_sum(a: f64, b: f64, c: f64, z: f64) -> Sum {
         // A polynomial: the direct series terminates.
         return series(a, b, c, z, MAX_TERMS, None);
     }
-    let w = 1.0 - z; // exact for z >= 1/2 (Sterbenz)
+    // 1 − z is exact in f64 for z >= 1/2 (Sterbenz), but z itself may carry rounding
+    let w = match complement {
+        Some(w) if z >= 0.5 && w > 0.0 && w <= 0.5 => w,
+        _ => 1.0 - z,
+    };
     let ln_w = if z < 0.5 { (-z).ln_1p() } else { w.ln() };
 
     // Fast path: the model families mostly converge in a few dozen terms of the direct or the

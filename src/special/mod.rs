@@ -24,11 +24,13 @@ mod quadrature;
 
 pub(crate) use chebyshev::{Chebyshev, Piecewise};
 pub use gamma::{ln_beta, ln_gamma_diff, ln_gamma_signed, trigamma};
-pub(crate) use hyp2f1::ln_hyp2f1_with_loss;
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
+pub(crate) use hyp2f1::{ln_hyp2f1_complement, ln_hyp2f1_with_loss};
 pub use logspace::{
     SignedLog, frac_of_sum, ln1p_div, log_add_exp, log_sub_exp, log_sum_exp, log1m_exp, log1p_exp,
 };
 pub use quadrature::{adaptive_gauss_legendre, gauss_legendre};
-pub(crate) use quadrature::{adaptive_vec, integrate_graded_to_one, rule20};
+pub(crate) use quadrature::{
+    adaptive_vec, integrate_graded_to_one, integrate_near_features, rule20,
+};
 pub use statrs::function::gamma::{digamma, ln_gamma};
