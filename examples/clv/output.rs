@@ -137,12 +137,18 @@ fn table(t: &Table) -> String {
         "param", "estimate", "std.err", "95% interval"
     );
     for (i, name) in t.names.iter().enumerate() {
-        let se_s =
-            t.se.as_ref()
-                .map_or("-".to_string(), |v| format!("{:.4}", v[i]));
-        let ci_s = t.ci.as_ref().map_or("-".to_string(), |v| {
-            format!("[{:.4}, {:.4}]", v[i].0, v[i].1)
-        });
+        // a standard error of exactly 0 is a whole-number parameter chosen by likelihood (the
+        // Erlang order k): conditioned on, not estimated with an error
+        let chosen = t.se.as_ref().is_some_and(|v| v[i] == 0.0);
+        let se_s = match &t.se {
+            _ if chosen => "chosen".to_string(),
+            Some(v) => format!("{:.4}", v[i]),
+            None => "-".to_string(),
+        };
+        let ci_s = match &t.ci {
+            Some(v) if !chosen => format!("[{:.4}, {:.4}]", v[i].0, v[i].1),
+            _ => "-".to_string(),
+        };
         let _ = writeln!(
             s,
             "{:<8} {:>12.4} {:>12} {:>25}",
