@@ -52,18 +52,24 @@ HORIZONS = ["1", "39", "104"]
 COUNTS = [0, 1, 3]
 
 
-def lam_quad(f, shape, rate):
-    """E[f(lambda)] for lambda ~ Gamma(shape, rate), with breakpoints around the mode, up to
+def lam_quad(f, shape, rate, peaks=()):
+    """E[f(lambda)] for lambda ~ Gamma(shape, rate), with breakpoints around the mode, and
+    around each of `peaks` ((shape', rate') of a Gamma whose shape the integrand takes where
+    it is concentrated far from the density's mode, as a far Poisson tail makes it), up to
     where the density is negligible."""
     mean = shape / rate
     sd = mp.sqrt(shape) / rate
-    pts = [mp.mpf(0)]
-    for z in (-8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32):
-        v = mean + z * sd
-        if v > pts[-1]:
-            pts.append(v)
+    pts = set()
+    for sh, rt in ((shape, rate),) + tuple(peaks):
+        m, s = sh / rt, mp.sqrt(sh) / rt
+        for z in (-8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32):
+            if m + z * s > 0:
+                pts.add(m + z * s)
     # the Gamma tail beyond is below e^-60 of the mass (the integrands grow at most polynomially)
-    pts.append(max(mean + 48 * sd, (shape + 60) / rate) + 80 / rate)
+    top = max(mean + 48 * sd, (shape + 60) / rate) + 80 / rate
+    for sh, rt in peaks:
+        top = max(top, (sh + 48 * mp.sqrt(sh) + 80) / rt)
+    pts = [mp.mpf(0)] + sorted(p for p in pts if p < top) + [top]
     ln_norm = shape * mp.log(rate) - mp.loggamma(shape)
     return mp.quad(
         lambda l: f(l) * mp.exp(ln_norm + (shape - 1) * mp.log(l) - rate * l) if l > 0 else 0,
@@ -99,10 +105,18 @@ class State:
         self.k, self.a, self.c = k, a, c
         self.shape, self.rate, self.weights, self.prob = shape, rate, weights, prob
 
-    def mix(self, f):
-        """sum_j w_j E[f(lambda, j)] with lambda ~ Gamma(shape + j, rate)."""
+    def mix(self, f, phases=(), t=0):
+        """sum_j w_j E[f(lambda, j)] with lambda ~ Gamma(shape + j, rate); `phases` lists phase
+        counts m whose Poisson tail P(N >= m - j) in a window of length t the integrand
+        carries (it then peaks near Gamma(shape + m, rate + t))."""
         return sum(
-            w * lam_quad(lambda l: f(l, j), self.shape + j, self.rate)
+            w
+            * lam_quad(
+                lambda l: f(l, j),
+                self.shape + j,
+                self.rate,
+                tuple((self.shape + m, self.rate + t) for m in phases if m > 0),
+            )
             for j, w in enumerate(self.weights)
             if w != 0
         )
@@ -134,7 +148,7 @@ class State:
                 return 1 - ge(1)
             return (rn - rn1) * ge(n + 1) + rn * (ge(n) - ge(n + 1))
 
-        return self.mix(given)
+        return self.mix(given, (n * k, (n + 1) * k), t)
 
     def dert(self, delta, h):
         a, c, k = self.a, self.c, self.k

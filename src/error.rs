@@ -224,6 +224,14 @@ pub enum DataIssue {
     },
     /// Recency > 0 although the customer made no repeat purchase (x = 0).
     RecencyWithoutRepeat(f64),
+    /// More transactions than opportunities up to the last one (discrete time: x
+    /// transactions need x distinct opportunities among 1..=t_x).
+    MoreTransactionsThanOpportunities {
+        /// x.
+        frequency: u32,
+        /// t_x.
+        recency: u32,
+    },
     /// A sum of log inter-purchase times (`litt`) that no gaps can have: above x·ln(t_x/x)
     /// (the largest, for x equal gaps; a litt in another time unit than the summary exceeds
     /// it by x·ln of the unit ratio), or not 0 without repeat purchases.
@@ -287,6 +295,11 @@ impl fmt::Display for DataIssue {
                 f,
                 "litt (the sum of log inter-purchase times) is {litt} but x gaps summing to t_x \
                  allow at most {max} (is it in the summary's time unit?)"
+            ),
+            DataIssue::MoreTransactionsThanOpportunities { frequency, recency } => write!(
+                f,
+                "is {frequency}, more transactions than the {recency} opportunities up to the \
+                 last one"
             ),
             DataIssue::RecencyWithoutRepeat(v) => {
                 write!(

@@ -696,3 +696,122 @@ fn parse_rows(
     }
     Ok(rows)
 }
+
+/// Reads a discrete-time (BG/BB) summary CSV from a file. See [`read_discrete_summary`].
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened; otherwise as [`read_discrete_summary`].
+pub fn read_discrete_csv(
+    path: impl AsRef<Path>,
+    unit: TimeUnit,
+) -> Result<crate::models::bgbb::DiscreteSummary> {
+    let path = path.as_ref();
+    read_discrete_summary(open(path)?, unit).map_err(|e| with_path(path, e))
+}
+
+/// Reads a discrete-time summary (BG/BB's input) from CSV text with a header: `frequency`
+/// (or `x`), `recency` (`t_x`), `periods` (`n`, `T`: opportunities after the first), an
+/// optional `weights` (`weight`, `count`: how many customers have the row's pattern; 1 when
+/// absent) and an optional id column (`customer_id`, `ID`, `id`, `cust`, `customer`). The
+/// counts must be whole numbers; every row is validated as
+/// [`DiscreteSummary::new`](crate::models::bgbb::DiscreteSummary::new). `unit` is the length of
+/// one opportunity.
+///
+/// ```
+/// use clv::{io::read_discrete_summary, TimeUnit};
+/// let text = "frequency,recency,periods,weights\n0,0,6,3464\n1,1,6,1091\n";
+/// let s = read_discrete_summary(text.as_bytes(), TimeUnit::Weeks)?;
+/// assert_eq!(s.n_customers(), 4555.0);
+/// let bad = "frequency,recency,periods\n1.5,2,6\n";
+/// let err = read_discrete_summary(bad.as_bytes(), TimeUnit::Weeks).unwrap_err();
+/// assert_eq!(err.to_string(), "row 1 (customer 1): frequency is not a whole number (1.5)");
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::MissingColumn`], [`Error::EmptyData`], [`Error::InvalidData`] naming the row,
+/// customer and field of the first invalid value.
+pub fn read_discrete_summary(
+    reader: impl Read,
+    unit: TimeUnit,
+) -> Result<crate::models::bgbb::DiscreteSummary> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(LineGuard::new(reader));
+    let header = csv_header(&mut rdr, "summary")?;
+    let ci = find(&header, &["customer_id", "ID", "id", "cust", "customer"]);
+    let xi = require(&header, &["frequency", "x"])?;
+    let ri = require(&header, &["recency", "t_x"])?;
+    let ni = require(&header, &["periods", "n", "T"])?;
+    let wi = find(&header, &["weights", "weight", "count"]);
+    let column_name = |j: usize| -> &'static str {
+        [
+            (Some(xi), "frequency"),
+            (Some(ri), "recency"),
+            (Some(ni), "periods"),
+            (wi, "weights"),
+            (ci, "customer_id"),
+        ]
+        .into_iter()
+        .find_map(|(c, name)| (c == Some(j)).then_some(name))
+        .unwrap_or("line")
+    };
+    let (mut ids, mut x, mut t, mut n, mut w) = (vec![], vec![], vec![], vec![], vec![]);
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 1;
+        let rec = rec.map_err(|e| from_csv(&e, "summary", Some(row), column_name))?;
+        let id = match ci {
+            Some(j) => {
+                let id = rec.get(j).unwrap_or("").trim();
+                if id.is_empty() {
+                    return Err(Error::InvalidData {
+                        row: Some(row),
+                        customer: None,
+                        field: "customer_id",
+                        issue: DataIssue::Blank,
+                    });
+                }
+                id.to_string()
+            }
+            None => row.to_string(),
+        };
+        let field = |j: usize, name: &'static str| -> Result<f64> {
+            let text = rec.get(j).ok_or_else(|| Error::InvalidData {
+                row: Some(row),
+                customer: Some(id.clone()),
+                field: name,
+                issue: DataIssue::MissingField,
+            })?;
+            parse_f64(text, row, &id, name)
+        };
+        let count = |j: usize, name: &'static str| -> Result<u32> {
+            let v = field(j, name)?;
+            let issue = if v < 0.0 {
+                DataIssue::Negative(v)
+            } else {
+                DataIssue::NotInteger(v)
+            };
+            if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
+                Ok(v as u32)
+            } else {
+                Err(Error::InvalidData {
+                    row: Some(row),
+                    customer: Some(id.clone()),
+                    field: name,
+                    issue,
+                })
+            }
+        };
+        x.push(count(xi, "frequency")?);
+        t.push(count(ri, "recency")?);
+        n.push(count(ni, "periods")?);
+        if let Some(j) = wi {
+            w.push(field(j, "weights")?);
+        }
+        ids.push(id);
+    }
+    if x.is_empty() {
+        return Err(Error::EmptyData("discrete summary"));
+    }
+    crate::models::bgbb::DiscreteSummary::new(x, t, n, wi.map(|_| w), ci.map(|_| ids), unit)
+}

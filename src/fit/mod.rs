@@ -253,9 +253,36 @@ impl FitOptions {
 /// single history); [`Error::InvalidOption`] for a start of the wrong length or outside the
 /// parameter domains; [`Error::NotConverged`] and [`Error::SingularHessian`] unless
 /// [`FitOptions::allow_unconverged`]; [`Error::Numerical`] when the optimum is not finite.
-pub fn fit<M: MaximumLikelihood>(summary: &RfmSummary, options: &FitOptions) -> Result<Fitted<M>> {
-    let data = M::prepare(summary)?;
+pub fn fit<M: MaximumLikelihood>(
+    summary: &impl FitData<M>,
+    options: &FitOptions,
+) -> Result<Fitted<M>> {
+    let data = summary.prepare()?;
     fit_prepared(&data, options, summary.unit())
+}
+
+/// What a model can be fitted to: an [`RfmSummary`] for every model (each model's
+/// [`MaximumLikelihood::prepare`] checks and compresses it), and model-specific inputs for the
+/// models whose data are not RFM in continuous time (BG/BB's [`DiscreteSummary`](crate::models::bgbb::DiscreteSummary)
+/// of transaction opportunities).
+pub trait FitData<M: MaximumLikelihood> {
+    /// Checks the input and builds what the likelihood iterates over.
+    ///
+    /// # Errors
+    /// As [`MaximumLikelihood::prepare`]: data that cannot identify the model, or that it
+    /// cannot use, as a typed error naming the customer and field.
+    fn prepare(&self) -> Result<M::Data>;
+    /// The time unit of the input (of the model's time-valued parameters and horizons).
+    fn unit(&self) -> crate::data::TimeUnit;
+}
+
+impl<M: MaximumLikelihood> FitData<M> for RfmSummary {
+    fn prepare(&self) -> Result<M::Data> {
+        M::prepare(self)
+    }
+    fn unit(&self) -> crate::data::TimeUnit {
+        RfmSummary::unit(self)
+    }
 }
 
 /// [`fit`] on data already prepared by [`MaximumLikelihood::prepare`] (in `unit`).

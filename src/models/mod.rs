@@ -7,9 +7,11 @@
 //! | Pareto/NBD | [`ParetoNbdParams`] | Schmittlein, Morrison & Colombo (1987); Fader, Hardie & Lee (2005) note |
 //! | GGom/NBD | [`GgomNbdParams`] | Bemmaor & Glady (2012), *Management Science* 58(5) |
 //! | BG/CNBD-k, MBG/CNBD-k | [`BgCnbdParams`], [`MbgCnbdParams`] | Platzer & Reutterer (2016); Reutterer, Platzer & Schröder (2021) |
+//! | BG/BB (discrete time) | [`bgbb::BgBbParams`] | Fader, Hardie & Shang (2010), *Marketing Science* 29(6) |
 //! | NBD | [`NbdParams`] | Ehrenberg (1959); Morrison & Schmittlein (1988) |
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
+pub mod bgbb;
 pub mod bgnbd;
 mod bgnbd_plan;
 pub mod cnbd;
