@@ -855,3 +855,70 @@ fn compare_writes_one_row_per_model_and_report_auto_uses_the_recommendation() {
     assert!(html.contains("<b>pareto-nbd (recommended)</b>"));
     assert!(html.contains("<h3>Pareto/NBD</h3>"));
 }
+
+/// BG/BB: the donations file fits with `--model bgbb`, and `summarize --discrete year` turns a
+/// log into opportunities that fit the same way (the summary records its period).
+#[test]
+fn discrete_time_summarize_and_fit() {
+    let Some(out) = run(&[
+        "fit",
+        "--summary",
+        &data("donations.csv"),
+        "--model",
+        "bgbb",
+        "-o",
+        tmp("bgbb.json").to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("BG/BB on 11104 customers"), "{text}");
+    assert!(text.contains("alpha          1.2035"), "{text}");
+    assert!(text.contains("log-likelihood -33225.5813"), "{text}");
+    let model = std::fs::read_to_string(tmp("bgbb.json")).unwrap();
+    assert!(model.contains("\"model\": \"bgbb\""));
+
+    // a log: a born 1995, gave 1996, 1998 (twice), 2001; b born 1995, never again; c born 2002
+    let log = tmp("donors.csv");
+    std::fs::write(
+        &log,
+        "customer_id,date\na,1995-03-01\na,1996-05-01\na,1998-01-02\na,1998-07-09\n\
+         b,1995-08-08\na,2001-12-24\nc,2002-02-02\n",
+    )
+    .unwrap();
+    let s = tmp("donors_summary.csv");
+    let out = run(&[
+        "summarize",
+        "--transactions",
+        log.to_str().unwrap(),
+        "--calibration-end",
+        "2001-12-31",
+        "--observation-end",
+        "2002-12-31",
+        "--discrete",
+        "year",
+        "-o",
+        s.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("1 customers whose first transaction is after"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&s).unwrap(),
+        "customer_id,frequency,recency,periods,frequency_holdout,duration_holdout,period\n\
+         a,3,6,6,0,1,year\nb,0,0,6,0,1,year\n"
+    );
+}

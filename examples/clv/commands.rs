@@ -4,6 +4,7 @@ use crate::output::{Progress, any_parameter_table, parameter_table, write_atomic
 use crate::span::Span;
 use chrono::NaiveDate;
 use clap::ValueEnum;
+use clv::data::discrete::{DiscreteBuilder, Opportunity};
 use clv::fit::{MaximumLikelihood, ModelFile};
 use clv::io::{
     Column, SummaryUnit, TransactionFormat, parse_datetime, read_summary_csv,
@@ -132,6 +133,11 @@ pub fn demo(data_dir: &Path, top: usize, horizon: f64) -> Res {
 pub struct SummarizeArgs {
     #[command(flatten)]
     log: LogArgs,
+    /// Discrete time (BG/BB): each calendar period with a transaction is one transaction
+    /// opportunity, the period of a customer's first transaction the birth (not counted);
+    /// writes frequency, recency and periods in opportunities.
+    #[arg(long, value_enum)]
+    discrete: Option<DiscretePeriod>,
     /// Output CSV.
     #[arg(short, long)]
     output: PathBuf,
@@ -293,6 +299,21 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
             .with_observation_end(parse_date("observation-end", e)?)
             .map_err(s)?;
     }
+    let format = log_format(a)?;
+    let mut b = SummaryBuilder::new(opts);
+    let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
+    Ok(Log {
+        rows,
+        out: b.finish().map_err(s)?,
+        format,
+        options: opts,
+        path: a.transactions.clone(),
+    })
+}
+
+/// How to read the log's columns: the named layout, or the CSV's columns (given or detected)
+/// and its date format (given or detected).
+fn log_format(a: &LogArgs) -> Result<TransactionFormat, String> {
     let mut format = match a.format {
         Format::CdnowSample => TransactionFormat::cdnow_sample(),
         Format::CdnowMaster => TransactionFormat::cdnow_master(),
@@ -342,18 +363,113 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     if a.date_format.is_some() {
         format.date_format = a.date_format.clone();
     }
-    let mut b = SummaryBuilder::new(opts);
-    let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
-    Ok(Log {
-        rows,
-        out: b.finish().map_err(s)?,
-        format,
-        options: opts,
-        path: a.transactions.clone(),
+    Ok(format)
+}
+
+/// `clv summarize --discrete PERIOD`: each calendar period with a transaction is one
+/// transaction opportunity (BG/BB's input), written as `customer_id, frequency, recency,
+/// periods` (+ `frequency_holdout, duration_holdout`), `period`.
+fn summarize_discrete(args: &SummarizeArgs, period: Opportunity) -> Res {
+    let a = &args.log;
+    let end = parse_date("calibration-end", &a.calibration_end)?;
+    let obs = a
+        .observation_end
+        .as_ref()
+        .map(|e| parse_date("observation-end", e))
+        .transpose()?;
+    let format = log_format(a)?;
+    let mut b = DiscreteBuilder::new(period, end, obs).map_err(s)?;
+    let rows = clv::io::for_each_transaction(&a.transactions, &format, |row, customer, time, _| {
+        b.push(row, customer, time)
     })
+    .map_err(s)?;
+    let out = b.finish().map_err(s)?;
+    let sm = &out.summary;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["customer_id", "frequency", "recency", "periods"];
+    if out.frequency_holdout.is_some() {
+        header.extend(["frequency_holdout", "duration_holdout"]);
+    }
+    header.push("period");
+    w.write_record(&header).map_err(s)?;
+    let ids = sm.ids().expect("a summary from a log has ids");
+    for i in 0..sm.len() {
+        let mut rec = vec![
+            ids[i].clone(),
+            sm.frequency()[i].to_string(),
+            sm.recency()[i].to_string(),
+            sm.periods()[i].to_string(),
+        ];
+        if let (Some(f), Some(d)) = (&out.frequency_holdout, out.duration_holdout) {
+            rec.extend([f[i].to_string(), d.to_string()]);
+        }
+        rec.push(period_name(period).to_string());
+        w.write_record(&rec).map_err(s)?;
+    }
+    let bytes = w.into_inner().map_err(s)?;
+    write_atomic(&args.output, &bytes)?;
+    eprintln!(
+        "{rows} transactions -> {} customers, one opportunity per {} after each customer's \
+         first, written to {}",
+        sm.len(),
+        period_name(period),
+        args.output.display()
+    );
+    if out.born_later > 0 {
+        eprintln!(
+            "note: {} customers whose first transaction is after the calibration end's {} are \
+             not in the summary (they are new in the holdout)",
+            out.born_later,
+            period_name(period)
+        );
+    }
+    if out.end_is_partial {
+        eprintln!(
+            "warning: the calibration end {end} is not the last day of its {0}: that {0} counts \
+             as an opportunity although it was only partly observed",
+            period_name(period)
+        );
+    }
+    Ok(())
+}
+
+fn period_name(p: Opportunity) -> &'static str {
+    match p {
+        Opportunity::Day => "day",
+        Opportunity::Week => "week",
+        Opportunity::Month => "month",
+        Opportunity::Year => "year",
+    }
+}
+
+/// The period of `summarize --discrete`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DiscretePeriod {
+    /// Calendar days.
+    Day,
+    /// ISO weeks (Monday to Sunday).
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar years.
+    Year,
+}
+
+impl From<DiscretePeriod> for Opportunity {
+    fn from(p: DiscretePeriod) -> Self {
+        match p {
+            DiscretePeriod::Day => Opportunity::Day,
+            DiscretePeriod::Week => Opportunity::Week,
+            DiscretePeriod::Month => Opportunity::Month,
+            DiscretePeriod::Year => Opportunity::Year,
+        }
+    }
 }
 
 pub fn summarize(args: SummarizeArgs) -> Res {
+    if let Some(p) = args.discrete {
+        return summarize_discrete(&args, p.into());
+    }
     let progress = Progress::new();
     let pb = progress.step("reading and summarising the transaction log");
     let Log { rows, out, .. } = read_log(&args.log)?;
@@ -430,6 +546,9 @@ pub fn fit(
     unit: Option<TimeUnit>,
     output: &Path,
 ) -> Res {
+    if model == crate::BGBB {
+        return fit_discrete(summary, penalizer, unit.unwrap_or(TimeUnit::Weeks), output);
+    }
     let how = match unit {
         Some(u) => SummaryUnit::Expect(u),
         None => SummaryUnit::RecordedOr(TimeUnit::Weeks),
@@ -471,6 +590,33 @@ pub fn fit(
         println!("{}: {w}", w.severity());
     }
     let json = file.to_json().map_err(s)?;
+    write_atomic(output, json.as_bytes())?;
+    eprintln!("model written to {}", output.display());
+    Ok(())
+}
+
+/// `clv fit --model bgbb`: a discrete-time summary (frequency, recency, periods, optional
+/// weights), whose unit is the length of one opportunity (`--unit`, weeks by default; it
+/// labels the model, every BG/BB horizon counts opportunities).
+fn fit_discrete(summary: &Path, penalizer: f64, unit: TimeUnit, output: &Path) -> Res {
+    use clv::models::bgbb::BgBbParams;
+    let d = clv::io::read_discrete_csv(summary, unit).map_err(s)?;
+    let opts = FitOptions::default().with_penalizer(penalizer).map_err(s)?;
+    let t0 = Instant::now();
+    let f = BgBbParams::fit(&d, &opts).map_err(s)?;
+    let elapsed = t0.elapsed();
+    println!(
+        "BG/BB on {} customers ({} distinct histories), opportunities in {} ({:.2} ms)",
+        d.n_customers(),
+        f.n_rows(),
+        d.unit(),
+        elapsed.as_secs_f64() * 1e3
+    );
+    print!("{}", parameter_table(&f));
+    for w in f.warnings() {
+        println!("{}: {w}", w.severity());
+    }
+    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
     write_atomic(output, json.as_bytes())?;
     eprintln!("model written to {}", output.display());
     Ok(())

@@ -49,12 +49,17 @@ impl From<Unit> for clv::TimeUnit {
     }
 }
 
-/// Every model `clv fit --model` takes: the transaction models, then the spend model.
+/// Every model `clv fit --model` takes: the transaction models, the spend model, then the
+/// discrete-time model (whose summary has its own columns).
 pub(crate) fn fit_models() -> Vec<&'static str> {
     let mut m = clv::AnyFitted::MODELS.to_vec();
     m.push(GAMMA_GAMMA);
+    m.push(BGBB);
     m
 }
+
+/// The discrete-time (BG/BB) model's name on the command line.
+pub(crate) const BGBB: &str = "bgbb";
 
 /// The spend model's name on the command line.
 pub(crate) const GAMMA_GAMMA: &str = "gamma-gamma";
@@ -81,7 +86,7 @@ enum Command {
     Summarize(commands::SummarizeArgs),
     /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
     #[command(
-        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json"
+        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json\n  clv fit --summary data/donations.csv --model bgbb -o bgbb.json"
     )]
     Fit {
         /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).

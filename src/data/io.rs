@@ -712,10 +712,12 @@ pub fn read_discrete_csv(
 /// Reads a discrete-time summary (BG/BB's input) from CSV text with a header: `frequency`
 /// (or `x`), `recency` (`t_x`), `periods` (`n`, `T`: opportunities after the first), an
 /// optional `weights` (`weight`, `count`: how many customers have the row's pattern; 1 when
-/// absent) and an optional id column (`customer_id`, `ID`, `id`, `cust`, `customer`). The
-/// counts must be whole numbers; every row is validated as
+/// absent), an optional id column (`customer_id`, `ID`, `id`, `cust`, `customer`) and an
+/// optional `period` (`day`, `week`, `month`, `year`: what `clv summarize --discrete` records,
+/// the same on every row; it sets the unit, as [`Opportunity::unit`](crate::data::discrete::Opportunity::unit)).
+/// The counts must be whole numbers; every row is validated as
 /// [`DiscreteSummary::new`](crate::models::bgbb::DiscreteSummary::new). `unit` is the length of
-/// one opportunity.
+/// one opportunity when the file records no period.
 ///
 /// ```
 /// use clv::{io::read_discrete_summary, TimeUnit};
@@ -744,6 +746,7 @@ pub fn read_discrete_summary(
     let ri = require(&header, &["recency", "t_x"])?;
     let ni = require(&header, &["periods", "n", "T"])?;
     let wi = find(&header, &["weights", "weight", "count"]);
+    let pi = find(&header, &["period"]);
     let column_name = |j: usize| -> &'static str {
         [
             (Some(xi), "frequency"),
@@ -751,12 +754,14 @@ pub fn read_discrete_summary(
             (Some(ni), "periods"),
             (wi, "weights"),
             (ci, "customer_id"),
+            (pi, "period"),
         ]
         .into_iter()
         .find_map(|(c, name)| (c == Some(j)).then_some(name))
         .unwrap_or("line")
     };
     let (mut ids, mut x, mut t, mut n, mut w) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut recorded: Option<TimeUnit> = None;
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 1;
         let rec = rec.map_err(|e| from_csv(&e, "summary", Some(row), column_name))?;
@@ -808,10 +813,31 @@ pub fn read_discrete_summary(
         if let Some(j) = wi {
             w.push(field(j, "weights")?);
         }
+        if let Some(j) = pi {
+            let text = rec.get(j).unwrap_or("").trim();
+            let this = crate::data::discrete::Opportunity::parse(text).map(|p| p.unit());
+            let bad = |expected: &str| Error::InvalidData {
+                row: Some(row),
+                customer: Some(id.clone()),
+                field: "period",
+                issue: DataIssue::Unparseable {
+                    text: text.to_string(),
+                    expected: expected.to_string(),
+                },
+            };
+            match (this, recorded) {
+                (None, _) => return Err(bad("day, week, month or year")),
+                (Some(u), Some(r)) if u != r => {
+                    return Err(bad("the same period on every row"));
+                }
+                (Some(u), _) => recorded = Some(u),
+            }
+        }
         ids.push(id);
     }
     if x.is_empty() {
         return Err(Error::EmptyData("discrete summary"));
     }
+    let unit = recorded.unwrap_or(unit);
     crate::models::bgbb::DiscreteSummary::new(x, t, n, wi.map(|_| w), ci.map(|_| ids), unit)
 }

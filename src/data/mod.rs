@@ -8,6 +8,8 @@
 mod customer;
 #[cfg(feature = "csv")]
 mod dates;
+#[cfg(feature = "logs")]
+pub mod discrete;
 mod groups;
 #[cfg(feature = "csv")]
 pub mod io;
