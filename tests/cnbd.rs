@@ -287,7 +287,8 @@ fn dert_matches_bgnbd_at_k_1_and_the_expectation_without_discounting() {
     }
 }
 
-/// Every prediction for k = 2..5 (BG and MBG, a below and above 1, light to heavy buyers)
+/// Every prediction for k = 2..5 (BG and MBG, a below and above 1, light to heavy buyers; 348
+/// values, worst 3.0e-11)
 /// against `tests/data/cnbd_reference.csv`: mpmath values from `scripts/cnbd_reference.py`,
 /// computed by another route (quadrature over λ of Poisson-tail sums over purchases, mpmath's
 /// own ₂F₁ for the infinite-horizon DERT) than the crate's (negative binomial phase sums, the
@@ -322,5 +323,5 @@ fn predictions_match_the_mpmath_reference_table() {
             get(&BgCnbdParams::new(k, p[2], p[3], p[4], p[5]).unwrap())
         }
     });
-    assert!(n > 100, "{n}");
+    assert!(n > 340, "{n}");
 }
