@@ -2,7 +2,7 @@
 //! 10^6 simulated customers side by side with BG/NBD's (the same summary, so the ratio is the
 //! cost of the model). Run: `cargo bench --bench pareto_nbd` (about a minute).
 
-use clv::fit::MaximumLikelihood;
+use clv::fit::{FromRfm, MaximumLikelihood};
 use clv::io::read_summary_csv;
 use clv::predict::score;
 use clv::sim::{simulate_bgnbd, uniform_ages};

@@ -3,7 +3,7 @@
 //! BG/CNBD-k log-likelihoods by k are -9582.43, -9855.33, -10393.57, -11030.19, so k = 1 and the
 //! fit equals BG/NBD's.
 
-use clv::fit::{FitWarning, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
+use clv::fit::{FitWarning, FromRfm, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
 use clv::models::cnbd::{BgCnbdParams, MbgCnbdParams};
 use clv::{BgNbdParams, Customer, FitOptions, MbgNbdParams, RfmSummary, TimeUnit};
 

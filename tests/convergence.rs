@@ -2,7 +2,7 @@
 //! unconverged fit is an error unless allowed, a non-finite likelihood at a trial point is
 //! absorbed by the line search, and degenerate data get a diagnosis instead of a number.
 
-use clv::fit::{MaximumLikelihood, fit};
+use clv::fit::{FromRfm, MaximumLikelihood, fit};
 use clv::sim::simulate_bgnbd;
 use clv::{BgNbdParams, Error, FitOptions, RfmSummary, TimeUnit};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,14 +17,17 @@ static NAN_EVALS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 #[derive(Debug, Clone, Copy)]
 struct Cliff<const HESSIAN: bool>(f64);
 
+impl<const HESSIAN: bool> FromRfm for Cliff<HESSIAN> {
+    fn prepare(_: &RfmSummary) -> clv::Result<()> {
+        Ok(())
+    }
+}
+
 impl<const HESSIAN: bool> MaximumLikelihood for Cliff<HESSIAN> {
     type Data = ();
     const LABEL: &'static str = "cliff";
     const MODEL: &'static str = "cliff";
     const NAMES: &'static [&'static str] = &["theta"];
-    fn prepare(_: &RfmSummary) -> clv::Result<()> {
-        Ok(())
-    }
     fn n_customers(_: &()) -> f64 {
         100.0
     }

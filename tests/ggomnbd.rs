@@ -4,7 +4,7 @@
 //! Pareto/NBD limit, and the CDNOW fit's boundary diagnosis (issue 13: the maximum is at
 //! b, β → 0, where the model is Pareto/NBD).
 
-use clv::fit::{MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
+use clv::fit::{FromRfm, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
 use clv::{
     Customer, Error, FitOptions, GgomNbdParams, ParetoNbdParams, RfmSummary, TimeUnit,
     TransactionModel,

@@ -4,7 +4,7 @@
 //! (`tests/data/mbgnbd_reference.csv`, made by `scripts/mbgnbd_reference.py`), the analytic
 //! gradient and Hessian against central differences, and finiteness for x in the thousands.
 
-use clv::fit::{MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
+use clv::fit::{FromRfm, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
 use clv::{
     BgNbdParams, Customer, FitOptions, MbgNbdParams, RfmSummary, TimeUnit, TransactionModel,
 };

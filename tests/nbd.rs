@@ -2,7 +2,7 @@
 //! differences, the predictions against the negative binomial's textbook identities, DERT in
 //! closed form, and parameter recovery through the registry (tests/recovery.rs).
 
-use clv::fit::{MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
+use clv::fit::{FromRfm, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
 use clv::{Customer, FitOptions, NbdParams, RfmSummary, TimeUnit, TransactionModel};
 
 fn cdnow() -> RfmSummary {

@@ -7,7 +7,7 @@
 //! σ > 0, and zᵢ = 1{xᵢ > 0} ~ Bernoulli(p). MLEs: μ̂ = ȳ, σ̂² = mean((y - ȳ)²), p̂ = z̄;
 //! SEs: σ̂/√n, σ̂/√(2n), √(p̂(1-p̂)/n).
 
-use clv::fit::{MaximumLikelihood, ParamKind, fit};
+use clv::fit::{FromRfm, MaximumLikelihood, ParamKind, fit};
 use clv::{FitOptions, RfmSummary, TimeUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,14 +18,7 @@ struct Samples {
     z: Vec<f64>,
 }
 
-impl<const HESSIAN: bool> MaximumLikelihood for Toy<HESSIAN> {
-    type Data = Samples;
-    const LABEL: &'static str = "toy";
-    const MODEL: &'static str = "toy";
-    const NAMES: &'static [&'static str] = &["mu", "sigma", "p"];
-    fn kinds() -> Vec<ParamKind> {
-        vec![ParamKind::Real, ParamKind::Positive, ParamKind::Probability]
-    }
+impl<const HESSIAN: bool> FromRfm for Toy<HESSIAN> {
     fn prepare(s: &RfmSummary) -> clv::Result<Samples> {
         Ok(Samples {
             y: s.age().iter().map(|t| t - 50.0).collect(),
@@ -34,6 +27,16 @@ impl<const HESSIAN: bool> MaximumLikelihood for Toy<HESSIAN> {
                 .map(|&x| if x > 0.0 { 1.0 } else { 0.0 })
                 .collect(),
         })
+    }
+}
+
+impl<const HESSIAN: bool> MaximumLikelihood for Toy<HESSIAN> {
+    type Data = Samples;
+    const LABEL: &'static str = "toy";
+    const MODEL: &'static str = "toy";
+    const NAMES: &'static [&'static str] = &["mu", "sigma", "p"];
+    fn kinds() -> Vec<ParamKind> {
+        vec![ParamKind::Real, ParamKind::Positive, ParamKind::Probability]
     }
     fn n_customers(d: &Samples) -> f64 {
         d.y.len() as f64
@@ -113,7 +116,7 @@ fn sample() -> RfmSummary {
     .unwrap()
 }
 
-fn check<M: MaximumLikelihood>() {
+fn check<M: FromRfm>() {
     let s = sample();
     let n = s.len() as f64;
     let y: Vec<f64> = s.age().iter().map(|t| t - 50.0).collect();
@@ -182,6 +185,15 @@ fn a_start_outside_a_probability_is_refused() {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct WholeToy<const HESSIAN: bool>([f64; 2]);
 
+impl<const HESSIAN: bool> FromRfm for WholeToy<HESSIAN> {
+    fn prepare(s: &RfmSummary) -> clv::Result<Samples> {
+        Ok(Samples {
+            y: s.age().iter().map(|t| t - 50.0).collect(),
+            z: s.recency().to_vec(),
+        })
+    }
+}
+
 impl<const HESSIAN: bool> MaximumLikelihood for WholeToy<HESSIAN> {
     type Data = Samples;
     const LABEL: &'static str = "whole toy";
@@ -189,12 +201,6 @@ impl<const HESSIAN: bool> MaximumLikelihood for WholeToy<HESSIAN> {
     const NAMES: &'static [&'static str] = &["k", "theta"];
     fn kinds() -> Vec<ParamKind> {
         vec![ParamKind::Whole, ParamKind::Real]
-    }
-    fn prepare(s: &RfmSummary) -> clv::Result<Samples> {
-        Ok(Samples {
-            y: s.age().iter().map(|t| t - 50.0).collect(),
-            z: s.recency().to_vec(),
-        })
     }
     fn n_customers(d: &Samples) -> f64 {
         d.y.len() as f64

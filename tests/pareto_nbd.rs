@@ -4,7 +4,7 @@
 //! overflow customers, the published DERT walk-through, and the analytic gradient and Hessian
 //! against central differences in both branches (α ≥ β and α < β) and in the quadrature regime.
 
-use clv::fit::{MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
+use clv::fit::{FromRfm, MaximumLikelihood, gradient_discrepancy, hessian_discrepancy};
 use clv::{Customer, FitOptions, ParetoNbdParams, RfmSummary, TimeUnit, TransactionModel};
 
 #[path = "support/reference_table.rs"]

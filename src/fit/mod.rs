@@ -42,7 +42,8 @@ use problem::{LogProblem, hessian_phi, minimise};
 
 /// A model whose likelihood can be maximised by [`fit`].
 pub trait MaximumLikelihood: Sized + Copy {
-    /// What the likelihood iterates over (prepared once from the summary).
+    /// What the likelihood iterates over (prepared once from the input: [`FromRfm::prepare`]
+    /// for an RFM summary, or the model's own [`FitData`] input).
     type Data;
     /// Model name used in reports and model files (`"bgnbd"`, ...).
     const MODEL: &'static str;
@@ -50,12 +51,6 @@ pub trait MaximumLikelihood: Sized + Copy {
     const LABEL: &'static str;
     /// Parameter names in the order of [`to_vec`](Self::to_vec).
     const NAMES: &'static [&'static str];
-    /// Checks and prepares the data (e.g. compresses identical rows).
-    ///
-    /// # Errors
-    /// [`Error::NotIdentifiable`] for data that cannot identify the model; a typed error for data
-    /// it cannot use (missing monetary values...).
-    fn prepare(summary: &RfmSummary) -> Result<Self::Data>;
     /// Number of customers the data stands for.
     fn n_customers(data: &Self::Data) -> f64;
     /// Number of distinct rows the likelihood loops over.
@@ -261,22 +256,32 @@ pub fn fit<M: MaximumLikelihood>(
     fit_prepared(&data, options, summary.unit())
 }
 
-/// What a model can be fitted to: an [`RfmSummary`] for every model (each model's
-/// [`MaximumLikelihood::prepare`] checks and compresses it), and model-specific inputs for the
-/// models whose data are not RFM in continuous time (BG/BB's [`DiscreteSummary`](crate::models::bgbb::DiscreteSummary)
-/// of transaction opportunities).
+/// A model fitted from an RFM summary (every continuous-time model, Gamma-Gamma, and BG/BB
+/// from a summary in opportunities).
+pub trait FromRfm: MaximumLikelihood {
+    /// Checks and prepares the summary (e.g. compresses identical rows).
+    ///
+    /// # Errors
+    /// [`Error::NotIdentifiable`] for data that cannot identify the model; a typed error for data
+    /// it cannot use (missing monetary values...).
+    fn prepare(summary: &RfmSummary) -> Result<Self::Data>;
+}
+
+/// What a model can be fitted to: an [`RfmSummary`] for every [`FromRfm`] model, and
+/// model-specific inputs for the models whose data are not RFM in continuous time (BG/BB's
+/// [`DiscreteSummary`](crate::models::bgbb::DiscreteSummary) of transaction opportunities).
 pub trait FitData<M: MaximumLikelihood> {
     /// Checks the input and builds what the likelihood iterates over.
     ///
     /// # Errors
-    /// As [`MaximumLikelihood::prepare`]: data that cannot identify the model, or that it
+    /// As [`FromRfm::prepare`]: data that cannot identify the model, or that it
     /// cannot use, as a typed error naming the customer and field.
     fn prepare(&self) -> Result<M::Data>;
     /// The time unit of the input (of the model's time-valued parameters and horizons).
     fn unit(&self) -> crate::data::TimeUnit;
 }
 
-impl<M: MaximumLikelihood> FitData<M> for RfmSummary {
+impl<M: FromRfm> FitData<M> for RfmSummary {
     fn prepare(&self) -> Result<M::Data> {
         M::prepare(self)
     }
@@ -285,7 +290,7 @@ impl<M: MaximumLikelihood> FitData<M> for RfmSummary {
     }
 }
 
-/// [`fit`] on data already prepared by [`MaximumLikelihood::prepare`] (in `unit`).
+/// [`fit`] on data already prepared by [`FitData::prepare`] (in `unit`).
 pub(crate) fn fit_prepared<M: MaximumLikelihood>(
     data: &M::Data,
     options: &FitOptions,
@@ -508,7 +513,7 @@ fn fit_from<M: MaximumLikelihood>(
 /// every model's test runs.
 ///
 /// ```
-/// use clv::fit::{gradient_discrepancy, MaximumLikelihood};
+/// use clv::fit::{gradient_discrepancy, FromRfm};
 /// use clv::{BgNbdParams, RfmSummary, TimeUnit};
 /// let s = RfmSummary::new(vec!["a".into(), "b".into()], vec![0.0, 3.0], vec![0.0, 20.0], vec![30.0, 38.0], TimeUnit::Weeks).unwrap();
 /// let d = BgNbdParams::prepare(&s).unwrap();
@@ -541,7 +546,7 @@ pub fn gradient_discrepancy<M: MaximumLikelihood>(
 /// `None` for models without an analytic Hessian.
 ///
 /// ```
-/// use clv::fit::{hessian_discrepancy, MaximumLikelihood};
+/// use clv::fit::{hessian_discrepancy, FromRfm};
 /// use clv::{BgNbdParams, RfmSummary, TimeUnit};
 /// let s = RfmSummary::new(vec!["a".into(), "b".into()], vec![0.0, 3.0], vec![0.0, 20.0], vec![30.0, 38.0], TimeUnit::Weeks).unwrap();
 /// let d = BgNbdParams::prepare(&s).unwrap();

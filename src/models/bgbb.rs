@@ -15,7 +15,7 @@
 
 use crate::data::TimeUnit;
 use crate::error::{DataIssue, Error, Result, nonnegative_option, positive_parameter};
-use crate::fit::{FitData, MaximumLikelihood};
+use crate::fit::{FitData, FromRfm, MaximumLikelihood};
 use crate::special::{ln_beta, ln_gamma_diff, trigamma};
 use statrs::function::gamma::{digamma, ln_gamma};
 use std::collections::HashMap;
@@ -652,36 +652,6 @@ impl MaximumLikelihood for BgBbParams {
     const LABEL: &'static str = "BG/BB";
     const NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
 
-    /// An RFM summary whose values are whole numbers (one written by `clv summarize
-    /// --discrete`, in opportunities): frequency = x, recency = t_x, T = n, each customer
-    /// weighing 1.
-    fn prepare(summary: &crate::RfmSummary) -> Result<BgBbData> {
-        let whole = |v: f64, i: usize, field: &'static str| -> Result<u32> {
-            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
-                Ok(v as u32)
-            } else {
-                Err(Error::InvalidData {
-                    row: Some(i + 1),
-                    customer: Some(summary.ids()[i].clone()),
-                    field,
-                    issue: DataIssue::NotInteger(v),
-                })
-            }
-        };
-        let len = summary.len();
-        let (mut x, mut t, mut n) = (
-            Vec::with_capacity(len),
-            Vec::with_capacity(len),
-            Vec::with_capacity(len),
-        );
-        for i in 0..len {
-            x.push(whole(summary.frequency()[i], i, "frequency")?);
-            t.push(whole(summary.recency()[i], i, "recency")?);
-            n.push(whole(summary.age()[i], i, "T")?);
-        }
-        let d = DiscreteSummary::new(x, t, n, None, Some(summary.ids().to_vec()), summary.unit())?;
-        FitData::<BgBbParams>::prepare(&d)
-    }
     fn n_customers(data: &BgBbData) -> f64 {
         data.total
     }
@@ -714,5 +684,38 @@ impl MaximumLikelihood for BgBbParams {
         hess: &mut [f64],
     ) -> Option<f64> {
         Some(ll_grad_hess(theta, data, Some(grad), Some(hess)))
+    }
+}
+
+impl FromRfm for BgBbParams {
+    /// An RFM summary whose values are whole numbers (one written by `clv summarize
+    /// --discrete`, in opportunities): frequency = x, recency = t_x, T = n, each customer
+    /// weighing 1.
+    fn prepare(summary: &crate::RfmSummary) -> Result<BgBbData> {
+        let whole = |v: f64, i: usize, field: &'static str| -> Result<u32> {
+            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                Ok(v as u32)
+            } else {
+                Err(Error::InvalidData {
+                    row: Some(i + 1),
+                    customer: Some(summary.ids()[i].clone()),
+                    field,
+                    issue: DataIssue::NotInteger(v),
+                })
+            }
+        };
+        let len = summary.len();
+        let (mut x, mut t, mut n) = (
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+            Vec::with_capacity(len),
+        );
+        for i in 0..len {
+            x.push(whole(summary.frequency()[i], i, "frequency")?);
+            t.push(whole(summary.recency()[i], i, "recency")?);
+            n.push(whole(summary.age()[i], i, "T")?);
+        }
+        let d = DiscreteSummary::new(x, t, n, None, Some(summary.ids().to_vec()), summary.unit())?;
+        FitData::<BgBbParams>::prepare(&d)
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
-use crate::fit::MaximumLikelihood;
+use crate::fit::{FromRfm, MaximumLikelihood};
 use crate::models::TransactionModel;
 use crate::special::{
     adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss,
@@ -346,9 +346,6 @@ impl MaximumLikelihood for BgNbdParams {
     const MODEL: &'static str = "bgnbd";
     const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
-    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
-        super::prepare_rfm(summary, Self::MODEL)
-    }
     fn n_customers(data: &CompressedRfm) -> f64 {
         data.total_weight()
     }
@@ -390,6 +387,12 @@ impl MaximumLikelihood for BgNbdParams {
     /// a penalizer means the same in days or weeks and fits match lifetimes'.
     fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
         vec![1.0, data.age_scale(), 1.0, 1.0]
+    }
+}
+
+impl FromRfm for BgNbdParams {
+    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
+        super::prepare_rfm(summary, Self::MODEL)
     }
 }
 

@@ -34,7 +34,7 @@
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, positive_parameter};
-use crate::fit::{MaximumLikelihood, ParamKind};
+use crate::fit::{FromRfm, MaximumLikelihood, ParamKind};
 use crate::models::TransactionModel;
 use crate::special::{gauss_legendre, log_add_exp, trigamma};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -426,9 +426,6 @@ impl<const MBG: bool> MaximumLikelihood for CnbdParams<MBG> {
             ParamKind::Positive,
         ]
     }
-    fn prepare(summary: &RfmSummary) -> Result<CnbdData> {
-        CnbdData::from_summary(summary, Self::MODEL)
-    }
     fn n_customers(data: &CnbdData) -> f64 {
         data.rfm.total_weight()
     }
@@ -482,6 +479,12 @@ impl<const MBG: bool> MaximumLikelihood for CnbdParams<MBG> {
     /// α is a time: penalised as α/max(T), as BG/NBD's.
     fn penalty_scales(data: &CnbdData) -> Vec<f64> {
         vec![0.0, 1.0, data.rfm.age_scale(), 1.0, 1.0]
+    }
+}
+
+impl<const MBG: bool> FromRfm for CnbdParams<MBG> {
+    fn prepare(summary: &RfmSummary) -> Result<CnbdData> {
+        CnbdData::from_summary(summary, Self::MODEL)
     }
 }
 

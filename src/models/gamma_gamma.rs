@@ -10,7 +10,7 @@
 use crate::data::RfmSummary;
 use crate::data::summary::{every, spread_step, weighted_distinct};
 use crate::error::{DataIssue, Error, Result, positive_parameter};
-use crate::fit::MaximumLikelihood;
+use crate::fit::{FromRfm, MaximumLikelihood};
 use crate::special::trigamma;
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -362,9 +362,6 @@ impl MaximumLikelihood for GammaGammaParams {
     const MODEL: &'static str = "gamma_gamma";
     const NAMES: &'static [&'static str] = &["p", "q", "v"];
 
-    fn prepare(summary: &RfmSummary) -> Result<SpendData> {
-        SpendData::from_summary(summary)
-    }
     fn n_customers(d: &SpendData) -> f64 {
         d.weight.iter().sum()
     }
@@ -424,5 +421,11 @@ impl MaximumLikelihood for GammaGammaParams {
             w.push(FitWarning::InfiniteMeanSpend { q: params.q });
         }
         w
+    }
+}
+
+impl FromRfm for GammaGammaParams {
+    fn prepare(summary: &RfmSummary) -> Result<SpendData> {
+        SpendData::from_summary(summary)
     }
 }

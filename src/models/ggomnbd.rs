@@ -16,7 +16,7 @@
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
-use crate::fit::{FitOptions, MaximumLikelihood};
+use crate::fit::{FitOptions, FromRfm, MaximumLikelihood};
 use crate::models::TransactionModel;
 use crate::special::{adaptive_gauss_legendre, adaptive_vec, log_add_exp, trigamma};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -552,9 +552,6 @@ impl MaximumLikelihood for GgomNbdParams {
     const MODEL: &'static str = "ggomnbd";
     const NAMES: &'static [&'static str] = &["r", "alpha", "b", "s", "beta"];
 
-    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
-        super::prepare_rfm(summary, Self::MODEL)
-    }
     fn n_customers(data: &CompressedRfm) -> f64 {
         data.total_weight()
     }
@@ -619,6 +616,12 @@ impl MaximumLikelihood for GgomNbdParams {
             )
             .map(|f| ("b, beta", "pareto-nbd", f.log_likelihood())),
         )
+    }
+}
+
+impl FromRfm for GgomNbdParams {
+    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
+        super::prepare_rfm(summary, Self::MODEL)
     }
 }
 

@@ -14,7 +14,7 @@
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Result, positive_parameter};
-use crate::fit::MaximumLikelihood;
+use crate::fit::{FromRfm, MaximumLikelihood};
 use crate::models::TransactionModel;
 use crate::models::bgnbd::{BgNbdParams, family_ll_grad_hess, ln_odds_x, p_alive_repeat};
 
@@ -157,9 +157,6 @@ impl MaximumLikelihood for MbgNbdParams {
     const MODEL: &'static str = "mbgnbd";
     const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
-    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
-        super::prepare_rfm(summary, Self::MODEL)
-    }
     fn n_customers(data: &CompressedRfm) -> f64 {
         data.total_weight()
     }
@@ -206,6 +203,12 @@ impl MaximumLikelihood for MbgNbdParams {
     /// α is penalised as α/max(T), as BG/NBD's.
     fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
         vec![1.0, data.age_scale(), 1.0, 1.0]
+    }
+}
+
+impl FromRfm for MbgNbdParams {
+    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
+        super::prepare_rfm(summary, Self::MODEL)
     }
 }
 

@@ -11,7 +11,7 @@
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
-use crate::fit::MaximumLikelihood;
+use crate::fit::{FromRfm, MaximumLikelihood};
 use crate::models::TransactionModel;
 use crate::special::{ln1p_div, trigamma};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -206,21 +206,6 @@ impl MaximumLikelihood for NbdParams {
     const MODEL: &'static str = "nbd";
     const NAMES: &'static [&'static str] = &["r", "alpha"];
 
-    /// Refuses a summary without a repeat purchase (the rate's estimate is 0, on the
-    /// boundary) and one with a single distinct history.
-    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
-        if summary.frequency().iter().all(|&x| x == 0.0) {
-            return Err(Error::NotIdentifiable {
-                model: Self::MODEL,
-                reason: format!(
-                    "none of the {} customers made a repeat purchase, so the purchase rate's \
-                     estimate is 0",
-                    summary.len()
-                ),
-            });
-        }
-        super::prepare_rfm(summary, Self::MODEL)
-    }
     fn n_customers(data: &CompressedRfm) -> f64 {
         data.total_weight()
     }
@@ -257,6 +242,24 @@ impl MaximumLikelihood for NbdParams {
     /// α has the time unit of the data: penalised as α/max(T), as BG/NBD's.
     fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
         vec![1.0, data.age_scale()]
+    }
+}
+
+impl FromRfm for NbdParams {
+    /// Refuses a summary without a repeat purchase (the rate's estimate is 0, on the
+    /// boundary) and one with a single distinct history.
+    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
+        if summary.frequency().iter().all(|&x| x == 0.0) {
+            return Err(Error::NotIdentifiable {
+                model: Self::MODEL,
+                reason: format!(
+                    "none of the {} customers made a repeat purchase, so the purchase rate's \
+                     estimate is 0",
+                    summary.len()
+                ),
+            });
+        }
+        super::prepare_rfm(summary, Self::MODEL)
     }
 }
 

@@ -31,7 +31,7 @@
 
 use crate::data::{CompressedRfm, Customer, RfmSummary};
 use crate::error::{Error, Result, nonnegative_option, positive_parameter};
-use crate::fit::MaximumLikelihood;
+use crate::fit::{FromRfm, MaximumLikelihood};
 use crate::models::{Score, TransactionModel};
 use crate::special::{
     adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln1p_div, log_add_exp,
@@ -793,9 +793,6 @@ impl MaximumLikelihood for ParetoNbdParams {
     const MODEL: &'static str = "pareto-nbd";
     const NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
-    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
-        super::prepare_rfm(summary, Self::MODEL)
-    }
     fn n_customers(data: &CompressedRfm) -> f64 {
         data.total_weight()
     }
@@ -849,6 +846,12 @@ impl MaximumLikelihood for ParetoNbdParams {
     fn penalty_scales(data: &CompressedRfm) -> Vec<f64> {
         let s = data.age_scale();
         vec![1.0, s, 1.0, s]
+    }
+}
+
+impl FromRfm for ParetoNbdParams {
+    fn prepare(summary: &RfmSummary) -> Result<CompressedRfm> {
+        super::prepare_rfm(summary, Self::MODEL)
     }
 }
 
