@@ -224,6 +224,13 @@ pub enum DataIssue {
     },
     /// Recency > 0 although the customer made no repeat purchase (x = 0).
     RecencyWithoutRepeat(f64),
+    /// A cohort count larger than the period before's (survivors cannot increase).
+    MoreAliveThanBefore {
+        /// The count.
+        alive: f64,
+        /// The count of the period before.
+        before: f64,
+    },
     /// More transactions than opportunities up to the last one (discrete time: x
     /// transactions need x distinct opportunities among 1..=t_x).
     MoreTransactionsThanOpportunities {
@@ -295,6 +302,10 @@ impl fmt::Display for DataIssue {
                 f,
                 "litt (the sum of log inter-purchase times) is {litt} but x gaps summing to t_x \
                  allow at most {max} (is it in the summary's time unit?)"
+            ),
+            DataIssue::MoreAliveThanBefore { alive, before } => write!(
+                f,
+                "is {alive}, more than the {before} of the period before (a cohort can only shrink)"
             ),
             DataIssue::MoreTransactionsThanOpportunities { frequency, recency } => write!(
                 f,

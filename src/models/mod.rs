@@ -8,6 +8,7 @@
 //! | GGom/NBD | [`GgomNbdParams`] | Bemmaor & Glady (2012), *Management Science* 58(5) |
 //! | BG/CNBD-k, MBG/CNBD-k | [`BgCnbdParams`], [`MbgCnbdParams`] | Platzer & Reutterer (2016); Reutterer, Platzer & Schröder (2021) |
 //! | BG/BB (discrete time) | [`bgbb::BgBbParams`] | Fader, Hardie & Shang (2010), *Marketing Science* 29(6) |
+//! | sBG (contractual) | [`sbg::SbgParams`] | Fader & Hardie (2007), *JIM* 21(1); (2010), *Marketing Science* 29(1) |
 //! | NBD | [`NbdParams`] | Ehrenberg (1959); Morrison & Schmittlein (1988) |
 //! | Gamma-Gamma | [`GammaGammaParams`] | Fader, Hardie & Lee (2005), "RFM and CLV"; note 025 |
 
@@ -23,6 +24,7 @@ pub mod pareto_nbd;
 mod pareto_nbd_plan;
 pub mod plan;
 pub mod registry;
+pub mod sbg;
 
 pub use bgnbd::BgNbdParams;
 pub use cnbd::{BgCnbdParams, MbgCnbdParams};
