@@ -922,3 +922,71 @@ fn discrete_time_summarize_and_fit() {
          a,3,6,6,0,1,year\nb,0,0,6,0,1,year\n"
     );
 }
+
+/// sBG: fit a cohort's calibration years from the bundled file, then the retention table
+/// beside the observed cohort; a file with several cohorts needs --cohort.
+#[test]
+fn contractual_fit_and_retention_table() {
+    let model = tmp("sbg.json");
+    let Some(out) = run(&[
+        "fit",
+        "--survival",
+        &data("sbg_cohorts.csv"),
+        "--cohort",
+        "highend",
+        "--calibration-periods",
+        "7",
+        "--model",
+        "sbg",
+        "-o",
+        model.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("alpha          0.6681"), "{text}");
+    assert!(text.contains("log-likelihood -1611.1581"), "{text}");
+    let table = tmp("retention.csv");
+    let out = run(&[
+        "retention",
+        "--model",
+        model.to_str().unwrap(),
+        "--survival",
+        &data("sbg_cohorts.csv"),
+        "--cohort",
+        "highend",
+        "-o",
+        table.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = std::fs::read_to_string(&table).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(
+        lines[0],
+        "period,survival,retention,churn,derl,observed_survival,observed_retention"
+    );
+    assert_eq!(lines.len(), 14); // periods 0..=12
+    assert!(lines[13].contains(",0.394,"), "{}", lines[13]);
+    let out = run(&[
+        "fit",
+        "--survival",
+        &data("sbg_cohorts.csv"),
+        "--model",
+        "sbg",
+        "-o",
+        tmp("x.json").to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("choose one"));
+}

@@ -55,8 +55,12 @@ pub(crate) fn fit_models() -> Vec<&'static str> {
     let mut m = clv::AnyFitted::MODELS.to_vec();
     m.push(GAMMA_GAMMA);
     m.push(BGBB);
+    m.push(SBG);
     m
 }
+
+/// The contractual (shifted-beta-geometric) model's name on the command line.
+pub(crate) const SBG: &str = "sbg";
 
 /// The discrete-time (BG/BB) model's name on the command line.
 pub(crate) const BGBB: &str = "bgbb";
@@ -86,12 +90,27 @@ enum Command {
     Summarize(commands::SummarizeArgs),
     /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
     #[command(
-        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json\n  clv fit --summary data/donations.csv --model bgbb -o bgbb.json"
+        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json\n  clv fit --summary data/donations.csv --model bgbb -o bgbb.json\n  clv fit --survival data/sbg_cohorts.csv --cohort regular --calibration-periods 7 --model sbg -o sbg.json"
     )]
     Fit {
-        /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value).
+        /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value;
+        /// for bgbb frequency,recency,periods[,weights]).
+        #[arg(
+            long,
+            required_unless_present = "survival",
+            conflicts_with = "survival"
+        )]
+        summary: Option<PathBuf>,
+        /// Contractual survival data for --model sbg: cohort counts (cohort,period|year,alive)
+        /// or one row per customer (renewals,active[,cohort][,weight]).
         #[arg(long)]
-        summary: PathBuf,
+        survival: Option<PathBuf>,
+        /// With --survival: the cohort to fit (required when the file holds several).
+        #[arg(long, requires = "survival")]
+        cohort: Option<String>,
+        /// With --survival cohort counts: fit on periods 0..=N only, holding the rest back.
+        #[arg(long, requires = "survival")]
+        calibration_periods: Option<u32>,
         /// Which model: any transaction model, or the gamma-gamma spend model.
         #[arg(long, default_value = "bgnbd", value_parser = clap::builder::PossibleValuesParser::new(fit_models()))]
         model: String,
@@ -106,6 +125,12 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Contractual retention from an sBG model: survival, retention, churn and DERL by
+    /// period, with the observed cohort beside it when given.
+    #[command(
+        after_help = "Example:\n  clv fit --survival data/sbg_cohorts.csv --cohort regular --calibration-periods 7 --model sbg -o sbg.json\n  clv retention --model sbg.json --survival data/sbg_cohorts.csv --cohort regular --discount-rate 0.1 -o retention.csv"
+    )]
+    Retention(commands::RetentionArgs),
     /// Score customers: P(alive), expected purchases and P(no purchase) over a horizon; with a
     /// spend model also expected spend and discounted CLV.
     #[command(
@@ -155,11 +180,29 @@ fn main() -> ExitCode {
         Command::Summarize(args) => commands::summarize(args),
         Command::Fit {
             summary,
+            survival,
+            cohort,
+            calibration_periods,
             model,
             penalizer,
             unit,
             output,
-        } => commands::fit(&summary, &model, penalizer, unit.map(Into::into), &output),
+        } => match (summary, survival) {
+            (_, Some(f)) => commands::fit_survival(
+                &f,
+                &model,
+                cohort.as_deref(),
+                calibration_periods,
+                penalizer,
+                unit.map(Into::into),
+                &output,
+            ),
+            (Some(summary), None) => {
+                commands::fit(&summary, &model, penalizer, unit.map(Into::into), &output)
+            }
+            (None, None) => Err("--summary or --survival is required".to_string()),
+        },
+        Command::Retention(args) => commands::retention(args),
         Command::Predict(args) => commands::predict(args),
         Command::Compare(args) => compare::run(args),
         Command::Segment(args) => segments::segment(args),

@@ -841,3 +841,242 @@ pub fn read_discrete_summary(
     let unit = recorded.unwrap_or(unit);
     crate::models::bgbb::DiscreteSummary::new(x, t, n, wi.map(|_| w), ci.map(|_| ids), unit)
 }
+
+/// Contractual survival data read from a CSV ([`read_survival_csv`]): what the model is
+/// fitted to, and the whole observed series of a cohort for comparing projections.
+#[derive(Debug, Clone)]
+pub struct SurvivalFile {
+    /// The calibration data.
+    pub data: crate::models::sbg::SurvivalData,
+    /// For cohort counts, the counts alive at the start of every period in the file, the
+    /// held-back ones included (`None` for per-customer records).
+    pub observed: Option<Vec<f64>>,
+    /// The number of calibration periods used (the last calibration period's index).
+    pub calibration_periods: Option<u32>,
+    /// The cohort read, when the file has a `cohort` column.
+    pub cohort: Option<String>,
+}
+
+/// Reads contractual survival data from a CSV file, in one of two shapes:
+/// - cohort counts: `alive` with `period` (or `year`) 0, 1, 2, ... (the number still active at
+///   the start of each period; FH 2007's table) and optionally `cohort`;
+/// - one row per customer: `renewals` (or `periods`: periods survived), `active` (`true`/`false`,
+///   `1`/`0`, `yes`/`no`: still a customer, so right-censored) and optionally `cohort` and
+///   `weight`.
+///
+/// `cohort` picks the rows of one cohort (required when the file holds several);
+/// `calibration_periods` N fits on periods 0..=N of cohort counts (the rest is held back for
+/// comparison) and, for per-customer rows, is not allowed. `unit` is the length of a period.
+///
+/// ```
+/// use clv::{io::read_survival, TimeUnit};
+/// let text = "cohort,year,alive\na,0,1000\na,1,631\na,2,468\nb,0,100\nb,1,90\nb,2,85\n";
+/// let f = read_survival(text.as_bytes(), Some("a"), Some(1), TimeUnit::Weeks)?;
+/// assert_eq!(f.observed.as_deref(), Some(&[1000.0, 631.0, 468.0][..]));
+/// assert_eq!(f.data.n_customers(), 1000.0);
+/// assert!(read_survival(text.as_bytes(), None, None, TimeUnit::Weeks).is_err()); // which cohort?
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened; otherwise as [`read_survival`].
+pub fn read_survival_csv(
+    path: impl AsRef<Path>,
+    cohort: Option<&str>,
+    calibration_periods: Option<u32>,
+    unit: TimeUnit,
+) -> Result<SurvivalFile> {
+    let path = path.as_ref();
+    read_survival(open(path)?, cohort, calibration_periods, unit).map_err(|e| with_path(path, e))
+}
+
+/// [`read_survival_csv`] from any reader.
+///
+/// # Errors
+/// [`Error::MissingColumn`] when neither shape's columns are there; [`Error::InvalidOption`]
+/// for a missing or unknown cohort, a calibration beyond the data, or periods that do not run
+/// 0, 1, 2, ...; [`Error::InvalidData`] naming the row and field of a bad value.
+pub fn read_survival(
+    reader: impl Read,
+    cohort: Option<&str>,
+    calibration_periods: Option<u32>,
+    unit: TimeUnit,
+) -> Result<SurvivalFile> {
+    use crate::models::sbg::SurvivalData;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(LineGuard::new(reader));
+    let header = csv_header(&mut rdr, "survival data")?;
+    let ci = find(&header, &["cohort"]);
+    let ai = find(&header, &["alive"]);
+    let counts = ai.is_some();
+    let (pi, si) = if counts {
+        (Some(require(&header, &["period", "year"])?), None)
+    } else {
+        (None, Some(require(&header, &["renewals", "periods"])?))
+    };
+    let acti = if counts {
+        None
+    } else {
+        Some(require(&header, &["active"])?)
+    };
+    let wi = find(&header, &["weight", "weights", "count"]);
+    let column_name = |j: usize| -> &'static str {
+        [
+            (ci, "cohort"),
+            (ai, "alive"),
+            (pi, "period"),
+            (si, "renewals"),
+            (acti, "active"),
+            (wi, "weight"),
+        ]
+        .into_iter()
+        .find_map(|(c, name)| (c == Some(j)).then_some(name))
+        .unwrap_or("line")
+    };
+    let mut cohorts: Vec<String> = Vec::new();
+    let (mut periods, mut alive) = (Vec::new(), Vec::new());
+    let (mut renewals, mut churned, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 1;
+        let rec = rec.map_err(|e| from_csv(&e, "survival data", Some(row), column_name))?;
+        let id = row.to_string();
+        if let Some(j) = ci {
+            let c = rec.get(j).unwrap_or("").trim().to_string();
+            if !cohorts.contains(&c) {
+                cohorts.push(c.clone());
+            }
+            if cohort.is_some_and(|want| want != c) {
+                continue;
+            }
+        }
+        let field = |j: usize, name: &'static str| -> Result<f64> {
+            let text = rec.get(j).ok_or(Error::InvalidData {
+                row: Some(row),
+                customer: None,
+                field: name,
+                issue: DataIssue::MissingField,
+            })?;
+            parse_f64(text, row, &id, name)
+        };
+        let whole = |j: usize, name: &'static str| -> Result<u32> {
+            let v = field(j, name)?;
+            if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
+                Ok(v as u32)
+            } else {
+                Err(Error::InvalidData {
+                    row: Some(row),
+                    customer: None,
+                    field: name,
+                    issue: DataIssue::NotInteger(v),
+                })
+            }
+        };
+        if counts {
+            periods.push(whole(pi.expect("counts"), "period")?);
+            alive.push(field(ai.expect("counts"), "alive")?);
+        } else {
+            renewals.push(whole(si.expect("records"), "renewals")?);
+            let j = acti.expect("records");
+            let text = rec.get(j).unwrap_or("").trim();
+            let active = match text.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "y" | "t" => true,
+                "false" | "0" | "no" | "n" | "f" => false,
+                _ => {
+                    return Err(Error::InvalidData {
+                        row: Some(row),
+                        customer: None,
+                        field: "active",
+                        issue: DataIssue::Unparseable {
+                            text: text.to_string(),
+                            expected: "true or false (1/0, yes/no)".into(),
+                        },
+                    });
+                }
+            };
+            churned.push(!active);
+            if let Some(j) = wi {
+                weights.push(field(j, "weight")?);
+            }
+        }
+    }
+    let chosen = match (ci, cohort) {
+        (Some(_), None) if cohorts.len() > 1 => {
+            return Err(Error::InvalidOption {
+                name: "cohort",
+                reason: format!(
+                    "the file holds {} cohorts ({}): choose one",
+                    cohorts.len(),
+                    cohorts.join(", ")
+                ),
+            });
+        }
+        (Some(_), Some(c)) if !cohorts.iter().any(|x| x == c) => {
+            return Err(Error::InvalidOption {
+                name: "cohort",
+                reason: format!("'{c}' is not in the file ({})", cohorts.join(", ")),
+            });
+        }
+        (None, Some(c)) => {
+            return Err(Error::InvalidOption {
+                name: "cohort",
+                reason: format!("the file has no cohort column to find '{c}' in"),
+            });
+        }
+        (Some(_), Some(c)) => Some(c.to_string()),
+        (Some(_), None) => cohorts.first().cloned(),
+        (None, None) => None,
+    };
+    if counts {
+        // periods must run 0, 1, 2, ... (in any row order)
+        let mut pairs: Vec<(u32, f64)> = periods.into_iter().zip(alive).collect();
+        pairs.sort_by_key(|p| p.0);
+        for (k, p) in pairs.iter().enumerate() {
+            if p.0 as usize != k {
+                return Err(Error::InvalidOption {
+                    name: "survival data",
+                    reason: format!(
+                        "the periods must run 0, 1, 2, ... without gaps or repeats; found {} \
+                         where {k} was expected",
+                        p.0
+                    ),
+                });
+            }
+        }
+        let observed: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        let n = match calibration_periods {
+            Some(n) if n as usize >= observed.len() => {
+                return Err(Error::InvalidOption {
+                    name: "calibration periods",
+                    reason: format!(
+                        "{n}, but the file has periods 0..={} only",
+                        observed.len().saturating_sub(1)
+                    ),
+                });
+            }
+            Some(n) => n as usize,
+            None => observed.len().saturating_sub(1),
+        };
+        let data = SurvivalData::from_cohort_counts(&observed[..=n], unit)?;
+        Ok(SurvivalFile {
+            data,
+            observed: Some(observed),
+            calibration_periods: Some(n as u32),
+            cohort: chosen,
+        })
+    } else {
+        if calibration_periods.is_some() {
+            return Err(Error::InvalidOption {
+                name: "calibration periods",
+                reason: "applies to cohort counts (period, alive), not to per-customer rows".into(),
+            });
+        }
+        let data = SurvivalData::new(renewals, churned, wi.map(|_| weights), unit)?;
+        Ok(SurvivalFile {
+            data,
+            observed: None,
+            calibration_periods: None,
+            cohort: chosen,
+        })
+    }
+}
