@@ -989,4 +989,37 @@ fn contractual_fit_and_retention_table() {
     .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("choose one"));
+
+    // the report's retention section
+    let dir = tmp("report_retention");
+    let out = run(&[
+        "report",
+        "--transactions",
+        &data("CDNOW_sample.txt"),
+        "--format",
+        "cdnow-sample",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--survival",
+        &data("sbg_cohorts.csv"),
+        "--cohort",
+        "regular",
+        "--calibration-periods",
+        "7",
+        "-o",
+        dir.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<h2>Retention (sBG)</h2>"));
+    assert!(html.contains("fitted on periods 0..=7 of 1000 customers"));
+    let svg = std::fs::read_to_string(dir.join("retention_survival.svg")).unwrap();
+    assert!(svg.contains("calibration end"));
 }

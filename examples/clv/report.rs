@@ -37,9 +37,118 @@ pub struct ReportArgs {
     /// Customers in the top-customers table.
     #[arg(long, default_value_t = 20)]
     top: usize,
+    /// Contractual survival data (cohort counts: cohort,period|year,alive) for a retention
+    /// section: an sBG fit, observed vs fitted survival and retention, the calibration end
+    /// marked, and DERL.
+    #[arg(long)]
+    survival: Option<PathBuf>,
+    /// The cohort of --survival (required when the file holds several).
+    #[arg(long, requires = "survival")]
+    cohort: Option<String>,
+    /// Fit the retention section on periods 0..=N of --survival, holding the rest back.
+    #[arg(long, requires = "survival")]
+    calibration_periods: Option<u32>,
     /// Output folder (created; files in it are replaced).
     #[arg(short, long)]
     output: PathBuf,
+}
+
+/// The report's retention section: its HTML and its charts (file name, svg).
+struct RetentionSection {
+    html: String,
+    charts: Vec<(String, String)>,
+}
+
+/// The retention section: an sBG fit on the survival file's calibration periods, its
+/// parameters, two charts (survival and retention, observed vs fitted, calibration end
+/// marked) and DERL per tenure.
+fn retention_section(a: &ReportArgs) -> Result<Option<RetentionSection>, String> {
+    use clv::models::sbg::SbgParams;
+    let Some(path) = &a.survival else {
+        return Ok(None);
+    };
+    let sf = clv::io::read_survival_csv(
+        path,
+        a.cohort.as_deref(),
+        a.calibration_periods,
+        clv::TimeUnit::Weeks,
+    )
+    .map_err(s)?;
+    let Some(obs) = sf.observed.clone() else {
+        return Err("the report's retention section needs cohort counts (period, alive)".into());
+    };
+    let f = SbgParams::fit(&sf.data, &FitOptions::default()).map_err(s)?;
+    let m = *f.params();
+    let n_cal = sf.calibration_periods.unwrap_or(0);
+    let last = (obs.len() as u32).max(13) - 1;
+    let observed_s: Vec<(f64, f64)> = obs
+        .iter()
+        .enumerate()
+        .map(|(t, v)| (t as f64, v / obs[0]))
+        .collect();
+    let fitted_s: Vec<(f64, f64)> = (0..=last).map(|t| (f64::from(t), m.survival(t))).collect();
+    let observed_r: Vec<(f64, f64)> = (1..obs.len())
+        .filter(|&t| obs[t - 1] > 0.0)
+        .map(|t| (t as f64, obs[t] / obs[t - 1]))
+        .collect();
+    let fitted_r: Vec<(f64, f64)> = (1..=last).map(|t| (f64::from(t), m.retention(t))).collect();
+    let marker = Some((f64::from(n_cal), "calibration end"));
+    let survival_svg = plots::lines(
+        "Survival: observed vs sBG",
+        "period",
+        "share of the cohort still active",
+        &[("observed", &observed_s), ("sBG", &fitted_s)],
+        marker,
+    )?;
+    let retention_svg = plots::lines(
+        "Retention rate: observed vs sBG",
+        "period",
+        "share of last period's customers renewing",
+        &[("observed", &observed_r), ("sBG", &fitted_r)],
+        marker,
+    )?;
+    let mut html = String::from("<h2>Retention (sBG)</h2>");
+    let _ = write!(
+        html,
+        "<p>{}{}: fitted on periods 0..={n_cal} of {} customers; later periods are held back.</p>",
+        esc(&path.display().to_string()),
+        sf.cohort
+            .as_ref()
+            .map_or(String::new(), |c| format!(", cohort {}", esc(c))),
+        sf.data.n_customers()
+    );
+    html.push_str(&params_table("sBG", &Table::of(&f)));
+    html.push_str("<table><tr><th>renewals made</th><th>DERL at 10% per period</th></tr>");
+    for n in 0..5u32 {
+        let _ = write!(
+            html,
+            "<tr><td>{n}</td><td>{:.4}</td></tr>",
+            m.derl(0.1, n + 1).map_err(s)?
+        );
+    }
+    html.push_str("</table>");
+    let mut charts = Vec::new();
+    for (file, caption, svg) in [
+        (
+            "retention_survival.svg",
+            "Survival, observed vs sBG",
+            survival_svg,
+        ),
+        (
+            "retention_rate.svg",
+            "Retention rate, observed vs sBG",
+            retention_svg,
+        ),
+    ] {
+        let _ = write!(
+            html,
+            "<figure id=\"{}\">{}<figcaption>{caption} ({file})</figcaption></figure>",
+            file.trim_end_matches(".svg"),
+            inline(&svg)
+        );
+        charts.push((file.to_string(), svg));
+    }
+    Ok(Some(RetentionSection { html, charts }))
 }
 
 /// `--model` values: every transaction model, and `auto`.
@@ -414,6 +523,10 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
             inline(svg)
         );
     }
+    let retention = retention_section(&a)?;
+    if let Some(r) = &retention {
+        html.push_str(&r.html);
+    }
     let _ = write!(
         html,
         "<h2>Top {} customers by {}</h2>{top}",
@@ -426,6 +539,9 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     std::fs::create_dir_all(&a.output)
         .map_err(|e| format!("cannot create {}: {e}", a.output.display()))?;
     for (file, _, svg) in &charts {
+        write_atomic(&a.output.join(file), svg.as_bytes())?;
+    }
+    for (file, svg) in retention.iter().flat_map(|r| r.charts.iter()) {
         write_atomic(&a.output.join(file), svg.as_bytes())?;
     }
     let mut w = csv::Writer::from_writer(Vec::new());
