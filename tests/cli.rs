@@ -882,6 +882,32 @@ fn discrete_time_summarize_and_fit() {
     assert!(text.contains("log-likelihood -33225.5813"), "{text}");
     let model = std::fs::read_to_string(tmp("bgbb.json")).unwrap();
     assert!(model.contains("\"model\": \"bgbb\""));
+    // per-pattern predictions over the next 10 opportunities, DERT at 10% per opportunity
+    let pred = tmp("bgbb_pred.csv");
+    let out = run(&[
+        "predict",
+        "--model",
+        tmp("bgbb.json").to_str().unwrap(),
+        "--summary",
+        &data("donations.csv"),
+        "--horizon",
+        "10",
+        "--discount-rate",
+        "0.1",
+        "-o",
+        pred.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = std::fs::read_to_string(&pred).unwrap();
+    let first: Vec<&str> = p.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(&first[..4], &["1", "0", "0", "6"]);
+    let e: f64 = first[6].parse().unwrap();
+    assert!((e - 0.13021809).abs() < 1e-7, "{e}");
 
     // a log: a born 1995, gave 1996, 1998 (twice), 2001; b born 1995, never again; c born 2002
     let log = tmp("donors.csv");

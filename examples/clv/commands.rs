@@ -771,6 +771,19 @@ pub fn retention(a: RetentionArgs) -> Res {
         m.derl(d, 5).map_err(s)?,
         flat
     );
+    // the cohort's residual value: its customers active at the last observed period, each
+    // with that many renewals made, times margin × DERL
+    if let (Some(o), Some(margin)) = (&obs, a.margin) {
+        let last = o.len() - 1;
+        let v = m
+            .residual_value(&[(last as u32, o[last])], margin, d)
+            .map_err(s)?;
+        eprintln!(
+            "residual value of the {} customers active at period {last}: {:.2} (margin {margin} \
+             per period, d = {d})",
+            o[last], v
+        );
+    }
     eprintln!("retention table written to {}", a.output.display());
     Ok(())
 }
@@ -933,7 +946,85 @@ pub fn load_model_file(path: &Path) -> Result<ModelFile, String> {
     ModelFile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// `clv predict` with a BG/BB model: per row of a discrete summary, P(alive) now and at the
+/// next opportunity, the expected transactions and the probability of none in the next
+/// `--horizon` opportunities, and with `--discount-rate` (per opportunity) DERT.
+fn predict_discrete(a: &PredictArgs, file: &ModelFile) -> Res {
+    use clv::models::bgbb::BgBbParams;
+    let f = file.to_fitted::<BgBbParams>().map_err(s)?;
+    let m = *f.params();
+    let d = clv::io::read_discrete_csv(&a.inputs.summary, f.time_unit()).map_err(s)?;
+    let horizon: u32 = a.value.horizon.trim().parse().map_err(|_| {
+        format!(
+            "--horizon for a bgbb model is a whole number of opportunities, got '{}'",
+            a.value.horizon
+        )
+    })?;
+    let rate = a.value.discount_rate;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "customer_id",
+        "frequency",
+        "recency",
+        "periods",
+        "p_alive",
+        "p_alive_next",
+        "expected_transactions",
+        "prob_no_transaction",
+    ];
+    if rate > 0.0 {
+        header.push("dert");
+    }
+    w.write_record(&header).map_err(s)?;
+    for i in 0..d.len() {
+        let h = d.history(i);
+        let id = d
+            .ids()
+            .map_or_else(|| (i + 1).to_string(), |ids| ids[i].clone());
+        let mut rec = vec![
+            id,
+            h.frequency().to_string(),
+            h.recency().to_string(),
+            h.periods().to_string(),
+            fmt_num(m.p_alive(&h, 0)),
+            fmt_num(m.p_alive(&h, 1)),
+            fmt_num(
+                m.conditional_expected_transactions(&h, horizon)
+                    .map_err(s)?,
+            ),
+            fmt_num(m.conditional_pmf(&h, 0, horizon).map_err(s)?),
+        ];
+        if rate > 0.0 {
+            rec.push(fmt_num(m.dert(&h, rate).map_err(s)?));
+        }
+        w.write_record(&rec).map_err(s)?;
+    }
+    let bytes = w.into_inner().map_err(s)?;
+    write_atomic(&a.output, &bytes)?;
+    eprintln!(
+        "{} rows scored over the next {horizon} opportunities{}, written to {}",
+        d.len(),
+        if rate > 0.0 {
+            format!(" (DERT at {rate} per opportunity)")
+        } else {
+            String::new()
+        },
+        a.output.display()
+    );
+    Ok(())
+}
+
 pub fn predict(a: PredictArgs) -> Res {
+    let file = load_model_file(&a.inputs.model)?;
+    if file.model == crate::BGBB {
+        return predict_discrete(&a, &file);
+    }
+    if file.model == crate::SBG {
+        return Err(format!(
+            "{} holds an sbg model, which predicts retention, not purchases: use clv retention",
+            a.inputs.model.display()
+        ));
+    }
     let (fitted, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
     let unit = fitted.time_unit();
     let progress = Progress::new();
