@@ -83,9 +83,9 @@ pub use data::{
 pub use error::{DataIssue, Error, IoSource, Result};
 pub use fit::{FitOptions, Fitted};
 pub use models::{
-    AnyFitted, AnyParams, BgCnbdParams, BgNbdParams, GammaGammaParams, GgomNbdParams,
-    MbgCnbdParams, MbgNbdParams, NbdParams, ParetoNbdParams, Schedule, SchedulePlan, SpendModel,
-    TransactionModel,
+    AnyFitted, AnyParams, BgBbParams, BgCnbdParams, BgNbdParams, DiscreteTimeModel,
+    GammaGammaParams, GgomNbdParams, MbgCnbdParams, MbgNbdParams, NbdParams, ParetoNbdParams,
+    RetentionModel, SbgParams, Schedule, SchedulePlan, SpendModel, TransactionModel,
 };
 
 /// The most used types in one import: `use clv::prelude::*;` (it does not shadow

@@ -20,21 +20,25 @@ pub mod gamma_gamma;
 pub mod ggomnbd;
 pub mod mbgnbd;
 pub mod nbd;
+mod outcome_traits;
 pub mod pareto_nbd;
 mod pareto_nbd_plan;
 pub mod plan;
 pub mod registry;
 pub mod sbg;
 
+pub use bgbb::BgBbParams;
 pub use bgnbd::BgNbdParams;
 pub use cnbd::{BgCnbdParams, MbgCnbdParams};
 pub use gamma_gamma::GammaGammaParams;
 pub use ggomnbd::GgomNbdParams;
 pub use mbgnbd::MbgNbdParams;
 pub use nbd::NbdParams;
+pub use outcome_traits::{DiscreteTimeModel, RetentionModel};
 pub use pareto_nbd::ParetoNbdParams;
 pub use plan::{Schedule, SchedulePlan};
 pub use registry::{AnyFitted, AnyParams};
+pub use sbg::SbgParams;
 
 use crate::data::{CompressedRfm, Customer, FrequencyGroups, RfmSummary};
 use crate::error::{Error, Result};
