@@ -66,6 +66,7 @@ pub mod history;
 pub mod models;
 mod par;
 pub mod predict;
+pub mod predictive;
 pub mod scorer;
 pub mod segments;
 pub mod sim;

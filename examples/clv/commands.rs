@@ -926,7 +926,9 @@ pub struct PredictArgs {
     inputs: ModelArgs,
     #[command(flatten)]
     value: ValueArgs,
-    /// Add bootstrap intervals at this level (e.g. 0.9): *_low / *_high columns.
+    /// Add intervals at this level (e.g. 0.9): bootstrap intervals of the expected values
+    /// (*_ci_low / *_ci_high) and predictive intervals of the purchases (purchases_pi_low /
+    /// purchases_pi_high).
     #[arg(long)]
     intervals: Option<f64>,
     /// Bootstrap draws for --intervals.
@@ -1075,16 +1077,37 @@ pub fn predict(a: PredictArgs) -> Res {
                 a.draws,
                 t0.elapsed().as_secs_f64()
             );
+            // ci: the parameters' uncertainty about the expected value (bootstrap); pi: where
+            // the customer's actual purchases will fall (the conditional pmf's quantiles)
             header.extend([
-                "p_alive_low",
-                "p_alive_high",
-                "expected_purchases_low",
-                "expected_purchases_high",
+                "p_alive_ci_low",
+                "p_alive_ci_high",
+                "expected_purchases_ci_low",
+                "expected_purchases_ci_high",
             ]);
             if spend_fit.is_some() {
-                header.extend(["clv_low", "clv_high"]);
+                header.extend(["clv_ci_low", "clv_ci_high"]);
             }
-            iv
+            header.extend(["purchases_pi_low", "purchases_pi_high"]);
+            let pi = clv::predictive::purchase_intervals(&fitted.params(), &sm, horizon, level)
+                .map_err(s)?;
+            if let Some(h) = sm.holdout()
+                && (h.duration - horizon).abs() < 1e-9
+            {
+                let inside = pi
+                    .iter()
+                    .zip(&h.frequency)
+                    .filter(|(i, y)| i.contains(**y))
+                    .count();
+                eprintln!(
+                    "the summary's holdout: actual purchases inside the {:.0}% predictive \
+                     interval for {inside} of {} customers ({:.1}%)",
+                    level * 100.0,
+                    sm.len(),
+                    100.0 * inside as f64 / sm.len().max(1) as f64
+                );
+            }
+            iv.into_iter().zip(pi).collect()
         }
         None => Vec::new(),
     };
@@ -1100,7 +1123,7 @@ pub fn predict(a: PredictArgs) -> Res {
         if let Some((spend, v)) = extra.get(i) {
             rec.extend([fmt_num(*spend), fmt_num(*v)]);
         }
-        if let Some(b) = bands.get(i) {
+        if let Some((b, pi)) = bands.get(i) {
             rec.extend([
                 fmt_num(b.p_alive.low),
                 fmt_num(b.p_alive.high),
@@ -1110,6 +1133,7 @@ pub fn predict(a: PredictArgs) -> Res {
             if let Some(c) = b.clv {
                 rec.extend([fmt_num(c.low), fmt_num(c.high)]);
             }
+            rec.extend([pi.low.to_string(), pi.high.to_string()]);
         }
         w.write_record(&rec).map_err(s)?;
     }
