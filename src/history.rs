@@ -53,8 +53,17 @@ pub struct CohortValue {
     pub predicted_mean: Option<f64>,
     /// Share of the cohort with at least one repeat purchase in calibration (with a summary).
     pub repeat_rate: Option<f64>,
-    /// 1 - mean P(alive) over the cohort (with P(alive) values).
+    /// 1 - mean P(alive) over the cohort (with P(alive) values): the model's expected share
+    /// no longer alive. BG/NBD gives one-time buyers P(alive) = 1, so for a cohort of mostly
+    /// one-time buyers this is near 0 whatever their silence; see `likely_churned_rate`.
     pub churn_rate: Option<f64>,
+    /// Share of the cohort in the "likely churned" lifecycle stage under the default
+    /// [`StageRules`](crate::segments::StageRules) (low P(alive), or silent for more than 4 of
+    /// their expected inter-purchase gaps), with a summary and P(alive).
+    pub likely_churned_rate: Option<f64>,
+    /// Share of the cohort with at least one purchase in the holdout period, when the summary
+    /// has one (what happened after the calibration end).
+    pub holdout_active_rate: Option<f64>,
 }
 
 /// Historical (and, with `predicted`, predictive) value per acquisition cohort, in cohort order.
@@ -152,7 +161,14 @@ fn cohort_table(
         pred: f64,
         repeat: usize,
         alive: f64,
+        churned: usize,
+        holdout_active: usize,
     }
+    let stages = match (summary, p_alive) {
+        (Some(s), Some(p)) => Some(crate::segments::StageRules::default().stages(s, p)?),
+        _ => None,
+    };
+    let holdout = summary.and_then(RfmSummary::holdout);
     let mut groups: std::collections::BTreeMap<String, Acc> = Default::default();
     for i in 0..n {
         let e = groups
@@ -163,6 +179,11 @@ fn cohort_table(
         e.pred += predicted.map_or(0.0, |p| p[i]);
         e.repeat += summary.is_some_and(|s| s.frequency()[i] > 0.0) as usize;
         e.alive += p_alive.map_or(0.0, |p| p[i]);
+        e.churned += stages
+            .as_ref()
+            .is_some_and(|st| st[i] == crate::segments::Stage::LikelyChurned)
+            as usize;
+        e.holdout_active += holdout.as_ref().is_some_and(|h| h.frequency[i] > 0.0) as usize;
     }
     Ok(groups
         .into_iter()
@@ -177,6 +198,8 @@ fn cohort_table(
                 predicted_mean: predicted.map(|_| a.pred / k),
                 repeat_rate: summary.map(|_| a.repeat as f64 / k),
                 churn_rate: p_alive.map(|_| 1.0 - a.alive / k),
+                likely_churned_rate: stages.as_ref().map(|_| a.churned as f64 / k),
+                holdout_active_rate: holdout.as_ref().map(|_| a.holdout_active as f64 / k),
             }
         })
         .collect())

@@ -35,10 +35,19 @@ impl Stage {
 
 /// The thresholds that define the stages, in the summary's time unit:
 /// - **new**: age T (time since the first purchase) <= `new_within`;
-/// - **likely churned**: otherwise, P(alive) < `churned_below`;
-/// - **at risk**: otherwise, P(alive) < `active_from`, or the time since the last purchase
-///   (T - t_x) > `at_risk_after` when set;
+/// - **likely churned**: otherwise, P(alive) < `churned_below`, or a silence (T − t_x, the time
+///   since the last purchase) longer than `churned_gaps` of the customer's expected gaps;
+/// - **at risk**: otherwise, P(alive) < `active_from`, a silence longer than `at_risk_gaps`
+///   expected gaps, or longer than `at_risk_after` time units when set;
 /// - **active**: the rest.
+///
+/// The silence rule is what keeps a model's P(alive) from calling a customer active who has not
+/// bought for many of their own inter-purchase times: BG/NBD gives every one-time buyer
+/// P(alive) = 1 by construction. A customer's expected gap is `(t_x + g̃)/(x + 1)`, their own
+/// mean gap t_x/x shrunk by one typical gap g̃ (all of it for a one-time buyer, whose own gap
+/// is unknown), where g̃ is the median of t_x/x over the summary's repeat buyers (computed by
+/// [`stages`](Self::stages)). Defaults: at risk beyond 2 expected gaps, likely churned beyond
+/// 4.
 ///
 /// ```
 /// use clv::segments::{Stage, StageRules};
@@ -48,6 +57,9 @@ impl Stage {
 /// assert_eq!(rules.stage(0.5, 30.0, 38.0), Stage::AtRisk);
 /// assert_eq!(rules.stage(0.1, 30.0, 38.0), Stage::LikelyChurned);
 /// assert_eq!(rules.stage(0.1, 0.0, 3.0), Stage::New);
+/// // the silence rule: a gap of 5 expected, 12 silent: at risk; 25 silent: likely churned
+/// assert_eq!(rules.stage_with_gap(0.95, 26.0, 38.0, 5.0), Stage::AtRisk);
+/// assert_eq!(rules.stage_with_gap(1.0, 13.0, 38.0, 5.0), Stage::LikelyChurned);
 /// assert!(StageRules::new(4.0, 0.3, 0.7).is_err()); // churned above active
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,23 +69,29 @@ pub struct StageRules {
     active_from: f64,
     churned_below: f64,
     at_risk_after: Option<f64>,
+    at_risk_gaps: f64,
+    churned_gaps: f64,
 }
 
 impl Default for StageRules {
     /// New within 4 time units (weeks for a weekly summary), active from P(alive) 0.7, likely
-    /// churned below 0.3, no recency rule.
+    /// churned below 0.3, at risk beyond 2 expected gaps of silence and likely churned beyond
+    /// 4, no fixed recency rule.
     fn default() -> Self {
         StageRules {
             new_within: 4.0,
             active_from: 0.7,
             churned_below: 0.3,
             at_risk_after: None,
+            at_risk_gaps: 2.0,
+            churned_gaps: 4.0,
         }
     }
 }
 
 impl StageRules {
-    /// Validated thresholds: `new_within >= 0`, `0 <= churned_below <= active_from <= 1`.
+    /// Validated thresholds: `new_within >= 0`, `0 <= churned_below <= active_from <= 1`; the
+    /// silence rule at its defaults (2 and 4 expected gaps).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for thresholds outside their domains (ages >= 0, probabilities in
@@ -95,7 +113,7 @@ impl StageRules {
             new_within,
             active_from,
             churned_below,
-            at_risk_after: None,
+            ..StageRules::default()
         })
     }
 
@@ -108,27 +126,79 @@ impl StageRules {
         Ok(self)
     }
 
-    /// The stage of one customer with P(alive) `p_alive`, recency `t_x` and age `t`.
+    /// The silence rule: at risk beyond `at_risk` expected gaps since the last purchase, likely
+    /// churned beyond `churned` (`f64::INFINITY` turns a rule off).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] unless `0 < at_risk <= churned` (NaN refused).
+    pub fn with_silence_gaps(mut self, at_risk: f64, churned: f64) -> Result<Self> {
+        if !(at_risk > 0.0 && churned >= at_risk) {
+            return Err(Error::InvalidOption {
+                name: "silence gaps",
+                reason: format!("need 0 < at risk ({at_risk}) <= likely churned ({churned})"),
+            });
+        }
+        self.at_risk_gaps = at_risk;
+        self.churned_gaps = churned;
+        Ok(self)
+    }
+
+    /// The stage of one customer with P(alive) `p_alive`, recency `t_x` and age `t`, without
+    /// the silence rule (no expected gap given); see [`stage_with_gap`](Self::stage_with_gap).
     pub fn stage(&self, p_alive: f64, t_x: f64, t: f64) -> Stage {
+        self.stage_with_gap(p_alive, t_x, t, f64::INFINITY)
+    }
+
+    /// The stage of one customer whose expected inter-purchase gap is `gap` (infinite: no
+    /// silence rule).
+    pub fn stage_with_gap(&self, p_alive: f64, t_x: f64, t: f64, gap: f64) -> Stage {
+        let silence = t - t_x;
+        let silent_for = |gaps: f64| gap.is_finite() && gap > 0.0 && silence > gaps * gap;
         if t <= self.new_within {
             Stage::New
-        } else if p_alive < self.churned_below {
+        } else if p_alive < self.churned_below || silent_for(self.churned_gaps) {
             Stage::LikelyChurned
-        } else if p_alive < self.active_from || self.at_risk_after.is_some_and(|d| t - t_x > d) {
+        } else if p_alive < self.active_from
+            || silent_for(self.at_risk_gaps)
+            || self.at_risk_after.is_some_and(|d| silence > d)
+        {
             Stage::AtRisk
         } else {
             Stage::Active
         }
     }
 
-    /// The stage of every customer of `summary`, given their P(alive) (same order).
+    /// The expected inter-purchase gap of each customer of `summary`:
+    /// `(t_x + g̃)/(x + 1)` with g̃ the median of t_x/x over its repeat buyers (infinite, so no
+    /// silence rule, when it has none).
+    pub fn expected_gaps(summary: &RfmSummary) -> Vec<f64> {
+        let mut own: Vec<f64> = (0..summary.len())
+            .filter(|&i| summary.frequency()[i] > 0.0)
+            .map(|i| summary.recency()[i] / summary.frequency()[i])
+            .collect();
+        own.sort_by(f64::total_cmp);
+        let typical = match own.len() {
+            0 => return vec![f64::INFINITY; summary.len()],
+            n if n % 2 == 1 => own[n / 2],
+            n => 0.5 * (own[n / 2 - 1] + own[n / 2]),
+        };
+        (0..summary.len())
+            .map(|i| (summary.recency()[i] + typical) / (summary.frequency()[i] + 1.0))
+            .collect()
+    }
+
+    /// The stage of every customer of `summary`, given their P(alive) (same order), with the
+    /// silence rule on [`expected_gaps`](Self::expected_gaps).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a P(alive) column not aligned with the summary.
     pub fn stages(&self, summary: &RfmSummary, p_alive: &[f64]) -> Result<Vec<Stage>> {
         aligned("p_alive", p_alive.len(), summary.len())?;
+        let gaps = Self::expected_gaps(summary);
         Ok((0..summary.len())
-            .map(|i| self.stage(p_alive[i], summary.recency()[i], summary.age()[i]))
+            .map(|i| {
+                self.stage_with_gap(p_alive[i], summary.recency()[i], summary.age()[i], gaps[i])
+            })
             .collect())
     }
 }

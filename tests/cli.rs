@@ -191,10 +191,17 @@ fn summarize_fit_predict_round_trip() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "cohort,customers,repeat_rate,churn_rate,historical_total,historical_mean,predicted_expected_purchases_total,predicted_expected_purchases_mean"
+        "cohort,customers,repeat_rate,churn_rate,likely_churned_rate,historical_total,historical_mean,predicted_expected_purchases_total,predicted_expected_purchases_mean,holdout_active_rate"
     );
     assert_eq!(lines.len(), 4);
     assert!(lines[1].starts_with("1997-01,781,"));
+    // the likely churned share and the holdout's active share roughly complement each other
+    let f: Vec<&str> = lines[1].split(',').collect();
+    let (churned, active): (f64, f64) = (f[4].parse().unwrap(), f[9].parse().unwrap());
+    assert!(
+        (churned - 0.713).abs() < 0.001 && (active - 0.273).abs() < 0.001,
+        "{churned} {active}"
+    );
 }
 
 #[test]

@@ -33,16 +33,40 @@ fn cdnow_segments_partition_the_customers() {
     // stages: all customers of CDNOW joined in Q1 1997, so none is new at mid-1998
     let stages = StageRules::default().stages(&s, &pa).unwrap();
     assert!(!stages.contains(&Stage::New));
+    // the documented rule, recomputed: expected gap (t_x + g̃)/(x + 1), g̃ the median own gap
+    // of the repeat buyers; likely churned below P(alive) 0.3 or silent beyond 4 gaps, at risk
+    // below 0.7 or beyond 2 gaps
+    let mut own: Vec<f64> = (0..n)
+        .filter(|&i| s.frequency()[i] > 0.0)
+        .map(|i| s.recency()[i] / s.frequency()[i])
+        .collect();
+    own.sort_by(f64::total_cmp);
+    let m = own.len();
+    let typical = if m % 2 == 1 {
+        own[m / 2]
+    } else {
+        0.5 * (own[m / 2 - 1] + own[m / 2])
+    };
+    let mut one_time_active = 0;
     for (i, st) in stages.iter().enumerate() {
-        let want = if pa[i] < 0.3 {
+        let (x, tx, t) = (s.frequency()[i], s.recency()[i], s.age()[i]);
+        let gap = (tx + typical) / (x + 1.0);
+        let silence = t - tx;
+        let want = if pa[i] < 0.3 || silence > 4.0 * gap {
             Stage::LikelyChurned
-        } else if pa[i] < 0.7 {
+        } else if pa[i] < 0.7 || silence > 2.0 * gap {
             Stage::AtRisk
         } else {
             Stage::Active
         };
-        assert_eq!(*st, want);
+        assert_eq!(*st, want, "customer {i}");
+        if x == 0.0 && *st == Stage::Active {
+            one_time_active += 1;
+        }
     }
+    // BG/NBD's P(alive) is 1 for every one-time buyer: the silence rule keeps them from being
+    // called active (all CDNOW customers are at least 27 weeks old)
+    assert_eq!(one_time_active, 0);
     let rows = segment_summary(&stages, &values, |s| s.label().into()).unwrap();
     assert_eq!(rows.iter().map(|r| r.customers).sum::<usize>(), n);
     let total: f64 = values.iter().sum();

@@ -190,43 +190,61 @@ pub fn cohort_report(a: CohortArgs) -> Res {
     let mut w = csv::Writer::from_writer(Vec::new());
     let total = format!("predicted_{what}_total");
     let mean = format!("predicted_{what}_mean");
-    w.write_record([
+    let with_holdout = sm.holdout().is_some();
+    let mut header = vec![
         "cohort",
         "customers",
         "repeat_rate",
         "churn_rate",
+        "likely_churned_rate",
         "historical_total",
         "historical_mean",
         &total,
         &mean,
-    ])
-    .map_err(s)?;
+    ];
+    if with_holdout {
+        header.push("holdout_active_rate");
+    }
+    w.write_record(&header).map_err(s)?;
     println!(
-        "{:<10} {:>9} {:>8} {:>8} {:>12} {:>10} {:>14}",
-        "cohort", "customers", "repeat", "churn", "historical", "per cust", &mean
+        "{:<10} {:>9} {:>8} {:>9} {:>12} {:>10} {:>14}{}",
+        "cohort",
+        "customers",
+        "repeat",
+        "churned",
+        "historical",
+        "per cust",
+        &mean,
+        if with_holdout { "  holdout active" } else { "" }
     );
     for r in &rows {
         let f = |v: Option<f64>| v.map_or(String::new(), fmt_num);
-        w.write_record([
+        let mut rec = vec![
             r.cohort.clone(),
             r.customers.to_string(),
             f(r.repeat_rate),
             f(r.churn_rate),
+            f(r.likely_churned_rate),
             fmt_num(r.historical_total),
             fmt_num(r.historical_mean),
             f(r.predicted_total),
             f(r.predicted_mean),
-        ])
-        .map_err(s)?;
+        ];
+        if with_holdout {
+            rec.push(f(r.holdout_active_rate));
+        }
+        w.write_record(&rec).map_err(s)?;
         println!(
-            "{:<10} {:>9} {:>7.1}% {:>7.1}% {:>12.2} {:>10.2} {:>14.4}",
+            "{:<10} {:>9} {:>7.1}% {:>8.1}% {:>12.2} {:>10.2} {:>14.4}{}",
             r.cohort,
             r.customers,
             100.0 * r.repeat_rate.unwrap_or(f64::NAN),
-            100.0 * r.churn_rate.unwrap_or(f64::NAN),
+            100.0 * r.likely_churned_rate.unwrap_or(f64::NAN),
             r.historical_total,
             r.historical_mean,
-            r.predicted_mean.unwrap_or(f64::NAN)
+            r.predicted_mean.unwrap_or(f64::NAN),
+            r.holdout_active_rate
+                .map_or(String::new(), |v| format!("  {:>13.1}%", 100.0 * v))
         );
     }
     write_atomic(&a.output, &w.into_inner().map_err(s)?)?;
