@@ -1056,3 +1056,63 @@ fn contractual_fit_and_retention_table() {
     let svg = std::fs::read_to_string(dir.join("retention_survival.svg")).unwrap();
     assert!(svg.contains("calibration end"));
 }
+
+/// An invoice-line export: `Customer ID` and `InvoiceDate` are found; a unit price with a
+/// quantity and no line total is refused with the flags to use, and with them a line's amount
+/// is quantity × price.
+#[test]
+fn invoice_lines_need_quantity_times_price() {
+    let log = tmp("retail.csv");
+    std::fs::write(
+        &log,
+        "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID,Country\n\
+         489434,85048,12,2009-12-01 07:45:00,6.95,13085,UK\n\
+         489434,79323P,2,2009-12-01 07:45:00,6.75,13085,UK\n\
+         489435,22350,12,2009-12-01 07:46:00,2.55,13086,UK\n\
+         489436,22350,3,2010-01-05 09:00:00,2.55,13085,UK\n",
+    )
+    .unwrap();
+    let out_path = tmp("retail_summary.csv");
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "summarize".to_string(),
+            "--transactions".into(),
+            log.to_str().unwrap().into(),
+            "--calibration-end".into(),
+            "2010-03-31".into(),
+            "-o".into(),
+            out_path.to_str().unwrap().into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let a = args(&[]);
+    let Some(out) = run(&a.iter().map(String::as_str).collect::<Vec<_>>()) else {
+        return;
+    };
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--quantity-col 'Quantity' --price-col 'Price'"),
+        "{err}"
+    );
+    let a = args(&["--quantity-col", "Quantity", "--price-col", "Price"]);
+    let out = run(&a.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("customer 'Customer ID', date 'InvoiceDate', amount = 'Quantity' × 'Price'"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    // 13085's repeat purchase: 3 × 2.55
+    assert!(text.contains("\n13085,1,5,"), "{text}");
+    assert!(
+        text.contains(",7.6499999999999995,") || text.contains(",7.65,"),
+        "{text}"
+    );
+}

@@ -158,15 +158,24 @@ pub struct LogArgs {
     /// Time unit of recency, T and durations.
     #[arg(long, value_enum, default_value = "week")]
     unit: crate::Unit,
-    /// Customer id column (default: customer_id, customer, id, cust or user_id).
+    /// Customer id column (default: customer_id, customer, id, cust, user_id or client_id,
+    /// matched ignoring case, spaces and underscores: `Customer ID` is found).
     #[arg(long)]
     customer_col: Option<String>,
-    /// Date column (default: date, timestamp, time or order_date).
+    /// Date column (default: date, invoice_date, order_date, created_at, timestamp or time,
+    /// matched ignoring case, spaces and underscores: `InvoiceDate` is found).
     #[arg(long)]
     date_col: Option<String>,
-    /// Amount column (default: amount, monetary_value, value, revenue, sales or price; none: 0).
+    /// Amount column, the total of each line (default: amount, monetary_value, value, revenue,
+    /// total or sales, matched ignoring case, spaces and underscores; none: 0).
     #[arg(long)]
     amount_col: Option<String>,
+    /// Quantity column of invoice lines: with --price-col, a line's amount is quantity × price.
+    #[arg(long)]
+    quantity_col: Option<String>,
+    /// Unit price column of invoice lines (with --quantity-col).
+    #[arg(long)]
+    price_col: Option<String>,
     /// chrono date format, e.g. %Y%m%d or "%d/%m/%Y %H:%M" (default: ISO dates, YYYYMMDD, YYYY/MM/DD).
     #[arg(long)]
     date_format: Option<String>,
@@ -265,9 +274,16 @@ fn pick(
     if let Some(g) = given {
         return Ok(Some(Column::Name(g)));
     }
+    // case-, space-, underscore- and hyphen-insensitive: `Customer ID` is customer_id
+    let norm = |t: &str| -> String {
+        t.chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
     let found = candidates
         .iter()
-        .find_map(|c| header.iter().find(|h| h.eq_ignore_ascii_case(c)).cloned());
+        .find_map(|c| header.iter().find(|h| norm(h) == norm(c)).cloned());
     match found {
         Some(h) => Ok(Some(Column::Name(h))),
         None if required => Err(format!(
@@ -299,12 +315,16 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
             .with_observation_end(parse_date("observation-end", e)?)
             .map_err(s)?;
     }
-    let format = log_format(a)?;
+    let (format, columns) = log_format(a)?;
     let mut b = SummaryBuilder::new(opts);
     let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
+    let out = b.finish().map_err(s)?;
+    if let Some(c) = columns {
+        eprintln!("{c}");
+    }
     Ok(Log {
         rows,
-        out: b.finish().map_err(s)?,
+        out,
         format,
         options: opts,
         path: a.transactions.clone(),
@@ -313,43 +333,116 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
 
 /// How to read the log's columns: the named layout, or the CSV's columns (given or detected)
 /// and its date format (given or detected).
-fn log_format(a: &LogArgs) -> Result<TransactionFormat, String> {
+fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String> {
+    // the columns chosen, said once the log has been read (an error stays one line)
+    let mut columns = None;
+    let mut price_as_amount = false;
     let mut format = match a.format {
         Format::CdnowSample => TransactionFormat::cdnow_sample(),
         Format::CdnowMaster => TransactionFormat::cdnow_master(),
         Format::Csv => {
             let header = csv_header(&a.transactions)?;
-            TransactionFormat {
-                customer: pick(
-                    &header,
-                    a.customer_col.clone(),
-                    &["customer_id", "customer", "id", "cust", "user_id"],
+            let customer = pick(
+                &header,
+                a.customer_col.clone(),
+                &[
+                    "customer_id",
                     "customer",
-                    true,
-                )?
-                .expect("required"),
-                date: pick(
-                    &header,
-                    a.date_col.clone(),
-                    &["date", "timestamp", "time", "order_date"],
+                    "id",
+                    "cust",
+                    "user_id",
+                    "client_id",
+                ],
+                "customer",
+                true,
+            )?
+            .expect("required");
+            let date = pick(
+                &header,
+                a.date_col.clone(),
+                &[
                     "date",
-                    true,
-                )?
-                .expect("required"),
-                amount: pick(
-                    &header,
-                    a.amount_col.clone(),
-                    &[
-                        "amount",
-                        "monetary_value",
-                        "value",
-                        "revenue",
-                        "sales",
-                        "price",
-                    ],
-                    "amount",
-                    false,
-                )?,
+                    "invoice_date",
+                    "order_date",
+                    "created_at",
+                    "timestamp",
+                    "time",
+                ],
+                "date",
+                true,
+            )?
+            .expect("required");
+            let line_total = [
+                "amount",
+                "monetary_value",
+                "value",
+                "revenue",
+                "total",
+                "sales",
+            ];
+            let quantity_names = ["quantity", "qty"];
+            let price_names = ["unit_price", "price"];
+            let (amount, quantity) = match (&a.quantity_col, &a.price_col) {
+                (Some(_), None) | (None, Some(_)) => {
+                    return Err(
+                        "--quantity-col and --price-col go together: the amount of a \
+                                line is quantity × unit price"
+                            .into(),
+                    );
+                }
+                (Some(q), Some(p)) => {
+                    if a.amount_col.is_some() {
+                        return Err("give either --amount-col (a line total) or \
+                                    --quantity-col with --price-col, not both"
+                            .into());
+                    }
+                    (Some(Column::Name(p.clone())), Some(Column::Name(q.clone())))
+                }
+                (None, None) => {
+                    let amount = pick(&header, a.amount_col.clone(), &line_total, "amount", false)?;
+                    let price = pick(&header, None, &price_names, "price", false)?;
+                    let qty = pick(&header, None, &quantity_names, "quantity", false)?;
+                    match (amount, price, qty) {
+                        (None, Some(Column::Name(p)), Some(Column::Name(q))) => {
+                            return Err(format!(
+                                "the file has a unit price ('{p}') and a quantity ('{q}') but no \
+                                 line total: the amount of a line is their product; pass \
+                                 --quantity-col '{q}' --price-col '{p}' (or --amount-col for a \
+                                 column that already holds line totals)"
+                            ));
+                        }
+                        (None, Some(Column::Name(p)), None) => {
+                            price_as_amount = true;
+                            (Some(Column::Name(p)), None)
+                        }
+                        (amount, _, _) => (amount, None),
+                    }
+                }
+            };
+            let name = |c: &Option<Column>| match c {
+                Some(Column::Name(n)) => n.clone(),
+                _ => "(none)".to_string(),
+            };
+            columns = Some(format!(
+                "columns: customer '{}', date '{}', {}",
+                name(&Some(customer.clone())),
+                name(&Some(date.clone())),
+                match &quantity {
+                    Some(_) => format!("amount = '{}' × '{}'", name(&quantity), name(&amount)),
+                    None if price_as_amount => format!(
+                        "amount '{}' (no line-total column and no quantity to multiply it by: \
+                         read as the amount of each line)",
+                        name(&amount)
+                    ),
+                    None if amount.is_some() => format!("amount '{}'", name(&amount)),
+                    None => "no amount column (amounts are 0)".to_string(),
+                }
+            ));
+            TransactionFormat {
+                customer,
+                date,
+                amount,
+                quantity,
                 ..TransactionFormat::csv("", "", None)
             }
         }
@@ -363,7 +456,7 @@ fn log_format(a: &LogArgs) -> Result<TransactionFormat, String> {
     if a.date_format.is_some() {
         format.date_format = a.date_format.clone();
     }
-    Ok(format)
+    Ok((format, columns))
 }
 
 /// `clv summarize --discrete PERIOD`: each calendar period with a transaction is one
@@ -377,13 +470,16 @@ fn summarize_discrete(args: &SummarizeArgs, period: Opportunity) -> Res {
         .as_ref()
         .map(|e| parse_date("observation-end", e))
         .transpose()?;
-    let format = log_format(a)?;
+    let (format, columns) = log_format(a)?;
     let mut b = DiscreteBuilder::new(period, end, obs).map_err(s)?;
     let rows = clv::io::for_each_transaction(&a.transactions, &format, |row, customer, time, _| {
         b.push(row, customer, time)
     })
     .map_err(s)?;
     let out = b.finish().map_err(s)?;
+    if let Some(c) = columns {
+        eprintln!("{c}");
+    }
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer_id", "frequency", "recency", "periods"];

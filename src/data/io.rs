@@ -366,6 +366,18 @@ pub enum Delimiter {
 /// assert_eq!(f.customer, Column::Name("id".into()));
 /// let cdnow = TransactionFormat::cdnow_sample();
 /// assert!(!cdnow.has_header);
+/// // invoice lines: the amount of a line is quantity × unit price
+/// use clv::io::read_transactions_from;
+/// use clv::{SummaryBuilder, SummaryOptions, TimeUnit};
+/// let text = "id,date,qty,price\na,2024-01-01,2,5.0\na,2024-01-08,3,2.5\n";
+/// let mut lines = TransactionFormat::csv("id", "date", Some("price"));
+/// lines.quantity = Some(Column::Name("qty".into()));
+/// let end = chrono::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+/// let mut b = SummaryBuilder::new(SummaryOptions::new(end, TimeUnit::Days));
+/// read_transactions_from(text.as_bytes(), &lines, &mut b)?;
+/// let s = b.finish()?.summary;
+/// assert_eq!(s.monetary_value().unwrap(), &[7.5]); // the repeat purchase: 3 × 2.5
+/// # Ok::<(), clv::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionFormat {
@@ -373,8 +385,12 @@ pub struct TransactionFormat {
     pub customer: Column,
     /// Date or date-time column.
     pub date: Column,
-    /// Amount column; without one every transaction has amount 0.
+    /// Amount column; without one every transaction has amount 0. With [`quantity`](Self::quantity)
+    /// it is the unit price.
     pub amount: Option<Column>,
+    /// Quantity column: when set, a line's amount is quantity × the amount column (a unit
+    /// price), as in invoice-line exports (`Quantity`, `Price`).
+    pub quantity: Option<Column>,
     /// chrono format string (`%Y%m%d`, `%Y-%m-%d %H:%M:%S`, ...); `None` tries the common ones.
     pub date_format: Option<String>,
     /// Field separator.
@@ -390,6 +406,7 @@ impl TransactionFormat {
             customer: Column::Name(customer.into()),
             date: Column::Name(date.into()),
             amount: amount.map(|a| Column::Name(a.into())),
+            quantity: None,
             date_format: None,
             delimiter: Delimiter::Byte(b','),
             has_header: true,
@@ -403,6 +420,7 @@ impl TransactionFormat {
             customer: Column::Position(2),
             date: Column::Position(3),
             amount: Some(Column::Position(5)),
+            quantity: None,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
             has_header: false,
@@ -416,6 +434,7 @@ impl TransactionFormat {
             customer: Column::Position(1),
             date: Column::Position(2),
             amount: Some(Column::Position(4)),
+            quantity: None,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
             has_header: true,
@@ -562,7 +581,8 @@ fn parse_rows(
     let mut handle = |row: usize,
                       customer: Option<&str>,
                       date_text: Option<&str>,
-                      amount_text: Option<Option<&str>>|
+                      amount_text: Option<Option<&str>>,
+                      quantity_text: Option<Option<&str>>|
      -> Result<()> {
         let missing = |field| Error::InvalidData {
             row: Some(row),
@@ -603,17 +623,28 @@ fn parse_rows(
             )?,
             None => 0.0,
         };
+        let amount = match quantity_text {
+            Some(text) => {
+                let q = parse_f64(
+                    text.ok_or_else(|| missing("quantity"))?,
+                    row,
+                    customer,
+                    "quantity",
+                )?;
+                q * amount
+            }
+            None => amount,
+        };
         sink(row, customer, time, amount)
     };
-    let resolve = |header: Option<&[String]>| -> Result<(usize, usize, Option<usize>)> {
+    type Cols = (usize, usize, Option<usize>, Option<usize>);
+    let resolve = |header: Option<&[String]>| -> Result<Cols> {
+        let opt = |c: &Option<Column>| c.as_ref().map(|a| a.resolve(header)).transpose();
         Ok((
             format.customer.resolve(header)?,
             format.date.resolve(header)?,
-            format
-                .amount
-                .as_ref()
-                .map(|a| a.resolve(header))
-                .transpose()?,
+            opt(&format.amount)?,
+            opt(&format.quantity)?,
         ))
     };
     match format.delimiter {
@@ -638,7 +669,7 @@ fn parse_rows(
                     continue;
                 }
                 rows += 1;
-                let (mut c, mut d, mut a) = (None, None, None);
+                let (mut c, mut d, mut a, mut q) = (None, None, None, None);
                 for (i, f) in line.split_whitespace().enumerate() {
                     if i == cols.0 {
                         c = Some(f);
@@ -649,8 +680,11 @@ fn parse_rows(
                     if Some(i) == cols.2 {
                         a = Some(f);
                     }
+                    if Some(i) == cols.3 {
+                        q = Some(f);
+                    }
                 }
-                handle(rows, c, d, cols.2.map(|_| a))?;
+                handle(rows, c, d, cols.2.map(|_| a), cols.3.map(|_| q))?;
             }
         }
         Delimiter::Byte(d) => {
@@ -672,6 +706,8 @@ fn parse_rows(
                     "date"
                 } else if Some(j) == cols.2 {
                     "amount"
+                } else if Some(j) == cols.3 {
+                    "quantity"
                 } else {
                     "line"
                 }
@@ -687,6 +723,7 @@ fn parse_rows(
                     rec.get(cols.0),
                     rec.get(cols.1),
                     cols.2.map(|j| rec.get(j)),
+                    cols.3.map(|j| rec.get(j)),
                 )?;
             }
         }
