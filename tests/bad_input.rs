@@ -159,7 +159,7 @@ fn catalogue() -> Vec<(&'static str, clv::Result<()>, Error)> {
             "summary: misnamed frequency column",
             summary(&b"id,freq,recency,T\n1,1,1,2\n"[..]),
             Error::MissingColumn {
-                wanted: "frequency|x".into(),
+                wanted: "frequency|x|frequency_cal".into(),
                 found: vec!["id".into(), "freq".into(), "recency".into(), "T".into()],
             },
         ),
@@ -167,7 +167,7 @@ fn catalogue() -> Vec<(&'static str, clv::Result<()>, Error)> {
             "summary: missing T column",
             summary(&b"customer_id,frequency,recency\n1,1,1\n"[..]),
             Error::MissingColumn {
-                wanted: "T|t".into(),
+                wanted: "T|t|T_cal".into(),
                 found: vec!["customer_id".into(), "frequency".into(), "recency".into()],
             },
         ),

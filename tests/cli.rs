@@ -1116,3 +1116,43 @@ fn invoice_lines_need_quantity_times_price() {
         "{text}"
     );
 }
+
+/// Dates a user may have mistyped are warned about: an observation end after the log's last
+/// transaction, and a calibration end before most first purchases.
+#[test]
+fn suspicious_dates_are_warned_about() {
+    let run_with = |cal: &str, obs: &str| {
+        run(&[
+            "summarize",
+            "--transactions",
+            &data("CDNOW_sample.txt"),
+            "--format",
+            "cdnow-sample",
+            "--calibration-end",
+            cal,
+            "--observation-end",
+            obs,
+            "-o",
+            tmp("dates.csv").to_str().unwrap(),
+        ])
+    };
+    let Some(out) = run_with("1997-09-30", "1998-12-31") else {
+        return;
+    };
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "the observation end 1998-12-31 is after the log's last transaction (1998-06-30)"
+        ),
+        "{err}"
+    );
+    let out = run_with("1997-01-15", "1998-06-30").unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2014 customers make their first purchase after the calibration end"),
+        "{err}"
+    );
+    let out = run_with("1997-09-30", "1998-06-30").unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+}

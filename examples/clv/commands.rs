@@ -322,6 +322,7 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     if let Some(c) = columns {
         eprintln!("{c}");
     }
+    warn_about_dates(&opts, &out);
     Ok(Log {
         rows,
         out,
@@ -329,6 +330,31 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
         options: opts,
         path: a.transactions.clone(),
     })
+}
+
+/// Warnings about the dates a user chose: an observation end after the log's last
+/// transaction (the holdout then looks emptier than it is), a calibration end before most
+/// customers' first purchase (most customers are then left out of the summary).
+fn warn_about_dates(opts: &SummaryOptions, out: &clv::Summarized) {
+    if let (Some(end), Some(last)) = (opts.observation_end(), out.last_transaction)
+        && end.date() > last.date()
+    {
+        eprintln!(
+            "warning: the observation end {} is after the log's last transaction ({}): the \
+             days in between count as observed time without purchases",
+            end.date(),
+            last.date()
+        );
+    }
+    let later = out.first_seen_in_holdout.len();
+    if later > out.summary.len() {
+        eprintln!(
+            "warning: {later} customers make their first purchase after the calibration end {}, \
+             more than the {} in the summary: is the calibration end too early?",
+            opts.calibration_end().date(),
+            out.summary.len()
+        );
+    }
 }
 
 /// How to read the log's columns: the named layout, or the CSV's columns (given or detected)

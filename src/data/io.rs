@@ -130,8 +130,9 @@ fn with_path(path: &Path, e: Error) -> Error {
 
 /// Reads an RFM summary from CSV text with a header.
 ///
-/// Columns (any order, extra columns ignored): `frequency` (or BTYD's `x`), `recency` (`t_x`),
-/// `T` (`t`); optional `monetary_value` (`zbar`, `m_x`), an id column (`customer_id`, `ID`,
+/// Columns (any order, extra columns ignored): `frequency` (or BTYD's `x`, lifetimes'
+/// `frequency_cal`), `recency` (`t_x`, `recency_cal`), `T` (`t`, `T_cal`); optional
+/// `monetary_value` (`zbar`, `m_x`, `monetary_value_cal`), an id column (`customer_id`, `ID`,
 /// `id`, `cust`; otherwise the row number), `litt` (the sum of log inter-purchase times, for
 /// the Erlang-k models), the holdout columns `frequency_holdout`,
 /// `monetary_value_holdout`, `duration_holdout`, and `time_unit` (the unit the times are in, as
@@ -154,6 +155,11 @@ fn with_path(path: &Path, e: Error) -> Error {
 /// let s = read_summary(days.as_bytes(), SummaryUnit::RecordedOr(TimeUnit::Weeks)).unwrap();
 /// assert_eq!(s.unit(), TimeUnit::Days);
 /// assert!(matches!(read_summary(days.as_bytes(), TimeUnit::Weeks), Err(clv::Error::UnitMismatch { .. })));
+/// // lifetimes' calibration_and_holdout_data output, as it is
+/// let lt = "customer_id,frequency_cal,recency_cal,T_cal,monetary_value_cal,frequency_holdout,\
+///           monetary_value_holdout,duration_holdout\nx,2,30.0,38.0,20.5,1,26.0,39\n";
+/// let s = read_summary(lt.as_bytes(), TimeUnit::Weeks).unwrap();
+/// assert_eq!((s.frequency()[0], s.holdout().unwrap().frequency[0]), (2.0, 1.0));
 /// ```
 ///
 /// # Errors
@@ -174,10 +180,14 @@ fn read_summary_noting_unit(
         .from_reader(LineGuard::new(reader));
     let header = csv_header(&mut rdr, "summary")?;
     let ci = find(&header, &["customer_id", "ID", "id", "cust", "customer"]);
-    let xi = require(&header, &["frequency", "x"])?;
-    let ri = require(&header, &["recency", "t_x"])?;
-    let ti = require(&header, &["T", "t"])?;
-    let mi = find(&header, &["monetary_value", "zbar", "m_x"]);
+    // lifetimes' calibration_and_holdout_data names (frequency_cal, ...) are read as they are
+    let xi = require(&header, &["frequency", "x", "frequency_cal"])?;
+    let ri = require(&header, &["recency", "t_x", "recency_cal"])?;
+    let ti = require(&header, &["T", "t", "T_cal"])?;
+    let mi = find(
+        &header,
+        &["monetary_value", "zbar", "m_x", "monetary_value_cal"],
+    );
     let li = find(&header, &["litt"]);
     let hfi = find(&header, &["frequency_holdout"]);
     let hmi = find(&header, &["monetary_value_holdout"]);

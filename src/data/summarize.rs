@@ -148,6 +148,9 @@ pub struct Summarized {
     /// Purchase regularity from each customer's last two calibration gaps (Wheat & Morrison;
     /// is an Erlang-k model worth fitting?); `None` when no customer has three occasions.
     pub regularity: Option<crate::diagnostics::Regularity>,
+    /// The latest transaction pushed (calibration or holdout): an observation end well after
+    /// it usually means the log was cut earlier than the user thinks.
+    pub last_transaction: Option<NaiveDateTime>,
 }
 
 /// What each customer of a summary has already done: when they were acquired and what they
@@ -299,6 +302,7 @@ pub struct SummaryBuilder {
     /// customer id → position in `accounts` (the ids are kept only here until `finish`)
     index: FxHashMap<String, usize>,
     accounts: Vec<Account>,
+    last_time: Option<NaiveDateTime>,
 }
 
 impl SummaryBuilder {
@@ -317,6 +321,7 @@ impl SummaryBuilder {
             replaying: false,
             index: FxHashMap::default(),
             accounts: Vec::new(),
+            last_time: None,
         }
     }
 
@@ -352,6 +357,9 @@ impl SummaryBuilder {
         }
         if amount < 0.0 {
             return Err(err("amount", DataIssue::Negative(amount)));
+        }
+        if !self.replaying && self.last_time.is_none_or(|t| time > t) {
+            self.last_time = Some(time);
         }
         let key = self.options.granularity.floor(time).and_utc().timestamp();
         match self.obs_key {
@@ -574,6 +582,7 @@ impl SummaryBuilder {
                 calibration_spend,
             },
             regularity: crate::diagnostics::Regularity::from_gap_pairs(gap_pairs).ok(),
+            last_transaction: self.last_time,
         })
     }
 }
