@@ -224,6 +224,14 @@ pub enum DataIssue {
     },
     /// Recency > 0 although the customer made no repeat purchase (x = 0).
     RecencyWithoutRepeat(f64),
+    /// A negative amount (a return or cancellation), with how many lines of the file have
+    /// one.
+    NegativeAmounts {
+        /// The first line's amount.
+        amount: f64,
+        /// Lines with a negative amount in the whole file.
+        lines: usize,
+    },
     /// A cohort count larger than the period before's (survivors cannot increase).
     MoreAliveThanBefore {
         /// The count.
@@ -302,6 +310,11 @@ impl fmt::Display for DataIssue {
                 f,
                 "litt (the sum of log inter-purchase times) is {litt} but x gaps summing to t_x \
                  allow at most {max} (is it in the summary's time unit?)"
+            ),
+            DataIssue::NegativeAmounts { amount, lines } => write!(
+                f,
+                "is negative ({amount}), the first of {lines} lines with a negative amount \
+                 (returns or cancellations): drop them with --returns drop (Returns::Drop)"
             ),
             DataIssue::MoreAliveThanBefore { alive, before } => write!(
                 f,

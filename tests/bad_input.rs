@@ -345,7 +345,10 @@ fn catalogue() -> Vec<(&'static str, clv::Result<()>, Error)> {
         (
             "transactions: negative amount",
             log(&format!("{th}a,2024-01-01,-5\n"), calibration()),
-            row(1, "a", "amount", DataIssue::Negative(-5.0)),
+            row(1, "a", "amount", DataIssue::NegativeAmounts {
+                    amount: -5.0,
+                    lines: 1,
+                }),
         ),
         (
             "transactions: after the observation end",

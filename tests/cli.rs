@@ -1156,3 +1156,55 @@ fn suspicious_dates_are_warned_about() {
     let out = run_with("1997-09-30", "1998-06-30").unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
 }
+
+/// Lines without a customer id and returns: by default the run stops, counting the negative
+/// lines; with --skip-missing-customer and --returns drop they are left out and accounted for.
+#[test]
+fn missing_ids_and_returns_are_counted() {
+    let log = tmp("dirty.csv");
+    std::fs::write(
+        &log,
+        "customer_id,date,amount\na,2024-01-01,10\n,2024-01-02,5\na,2024-01-03,-10\n\
+         a,2024-01-09,4\nb,2024-01-05,-3\n",
+    )
+    .unwrap();
+    let out_path = tmp("dirty_summary.csv");
+    let go = |extra: &[&str]| {
+        let mut v = vec![
+            "summarize",
+            "--transactions",
+            log.to_str().unwrap(),
+            "--calibration-end",
+            "2024-01-31",
+            "-o",
+            out_path.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        run(&v)
+    };
+    let Some(out) = go(&["--skip-missing-customer"]) else {
+        return;
+    };
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("amount is negative (-10), the first of 2 lines with a negative amount"),
+        "{err}"
+    );
+    let out = go(&["--skip-missing-customer", "--returns", "drop"]).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "data quality: 5 lines read, 2 used, 1 skipped without a customer id, 2 with a \
+             negative amount dropped"
+        ),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}"); // header and customer a
+}

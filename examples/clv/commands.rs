@@ -173,6 +173,13 @@ pub struct LogArgs {
     /// Quantity column of invoice lines: with --price-col, a line's amount is quantity × price.
     #[arg(long)]
     quantity_col: Option<String>,
+    /// Skip (and count) lines without a customer id instead of stopping at the first.
+    #[arg(long)]
+    skip_missing_customer: bool,
+    /// Lines with a negative amount (returns, cancellations): error (the default: stop, saying
+    /// how many there are) or drop (leave them out, counted).
+    #[arg(long, value_enum, default_value = "error")]
+    returns: ReturnsPolicy,
     /// Unit price column of invoice lines (with --quantity-col).
     #[arg(long)]
     price_col: Option<String>,
@@ -317,10 +324,18 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     }
     let (format, columns) = log_format(a)?;
     let mut b = SummaryBuilder::new(opts);
-    let rows = read_transactions_into(&a.transactions, &format, &mut b).map_err(s)?;
+    let counts = clv::io::read_transactions_counted(&a.transactions, &format, &mut b).map_err(s)?;
+    let rows = counts.read;
     let out = b.finish().map_err(s)?;
     if let Some(c) = columns {
         eprintln!("{c}");
+    }
+    if counts.used < counts.read {
+        eprintln!(
+            "data quality: {} lines read, {} used, {} skipped without a customer id, {} with a \
+             negative amount dropped",
+            counts.read, counts.used, counts.missing_customer, counts.returns_dropped
+        );
     }
     warn_about_dates(&opts, &out);
     Ok(Log {
@@ -330,6 +345,15 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
         options: opts,
         path: a.transactions.clone(),
     })
+}
+
+/// `--returns`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReturnsPolicy {
+    /// Stop at a negative amount, counting every such line.
+    Error,
+    /// Leave negative-amount lines out, counted.
+    Drop,
 }
 
 /// Warnings about the dates a user chose: an observation end after the log's last
@@ -482,6 +506,11 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
     if a.date_format.is_some() {
         format.date_format = a.date_format.clone();
     }
+    format.skip_missing_customer = a.skip_missing_customer;
+    format.returns = match a.returns {
+        ReturnsPolicy::Error => clv::io::Returns::Error,
+        ReturnsPolicy::Drop => clv::io::Returns::Drop,
+    };
     Ok((format, columns))
 }
 

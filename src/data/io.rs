@@ -368,6 +368,31 @@ pub enum Delimiter {
     Whitespace,
 }
 
+/// What to do with a line whose amount is negative (a return or a cancellation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Returns {
+    /// Stop with an error naming the first such line and counting them all (the default:
+    /// nothing is dropped unless asked).
+    #[default]
+    Error,
+    /// Leave such lines out (counted in [`LineCounts::returns_dropped`]).
+    Drop,
+}
+
+/// Lines a reader used or left out, by reason: the data-quality account of a run. `read` is
+/// `used` plus every skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineCounts {
+    /// Data lines read.
+    pub read: usize,
+    /// Lines passed on (to the summariser).
+    pub used: usize,
+    /// Lines without a customer id, skipped with [`TransactionFormat::skip_missing_customer`].
+    pub missing_customer: usize,
+    /// Lines with a negative amount, dropped with [`Returns::Drop`].
+    pub returns_dropped: usize,
+}
+
 /// Layout of a transaction file.
 ///
 /// ```
@@ -401,6 +426,10 @@ pub struct TransactionFormat {
     /// Quantity column: when set, a line's amount is quantity × the amount column (a unit
     /// price), as in invoice-line exports (`Quantity`, `Price`).
     pub quantity: Option<Column>,
+    /// Skip (and count) lines without a customer id instead of stopping at the first.
+    pub skip_missing_customer: bool,
+    /// What to do with negative amounts.
+    pub returns: Returns,
     /// chrono format string (`%Y%m%d`, `%Y-%m-%d %H:%M:%S`, ...); `None` tries the common ones.
     pub date_format: Option<String>,
     /// Field separator.
@@ -417,6 +446,8 @@ impl TransactionFormat {
             date: Column::Name(date.into()),
             amount: amount.map(|a| Column::Name(a.into())),
             quantity: None,
+            skip_missing_customer: false,
+            returns: Returns::Error,
             date_format: None,
             delimiter: Delimiter::Byte(b','),
             has_header: true,
@@ -431,6 +462,8 @@ impl TransactionFormat {
             date: Column::Position(3),
             amount: Some(Column::Position(5)),
             quantity: None,
+            skip_missing_customer: false,
+            returns: Returns::Error,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
             has_header: false,
@@ -445,6 +478,8 @@ impl TransactionFormat {
             date: Column::Position(2),
             amount: Some(Column::Position(4)),
             quantity: None,
+            skip_missing_customer: false,
+            returns: Returns::Error,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
             has_header: true,
@@ -479,9 +514,47 @@ pub fn read_transactions_into(
     format: &TransactionFormat,
     builder: &mut SummaryBuilder,
 ) -> Result<usize> {
+    read_transactions_counted(path, format, builder).map(|c| c.read)
+}
+
+/// [`read_transactions_into`] with the data-quality account: lines read, used, and skipped by
+/// reason under the format's policies ([`TransactionFormat::skip_missing_customer`],
+/// [`TransactionFormat::returns`]); `read` = `used` + the skips.
+///
+/// ```
+/// use clv::io::{read_transactions_counted, Returns, TransactionFormat};
+/// use clv::{SummaryBuilder, SummaryOptions, TimeUnit};
+/// let dir = std::env::temp_dir().join(format!("clv-doc-counted-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("log.csv");
+/// std::fs::write(&path, "id,date,amount\na,2024-01-01,10\n,2024-01-02,5\na,2024-01-03,-10\na,2024-01-09,4\n").unwrap();
+/// let mut f = TransactionFormat::csv("id", "date", Some("amount"));
+/// let end = chrono::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+/// let mut b = SummaryBuilder::new(SummaryOptions::new(end, TimeUnit::Days));
+/// // by default the first missing id or negative amount stops the run
+/// assert!(read_transactions_counted(&path, &f, &mut b).is_err());
+/// f.skip_missing_customer = true;
+/// f.returns = Returns::Drop;
+/// let mut b = SummaryBuilder::new(SummaryOptions::new(end, TimeUnit::Days));
+/// let c = read_transactions_counted(&path, &f, &mut b)?;
+/// assert_eq!((c.read, c.used, c.missing_customer, c.returns_dropped), (4, 2, 1, 1));
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`read_transactions_into`]; with [`Returns::Error`], a negative amount is reported with
+/// the number of lines that have one.
+pub fn read_transactions_counted(
+    path: impl AsRef<Path>,
+    format: &TransactionFormat,
+    builder: &mut SummaryBuilder,
+) -> Result<LineCounts> {
     let path = path.as_ref();
     let with_path = |e| with_path(path, e);
-    let rows = read_transactions_from(open(path)?, format, builder).map_err(with_path)?;
+    let rows = parse_rows_counted(open(path)?, format, &mut |row, customer, time, amount| {
+        builder.push(row, customer, time, amount)
+    })
+    .map_err(with_path)?;
     if builder.needs_replay() {
         builder.begin_replay();
         parse_rows(open(path)?, format, |_, customer, time, amount| {
@@ -585,7 +658,21 @@ fn parse_rows(
     format: &TransactionFormat,
     mut sink: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<usize> {
+    parse_rows_counted(reader, format, &mut sink).map(|c| c.read)
+}
+
+/// [`parse_rows`] with the account of lines used and skipped, after the format's policies
+/// (missing customers, negative amounts).
+fn parse_rows_counted(
+    reader: impl Read,
+    format: &TransactionFormat,
+    sink: &mut impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
+) -> Result<LineCounts> {
     let mut rows = 0usize;
+    let mut counts = LineCounts::default();
+    // the first negative amount under Returns::Error, reported with the file's count of them
+    let mut first_negative: Option<(usize, String, f64)> = None;
+    let mut negatives = 0usize;
     let dates = DateParser::new(format.date_format.as_deref());
     // the row's customer, date and amount fields (None: the row is too short)
     let mut handle = |row: usize,
@@ -601,6 +688,10 @@ fn parse_rows(
             issue: DataIssue::MissingField,
         };
         let customer = customer.ok_or_else(|| missing("customer"))?.trim();
+        if customer.is_empty() && format.skip_missing_customer {
+            counts.missing_customer += 1;
+            return Ok(());
+        }
         if customer.is_empty() {
             return Err(Error::InvalidData {
                 row: Some(row),
@@ -645,6 +736,20 @@ fn parse_rows(
             }
             None => amount,
         };
+        // (a non-finite amount goes on to the summariser, which names it as such)
+        if amount < 0.0 && amount.is_finite() {
+            match format.returns {
+                Returns::Drop => counts.returns_dropped += 1,
+                Returns::Error => {
+                    negatives += 1;
+                    if first_negative.is_none() {
+                        first_negative = Some((row, customer.to_string(), amount));
+                    }
+                }
+            }
+            return Ok(());
+        }
+        counts.used += 1;
         sink(row, customer, time, amount)
     };
     type Cols = (usize, usize, Option<usize>, Option<usize>);
@@ -741,7 +846,19 @@ fn parse_rows(
     if rows == 0 {
         return Err(Error::EmptyData("the file has no transactions"));
     }
-    Ok(rows)
+    if let Some((row, customer, amount)) = first_negative {
+        return Err(Error::InvalidData {
+            row: Some(row),
+            customer: Some(customer),
+            field: "amount",
+            issue: DataIssue::NegativeAmounts {
+                amount,
+                lines: negatives,
+            },
+        });
+    }
+    counts.read = rows;
+    Ok(counts)
 }
 
 /// Reads a discrete-time (BG/BB) summary CSV from a file. See [`read_discrete_summary`].
