@@ -1208,3 +1208,48 @@ fn missing_ids_and_returns_are_counted() {
     let text = std::fs::read_to_string(&out_path).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}"); // header and customer a
 }
+
+/// A `;`-separated European export: the separator is detected, a decimal comma is explained,
+/// and `--decimal-comma` reads `1.002,55` as 1002.55.
+#[test]
+fn semicolons_and_decimal_commas() {
+    let log = tmp("semi.csv");
+    std::fs::write(
+        &log,
+        "Customer ID;InvoiceDate;Quantity;Price\n13085;2009-12-01 07:45:00;12;6,95\n\
+         13085;2010-01-05 09:00:00;3;1.002,55\n13086;2009-12-01 07:46:00;1;2,55\n",
+    )
+    .unwrap();
+    let out_path = tmp("semi_summary.csv");
+    let go = |extra: &[&str]| {
+        let mut v = vec![
+            "summarize",
+            "--transactions",
+            log.to_str().unwrap(),
+            "--calibration-end",
+            "2010-03-31",
+            "--quantity-col",
+            "Quantity",
+            "--price-col",
+            "Price",
+            "-o",
+            out_path.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        run(&v)
+    };
+    let Some(out) = go(&[]) else {
+        return;
+    };
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("pass --decimal-comma"), "{err}");
+    let out = go(&["--decimal-comma"]).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("columns (fields separated by ';')"), "{err}");
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert!(text.contains("\n13085,1,5,"), "{text}");
+    assert!(text.contains(",3007.6"), "{text}"); // 3 × 1002.55
+}

@@ -176,6 +176,13 @@ pub struct LogArgs {
     /// Skip (and count) lines without a customer id instead of stopping at the first.
     #[arg(long)]
     skip_missing_customer: bool,
+    /// Field separator of a CSV log (one character, or tab); default: detected from the header
+    /// line among , ; tab |.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Amounts and quantities use a decimal comma (12,50; a '.' is a thousands separator).
+    #[arg(long)]
+    decimal_comma: bool,
     /// Lines with a negative amount (returns, cancellations): error (the default: stop, saying
     /// how many there are) or drop (leave them out, counted).
     #[arg(long, value_enum, default_value = "error")]
@@ -192,9 +199,11 @@ pub struct LogArgs {
 }
 
 /// Reads the header line of a CSV file (for column auto-detection).
-fn csv_header(path: &Path) -> Result<Vec<String>, String> {
-    let mut rdr =
-        csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_path(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(rdr
         .headers()
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
@@ -225,9 +234,11 @@ const DATE_FORMATS: &[&str] = &[
 /// Looks at up to 1,000 dates of `column`: `None` when the library's default formats read them
 /// all, the one other format that reads them all, or an error naming the candidates (dates
 /// such as 01/02/1997 fit day-first and month-first alike) or showing dates none reads.
-fn detect_date_format(path: &Path, column: &str) -> Result<Option<String>, String> {
-    let mut rdr =
-        csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn detect_date_format(path: &Path, column: &str, delimiter: u8) -> Result<Option<String>, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_path(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
@@ -347,6 +358,42 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     })
 }
 
+/// A `--delimiter`: one character, or `tab`.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() => Ok(t.as_bytes()[0]),
+        t => Err(format!(
+            "--delimiter must be one character (or tab), got '{t}'"
+        )),
+    }
+}
+
+/// The field separator of a CSV log: whichever of `,` `;` tab `|` occurs most often (outside
+/// quotes) in its header line; `,` when none does. The printed column line says which.
+fn detect_delimiter(path: &Path) -> Result<u8, String> {
+    use std::io::{BufRead, Read};
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(f.take(1 << 20))
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for b in line.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(c) = counts.iter_mut().find(|c| c.0 == b) {
+            c.1 += 1;
+        }
+    }
+    let best = counts
+        .iter()
+        .fold((b',', 0), |acc, c| if c.1 > acc.1 { *c } else { acc });
+    Ok(best.0)
+}
+
 /// `--returns`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ReturnsPolicy {
@@ -387,11 +434,16 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
     // the columns chosen, said once the log has been read (an error stays one line)
     let mut columns = None;
     let mut price_as_amount = false;
+    let delimiter = match (&a.delimiter, a.format) {
+        (Some(d), _) => parse_delimiter(d)?,
+        (None, Format::Csv) => detect_delimiter(&a.transactions)?,
+        (None, _) => b',',
+    };
     let mut format = match a.format {
         Format::CdnowSample => TransactionFormat::cdnow_sample(),
         Format::CdnowMaster => TransactionFormat::cdnow_master(),
         Format::Csv => {
-            let header = csv_header(&a.transactions)?;
+            let header = csv_header(&a.transactions, delimiter)?;
             let customer = pick(
                 &header,
                 a.customer_col.clone(),
@@ -473,8 +525,13 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
                 Some(Column::Name(n)) => n.clone(),
                 _ => "(none)".to_string(),
             };
+            let separator = match delimiter {
+                b',' => String::new(),
+                b'\t' => " (fields separated by tabs)".to_string(),
+                d => format!(" (fields separated by '{}')", d as char),
+            };
             columns = Some(format!(
-                "columns: customer '{}', date '{}', {}",
+                "columns{separator}: customer '{}', date '{}', {}",
                 name(&Some(customer.clone())),
                 name(&Some(date.clone())),
                 match &quantity {
@@ -493,6 +550,7 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
                 date,
                 amount,
                 quantity,
+                delimiter: clv::io::Delimiter::Byte(delimiter),
                 ..TransactionFormat::csv("", "", None)
             }
         }
@@ -501,12 +559,13 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
         && matches!(a.format, Format::Csv)
         && let Column::Name(date_col) = &format.date
     {
-        format.date_format = detect_date_format(&a.transactions, date_col)?;
+        format.date_format = detect_date_format(&a.transactions, date_col, delimiter)?;
     }
     if a.date_format.is_some() {
         format.date_format = a.date_format.clone();
     }
     format.skip_missing_customer = a.skip_missing_customer;
+    format.decimal_comma = a.decimal_comma;
     format.returns = match a.returns {
         ReturnsPolicy::Error => clv::io::Returns::Error,
         ReturnsPolicy::Drop => clv::io::Returns::Drop,

@@ -430,6 +430,9 @@ pub struct TransactionFormat {
     pub skip_missing_customer: bool,
     /// What to do with negative amounts.
     pub returns: Returns,
+    /// Numbers use a decimal comma (`12,50`; a `.` is then a thousands separator and dropped:
+    /// `1.234,50` is 1234.5), as in many European exports.
+    pub decimal_comma: bool,
     /// chrono format string (`%Y%m%d`, `%Y-%m-%d %H:%M:%S`, ...); `None` tries the common ones.
     pub date_format: Option<String>,
     /// Field separator.
@@ -448,6 +451,7 @@ impl TransactionFormat {
             quantity: None,
             skip_missing_customer: false,
             returns: Returns::Error,
+            decimal_comma: false,
             date_format: None,
             delimiter: Delimiter::Byte(b','),
             has_header: true,
@@ -464,6 +468,7 @@ impl TransactionFormat {
             quantity: None,
             skip_missing_customer: false,
             returns: Returns::Error,
+            decimal_comma: false,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
             has_header: false,
@@ -480,6 +485,7 @@ impl TransactionFormat {
             quantity: None,
             skip_missing_customer: false,
             returns: Returns::Error,
+            decimal_comma: false,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
             has_header: true,
@@ -715,23 +721,43 @@ fn parse_rows_counted(
                 },
             }
         })?;
+        let number = |text: &str, field: &'static str| -> Result<f64> {
+            if format.decimal_comma {
+                let t: String = text.trim().chars().filter(|&c| c != '.').collect();
+                parse_f64(&t.replace(',', "."), row, customer, field)
+            } else {
+                parse_f64(text, row, customer, field).map_err(|e| {
+                    // "12,50": say how to read a decimal comma
+                    let comma = text.trim().replace(',', ".").parse::<f64>().is_ok();
+                    match e {
+                        Error::InvalidData {
+                            row,
+                            customer,
+                            field,
+                            issue: DataIssue::Unparseable { text, .. },
+                        } if comma => Error::InvalidData {
+                            row,
+                            customer,
+                            field,
+                            issue: DataIssue::Unparseable {
+                                text,
+                                expected: "a number (with a decimal comma: pass --decimal-comma, \
+                                           TransactionFormat::decimal_comma)"
+                                    .into(),
+                            },
+                        },
+                        other => other,
+                    }
+                })
+            }
+        };
         let amount = match amount_text {
-            Some(text) => parse_f64(
-                text.ok_or_else(|| missing("amount"))?,
-                row,
-                customer,
-                "amount",
-            )?,
+            Some(text) => number(text.ok_or_else(|| missing("amount"))?, "amount")?,
             None => 0.0,
         };
         let amount = match quantity_text {
             Some(text) => {
-                let q = parse_f64(
-                    text.ok_or_else(|| missing("quantity"))?,
-                    row,
-                    customer,
-                    "quantity",
-                )?;
+                let q = number(text.ok_or_else(|| missing("quantity"))?, "quantity")?;
                 q * amount
             }
             None => amount,
