@@ -1253,3 +1253,31 @@ fn semicolons_and_decimal_commas() {
     assert!(text.contains("\n13085,1,5,"), "{text}");
     assert!(text.contains(",3007.6"), "{text}"); // 3 × 1002.55
 }
+
+/// Day-first dates that stay ambiguous for the first 1,500 rows are settled by a later one
+/// (13/02/2020) instead of asking for --date-format.
+#[test]
+fn an_ambiguous_date_column_is_settled_by_a_later_row() {
+    let mut text = String::from("customer_id,date,amount\n");
+    for i in 0..1500 {
+        let d = 1 + i % 9;
+        text.push_str(&format!("c{},0{d}/0{d}/2020,5\n", i % 300));
+    }
+    text.push_str("c1,13/02/2020,5\n");
+    let log = tmp("dayfirst.csv");
+    std::fs::write(&log, text).unwrap();
+    let Some(out) = run(&[
+        "summarize",
+        "--transactions",
+        log.to_str().unwrap(),
+        "--calibration-end",
+        "2020-12-31",
+        "-o",
+        tmp("dayfirst_summary.csv").to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("in the format %d/%m/%Y"), "{err}");
+}

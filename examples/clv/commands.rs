@@ -248,20 +248,35 @@ fn detect_date_format(path: &Path, column: &str, delimiter: u8) -> Result<Option
     let Some(j) = header.iter().position(|h| h == column) else {
         return Ok(None); // the reader reports the missing column
     };
-    let sample: Vec<String> = rdr
-        .records()
-        .take(1000)
-        .filter_map(|r| r.ok()?.get(j).map(|v| v.trim().to_string()))
-        .filter(|v| !v.is_empty())
-        .collect();
-    if sample.is_empty() || sample.iter().all(|v| parse_datetime(v, None).is_some()) {
+    // Keep reading until the values settle the format: every candidate that fails on some
+    // value is dropped; stop once at most one candidate is left after 1000 values (a
+    // day-first date like 13/01 may come late in the file), or at the end.
+    let mut fits: Vec<&str> = DATE_FORMATS.to_vec();
+    let mut all_default = true;
+    let mut sample: Vec<String> = Vec::new();
+    let mut seen = 0usize;
+    for r in rdr.records() {
+        let Some(v) = r.ok().and_then(|r| r.get(j).map(|v| v.trim().to_string())) else {
+            continue;
+        };
+        if v.is_empty() {
+            continue;
+        }
+        seen += 1;
+        if all_default && parse_datetime(&v, None).is_none() {
+            all_default = false;
+        }
+        fits.retain(|f| parse_datetime(&v, Some(f)).is_some());
+        if sample.len() < 3 {
+            sample.push(v);
+        }
+        if seen >= 1000 && (fits.len() <= 1 || all_default) {
+            break;
+        }
+    }
+    if sample.is_empty() || all_default {
         return Ok(None);
     }
-    let fits: Vec<&str> = DATE_FORMATS
-        .iter()
-        .copied()
-        .filter(|f| sample.iter().all(|v| parse_datetime(v, Some(f)).is_some()))
-        .collect();
     match fits.as_slice() {
         [one] => {
             eprintln!("note: reading the '{column}' column as dates in the format {one}");
