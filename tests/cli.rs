@@ -1201,12 +1201,43 @@ fn missing_ids_and_returns_are_counted() {
     assert!(
         err.contains(
             "data quality: 5 lines read, 2 used, 1 skipped without a customer id, 2 with a \
-             negative amount dropped"
+             negative amount dropped, 0 with a zero amount dropped"
         ),
         "{err}"
     );
     let text = std::fs::read_to_string(&out_path).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}"); // header and customer a
+    // --strict: leaving anything out is an error, one line, no output
+    std::fs::remove_file(&out_path).unwrap();
+    let out = go(&["--skip-missing-customer", "--returns", "drop", "--strict"]).unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--strict: lines would be left out: 5 lines read"),
+        "{err}"
+    );
+    assert!(!out_path.exists());
+    // zero amounts: counted as purchases unless dropped
+    std::fs::write(
+        &log,
+        "customer_id,date,amount
+a,2024-01-01,10
+a,2024-01-02,0
+",
+    )
+    .unwrap();
+    let out = go(&["--drop-zero-amounts"]).unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 with a zero amount dropped"));
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert!(
+        text.contains(
+            "
+a,0,0,"
+        ),
+        "{text}"
+    );
 }
 
 /// A `;`-separated European export: the separator is detected, a decimal comma is explained,

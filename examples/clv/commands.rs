@@ -183,6 +183,13 @@ pub struct LogArgs {
     /// Amounts and quantities use a decimal comma (12,50; a '.' is a thousands separator).
     #[arg(long)]
     decimal_comma: bool,
+    /// Leave out (and count) lines with an amount of exactly 0 (free items) instead of
+    /// counting them as purchases.
+    #[arg(long)]
+    drop_zero_amounts: bool,
+    /// Fail instead of leaving any line out (missing ids, dropped returns or zero amounts).
+    #[arg(long)]
+    strict: bool,
     /// Lines with a negative amount (returns, cancellations): error (the default: stop, saying
     /// how many there are) or drop (leave them out, counted).
     #[arg(long, value_enum, default_value = "error")]
@@ -353,15 +360,28 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     let counts = clv::io::read_transactions_counted(&a.transactions, &format, &mut b).map_err(s)?;
     let rows = counts.read;
     let out = b.finish().map_err(s)?;
-    if let Some(c) = columns {
+    if counts.used == counts.read
+        && let Some(c) = &columns
+    {
         eprintln!("{c}");
     }
     if counts.used < counts.read {
-        eprintln!(
-            "data quality: {} lines read, {} used, {} skipped without a customer id, {} with a \
-             negative amount dropped",
-            counts.read, counts.used, counts.missing_customer, counts.returns_dropped
+        let account = format!(
+            "{} lines read, {} used, {} skipped without a customer id, {} with a negative \
+             amount dropped, {} with a zero amount dropped",
+            counts.read,
+            counts.used,
+            counts.missing_customer,
+            counts.returns_dropped,
+            counts.zero_dropped
         );
+        if a.strict {
+            return Err(format!("--strict: lines would be left out: {account}"));
+        }
+        if let Some(c) = &columns {
+            eprintln!("{c}");
+        }
+        eprintln!("data quality: {account}");
     }
     warn_about_dates(&opts, &out);
     Ok(Log {
@@ -581,6 +601,7 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
     }
     format.skip_missing_customer = a.skip_missing_customer;
     format.decimal_comma = a.decimal_comma;
+    format.drop_zero_amounts = a.drop_zero_amounts;
     format.returns = match a.returns {
         ReturnsPolicy::Error => clv::io::Returns::Error,
         ReturnsPolicy::Drop => clv::io::Returns::Drop,

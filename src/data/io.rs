@@ -391,6 +391,9 @@ pub struct LineCounts {
     pub missing_customer: usize,
     /// Lines with a negative amount, dropped with [`Returns::Drop`].
     pub returns_dropped: usize,
+    /// Lines with an amount of exactly 0 (free items, zero prices), dropped with
+    /// [`TransactionFormat::drop_zero_amounts`].
+    pub zero_dropped: usize,
 }
 
 /// Layout of a transaction file.
@@ -430,6 +433,10 @@ pub struct TransactionFormat {
     pub skip_missing_customer: bool,
     /// What to do with negative amounts.
     pub returns: Returns,
+    /// Leave out (and count) lines whose amount is exactly 0 instead of counting them as
+    /// purchases (a zero-price line is often a free item, not a purchase occasion). Ignored
+    /// without an amount column.
+    pub drop_zero_amounts: bool,
     /// Numbers use a decimal comma (`12,50`; a `.` is then a thousands separator and dropped:
     /// `1.234,50` is 1234.5), as in many European exports.
     pub decimal_comma: bool,
@@ -451,6 +458,7 @@ impl TransactionFormat {
             quantity: None,
             skip_missing_customer: false,
             returns: Returns::Error,
+            drop_zero_amounts: false,
             decimal_comma: false,
             date_format: None,
             delimiter: Delimiter::Byte(b','),
@@ -468,6 +476,7 @@ impl TransactionFormat {
             quantity: None,
             skip_missing_customer: false,
             returns: Returns::Error,
+            drop_zero_amounts: false,
             decimal_comma: false,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
@@ -485,6 +494,7 @@ impl TransactionFormat {
             quantity: None,
             skip_missing_customer: false,
             returns: Returns::Error,
+            drop_zero_amounts: false,
             decimal_comma: false,
             date_format: Some("%Y%m%d".into()),
             delimiter: Delimiter::Whitespace,
@@ -773,6 +783,10 @@ fn parse_rows_counted(
                     }
                 }
             }
+            return Ok(());
+        }
+        if amount == 0.0 && format.drop_zero_amounts && amount_text.is_some() {
+            counts.zero_dropped += 1;
             return Ok(());
         }
         counts.used += 1;
