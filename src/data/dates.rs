@@ -132,9 +132,30 @@ impl DateParser {
                 guess
                     .and_then(|s| parse_shape(b, s))
                     .or_else(|| AUTO_FORMATS.iter().find_map(|f| chrono_parse(text, f)))
+                    .or_else(|| rfc3339_or_epoch(text))
             }
         }
     }
+}
+
+/// The other unambiguous shapes of exports: RFC 3339 date-times with an offset
+/// (`2024-01-05T23:30:00-05:00`, `...Z`), read as the wall-clock time they state (the
+/// customer's own day, not converted to UTC), and Unix epoch timestamps of exactly 10 digits
+/// (seconds) or 13 (milliseconds), read in UTC (shorter digit runs would collide with
+/// `YYYYMMDD`).
+fn rfc3339_or_epoch(text: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.naive_local());
+    }
+    if text.bytes().all(|c| c.is_ascii_digit()) {
+        let v: i64 = text.parse().ok()?;
+        return match text.len() {
+            10 => chrono::DateTime::from_timestamp(v, 0).map(|t| t.naive_utc()),
+            13 => chrono::DateTime::from_timestamp_millis(v).map(|t| t.naive_utc()),
+            _ => None,
+        };
+    }
+    None
 }
 
 #[cfg(test)]
@@ -184,10 +205,34 @@ mod tests {
                     Some(f) => chrono_parse(text.trim(), f),
                     None => AUTO_FORMATS
                         .iter()
-                        .find_map(|g| chrono_parse(text.trim(), g)),
+                        .find_map(|g| chrono_parse(text.trim(), g))
+                        .or_else(|| rfc3339_or_epoch(text.trim())),
                 };
                 assert_eq!(p.parse(text), want, "{text:?} with {f:?}");
             }
         }
+    }
+
+    /// RFC 3339 offsets keep their own wall-clock day; epoch seconds and milliseconds are UTC;
+    /// other digit runs are not epochs.
+    #[test]
+    fn rfc3339_and_epochs() {
+        let p = DateParser::new(None);
+        let show = |t: &str| p.parse(t).map(|d| d.to_string());
+        assert_eq!(
+            show("2024-01-05T23:30:00-05:00").as_deref(),
+            Some("2024-01-05 23:30:00")
+        );
+        assert_eq!(
+            show("2024-01-05T23:30:00Z").as_deref(),
+            Some("2024-01-05 23:30:00")
+        );
+        assert_eq!(show("1700000000").as_deref(), Some("2023-11-14 22:13:20"));
+        assert_eq!(
+            show("1700000000123").as_deref(),
+            Some("2023-11-14 22:13:20.123")
+        );
+        assert_eq!(show("170000000"), None);
+        assert_eq!(show("19970101").as_deref(), Some("1997-01-01 00:00:00"));
     }
 }
