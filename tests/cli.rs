@@ -1312,3 +1312,62 @@ fn an_ambiguous_date_column_is_settled_by_a_later_row() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("in the format %d/%m/%Y"), "{err}");
 }
+
+/// A gzip-compressed log and summary are read transparently (by their magic bytes).
+#[test]
+fn gzip_input_is_read_transparently() {
+    use std::io::Write;
+    let gz = |name: &str, text: &str| {
+        let path = tmp(name);
+        let mut e = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::default(),
+        );
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap();
+        path
+    };
+    let log = gz(
+        "log.csv.gz",
+        "customer_id,date,amount\na,2024-01-01,10\na,2024-01-08,4\nb,2024-01-03,5\n",
+    );
+    let summary = tmp("gz_summary.csv");
+    let Some(out) = run(&[
+        "summarize",
+        "--transactions",
+        log.to_str().unwrap(),
+        "--calibration-end",
+        "2024-01-31",
+        "-o",
+        summary.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains("\na,1,1,"), "{text}");
+    let sgz = gz(
+        "s.csv.gz",
+        &std::fs::read_to_string(data("cdnow_customers_summary.csv")).unwrap(),
+    );
+    let out = run(&[
+        "fit",
+        "--summary",
+        sgz.to_str().unwrap(),
+        "--model",
+        "bgnbd",
+        "-o",
+        tmp("gz_model.json").to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("r              0.2426"));
+}

@@ -209,8 +209,7 @@ pub struct LogArgs {
 fn csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, String> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .from_path(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .from_reader(clv::io::open_input(path).map_err(s)?);
     Ok(rdr
         .headers()
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
@@ -244,8 +243,7 @@ const DATE_FORMATS: &[&str] = &[
 fn detect_date_format(path: &Path, column: &str, delimiter: u8) -> Result<Option<String>, String> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .from_path(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .from_reader(clv::io::open_input(path).map_err(s)?);
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
@@ -408,8 +406,7 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
 /// quotes) in its header line; `,` when none does. The printed column line says which.
 fn detect_delimiter(path: &Path) -> Result<u8, String> {
     use std::io::{BufRead, Read};
-    let f =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let f = clv::io::open_input(path).map_err(s)?;
     let mut line = String::new();
     std::io::BufReader::new(f.take(1 << 20))
         .read_line(&mut line)

@@ -19,8 +19,38 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
-fn open(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|e| io_error(path, e))
+fn open(path: &Path) -> Result<Box<dyn Read>> {
+    open_input(path)
+}
+
+/// Opens a file for reading, decompressing gzip transparently: a file that starts with the
+/// gzip magic bytes (1f 8b) is read through a decoder, whatever its name (a `.csv.gz` or a
+/// renamed one); anything else as it is. Every reader of this module opens files this way.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened or its first bytes cannot be read.
+pub fn open_input(path: impl AsRef<Path>) -> Result<Box<dyn Read>> {
+    use std::io::{Seek, SeekFrom};
+    let path = path.as_ref();
+    let mut f = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match f.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(path, e)),
+        }
+    }
+    f.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, e))?;
+    if got == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            std::io::BufReader::new(f),
+        )))
+    } else {
+        Ok(Box::new(f))
+    }
 }
 
 fn find(header: &[String], names: &[&str]) -> Option<usize> {
