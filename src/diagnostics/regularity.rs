@@ -77,7 +77,11 @@ impl Regularity {
     /// One sentence for people: what the estimate says about which models to fit.
     pub fn advice(&self) -> String {
         let (lo, hi) = self.interval;
-        let what = if hi < 1.5 {
+        // the delta-method interval is not to be trusted from a handful of customers (3 gave
+        // k ≈ 10.9 [4.0, inf] on a truncated CDNOW): no advice below 30
+        let what = if self.customers < MIN_CUSTOMERS_FOR_ADVICE {
+            "too few customers to tell (30 or more with 3+ purchases are needed)"
+        } else if hi < 1.5 {
             "no regularity beyond Poisson purchasing: the NBD-family models suffice"
         } else if lo >= 1.5 {
             "regular buyers: an Erlang-k model (bgcnbd, mbgcnbd) is worth fitting"
@@ -91,10 +95,26 @@ impl Regularity {
     }
 }
 
+/// The fewest customers with three or more purchases from which [`Regularity::advice`] draws
+/// a conclusion.
+pub const MIN_CUSTOMERS_FOR_ADVICE: usize = 30;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand_distr::{Distribution, Gamma};
+
+    /// A handful of customers gets no advice, whatever the estimate.
+    #[test]
+    fn no_advice_from_a_handful() {
+        let r = Regularity::from_gap_pairs(vec![(1.0, 1.05), (2.0, 2.1), (0.5, 0.52)]).unwrap();
+        assert_eq!(r.customers, 3);
+        assert!(
+            r.advice().contains("too few customers to tell"),
+            "{}",
+            r.advice()
+        );
+    }
 
     /// Simulated Erlang-k gaps with customer-specific rates: k̂ recovers k (the ratio does not
     /// depend on the rate), and the 95% interval covers it.
