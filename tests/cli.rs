@@ -1207,6 +1207,25 @@ fn missing_ids_and_returns_are_counted() {
     );
     let text = std::fs::read_to_string(&out_path).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}"); // header and customer a
+    // the discrete summariser accounts for the same lines (it once left them out silently)
+    let out = go(&[
+        "--skip-missing-customer",
+        "--returns",
+        "drop",
+        "--discrete",
+        "month",
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("data quality: 5 lines read, 2 used"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // --strict: leaving anything out is an error, one line, no output
     std::fs::remove_file(&out_path).unwrap();
     let out = go(&["--skip-missing-customer", "--returns", "drop", "--strict"]).unwrap();

@@ -358,29 +358,7 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
     let counts = clv::io::read_transactions_counted(&a.transactions, &format, &mut b).map_err(s)?;
     let rows = counts.read;
     let out = b.finish().map_err(s)?;
-    if counts.used == counts.read
-        && let Some(c) = &columns
-    {
-        eprintln!("{c}");
-    }
-    if counts.used < counts.read {
-        let account = format!(
-            "{} lines read, {} used, {} skipped without a customer id, {} with a negative \
-             amount dropped, {} with a zero amount dropped",
-            counts.read,
-            counts.used,
-            counts.missing_customer,
-            counts.returns_dropped,
-            counts.zero_dropped
-        );
-        if a.strict {
-            return Err(format!("--strict: lines would be left out: {account}"));
-        }
-        if let Some(c) = &columns {
-            eprintln!("{c}");
-        }
-        eprintln!("data quality: {account}");
-    }
+    account_for_lines(a, &counts, columns.as_deref())?;
     warn_about_dates(&opts, &out);
     Ok(Log {
         rows,
@@ -433,6 +411,33 @@ pub enum ReturnsPolicy {
     Error,
     /// Leave negative-amount lines out, counted.
     Drop,
+}
+
+/// After a log is read: `--strict` refuses a run that left lines out (one line, before
+/// anything else is said); otherwise the chosen columns and, when lines were left out, the
+/// data-quality account on stderr.
+fn account_for_lines(a: &LogArgs, counts: &clv::io::LineCounts, columns: Option<&str>) -> Res {
+    let account = (counts.used < counts.read).then(|| {
+        format!(
+            "{} lines read, {} used, {} skipped without a customer id, {} with a negative \
+             amount dropped, {} with a zero amount dropped",
+            counts.read,
+            counts.used,
+            counts.missing_customer,
+            counts.returns_dropped,
+            counts.zero_dropped
+        )
+    });
+    if let (true, Some(account)) = (a.strict, &account) {
+        return Err(format!("--strict: lines would be left out: {account}"));
+    }
+    if let Some(c) = columns {
+        eprintln!("{c}");
+    }
+    if let Some(account) = account {
+        eprintln!("data quality: {account}");
+    }
+    Ok(())
 }
 
 /// Warnings about the dates a user chose: an observation end after the log's last
@@ -619,14 +624,15 @@ fn summarize_discrete(args: &SummarizeArgs, period: Opportunity) -> Res {
         .transpose()?;
     let (format, columns) = log_format(a)?;
     let mut b = DiscreteBuilder::new(period, end, obs).map_err(s)?;
-    let rows = clv::io::for_each_transaction(&a.transactions, &format, |row, customer, time, _| {
-        b.push(row, customer, time)
-    })
+    let counts = clv::io::for_each_transaction_counted(
+        &a.transactions,
+        &format,
+        |row, customer, time, _| b.push(row, customer, time),
+    )
     .map_err(s)?;
+    let rows = counts.read;
     let out = b.finish().map_err(s)?;
-    if let Some(c) = columns {
-        eprintln!("{c}");
-    }
+    account_for_lines(a, &counts, columns.as_deref())?;
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer_id", "frequency", "recency", "periods"];
@@ -838,6 +844,18 @@ pub fn fit(
     Ok(())
 }
 
+/// The parameter table and warnings of a fit on stdout, and its model file at `output`.
+fn print_and_write<M: MaximumLikelihood>(f: &Fitted<M>, output: &Path) -> Res {
+    print!("{}", parameter_table(f));
+    for w in f.warnings() {
+        println!("{}: {w}", w.severity());
+    }
+    let json = ModelFile::from_fitted(f).to_json().map_err(s)?;
+    write_atomic(output, json.as_bytes())?;
+    eprintln!("model written to {}", output.display());
+    Ok(())
+}
+
 /// `clv fit --model bgbb`: a discrete-time summary (frequency, recency, periods, optional
 /// weights), whose unit is the length of one opportunity (`--unit`, weeks by default; it
 /// labels the model, every BG/BB horizon counts opportunities).
@@ -855,14 +873,7 @@ fn fit_discrete(summary: &Path, penalizer: f64, unit: TimeUnit, output: &Path) -
         d.unit(),
         elapsed.as_secs_f64() * 1e3
     );
-    print!("{}", parameter_table(&f));
-    for w in f.warnings() {
-        println!("{}: {w}", w.severity());
-    }
-    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
-    write_atomic(output, json.as_bytes())?;
-    eprintln!("model written to {}", output.display());
-    Ok(())
+    print_and_write(&f, output)
 }
 
 /// `clv fit --model sbg --survival F`: contractual survival data (cohort counts or one row per
@@ -900,14 +911,7 @@ pub fn fit_survival(
         sf.data.unit(),
         elapsed.as_secs_f64() * 1e3
     );
-    print!("{}", parameter_table(&f));
-    for w in f.warnings() {
-        println!("{}: {w}", w.severity());
-    }
-    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
-    write_atomic(output, json.as_bytes())?;
-    eprintln!("model written to {}", output.display());
-    Ok(())
+    print_and_write(&f, output)
 }
 
 /// `clv retention`.

@@ -92,6 +92,43 @@ fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Res
     })
 }
 
+/// The customer id of a summary record: column `ci` (a blank one is an error), or the row
+/// number when the file has no id column.
+fn record_id(rec: &csv::StringRecord, ci: Option<usize>, row: usize) -> Result<String> {
+    match ci {
+        Some(j) => {
+            let id = rec.get(j).unwrap_or("").trim();
+            if id.is_empty() {
+                return Err(Error::InvalidData {
+                    row: Some(row),
+                    customer: None,
+                    field: "customer_id",
+                    issue: DataIssue::Blank,
+                });
+            }
+            Ok(id.to_string())
+        }
+        None => Ok(row.to_string()),
+    }
+}
+
+/// Field `j` of a record as a number, errors naming the row, customer and field.
+fn record_f64(
+    rec: &csv::StringRecord,
+    j: usize,
+    row: usize,
+    id: &str,
+    name: &'static str,
+) -> Result<f64> {
+    let text = rec.get(j).ok_or_else(|| Error::InvalidData {
+        row: Some(row),
+        customer: Some(id.to_string()),
+        field: name,
+        issue: DataIssue::MissingField,
+    })?;
+    parse_f64(text, row, id, name)
+}
+
 /// The time unit a summary file is read in. A file written by `clv summarize` records its unit
 /// in a `time_unit` column (the same token on every row, see [`TimeUnit::token`]); a file from
 /// elsewhere usually records none.
@@ -248,30 +285,8 @@ fn read_summary_noting_unit(
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 1;
         let rec = rec.map_err(|e| from_csv(&e, "summary", Some(row), column_name))?;
-        let field = |j: usize, name: &'static str, id: &str| -> Result<f64> {
-            let text = rec.get(j).ok_or_else(|| Error::InvalidData {
-                row: Some(row),
-                customer: Some(id.to_string()),
-                field: name,
-                issue: DataIssue::MissingField,
-            })?;
-            parse_f64(text, row, id, name)
-        };
-        let id = match ci {
-            Some(j) => {
-                let id = rec.get(j).unwrap_or("").trim();
-                if id.is_empty() {
-                    return Err(Error::InvalidData {
-                        row: Some(row),
-                        customer: None,
-                        field: "customer_id",
-                        issue: DataIssue::Blank,
-                    });
-                }
-                id.to_string()
-            }
-            None => row.to_string(),
-        };
+        let field = |j: usize, name: &'static str, id: &str| record_f64(&rec, j, row, id, name);
+        let id = record_id(&rec, ci, row)?;
         x.push(field(xi, "frequency", &id)?);
         t_x.push(field(ri, "recency", &id)?);
         t.push(field(ti, "T", &id)?);
@@ -637,8 +652,21 @@ pub fn for_each_transaction(
     format: &TransactionFormat,
     f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<usize> {
+    for_each_transaction_counted(path, format, f).map(|c| c.read)
+}
+
+/// [`for_each_transaction`] with the account of the lines used and left out under the
+/// format's policies (as [`read_transactions_counted`]): `f` sees the used lines only.
+///
+/// # Errors
+/// As [`for_each_transaction`].
+pub fn for_each_transaction_counted(
+    path: impl AsRef<Path>,
+    format: &TransactionFormat,
+    mut f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
+) -> Result<LineCounts> {
     let path = path.as_ref();
-    parse_rows(open(path)?, format, f).map_err(|e| with_path(path, e))
+    parse_rows_counted(open(path)?, format, &mut f).map_err(|e| with_path(path, e))
 }
 
 /// [`read_transactions_into`] from any reader, in one pass: a log whose transactions are out
@@ -999,30 +1027,8 @@ pub fn read_discrete_summary(
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 1;
         let rec = rec.map_err(|e| from_csv(&e, "summary", Some(row), column_name))?;
-        let id = match ci {
-            Some(j) => {
-                let id = rec.get(j).unwrap_or("").trim();
-                if id.is_empty() {
-                    return Err(Error::InvalidData {
-                        row: Some(row),
-                        customer: None,
-                        field: "customer_id",
-                        issue: DataIssue::Blank,
-                    });
-                }
-                id.to_string()
-            }
-            None => row.to_string(),
-        };
-        let field = |j: usize, name: &'static str| -> Result<f64> {
-            let text = rec.get(j).ok_or_else(|| Error::InvalidData {
-                row: Some(row),
-                customer: Some(id.clone()),
-                field: name,
-                issue: DataIssue::MissingField,
-            })?;
-            parse_f64(text, row, &id, name)
-        };
+        let id = record_id(&rec, ci, row)?;
+        let field = |j: usize, name: &'static str| record_f64(&rec, j, row, &id, name);
         let count = |j: usize, name: &'static str| -> Result<u32> {
             let v = field(j, name)?;
             let issue = if v < 0.0 {
