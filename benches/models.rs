@@ -83,5 +83,37 @@ fn bench_other_fits(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_fit, bench_score, bench_other_fits);
+/// DERT of one customer under BG/CNBD-3 at (1.5, 9, 0.6, 3): a year at 10% a year, forever at
+/// that rate, and the adversarial δ = 1e-12 over 10^12 periods under MBG/CNBD-8 at
+/// (40, 2, 0.3, 0.4) (the slowest case tests/adversarial.rs reaches): the figures
+/// docs/models.md quotes. `cargo bench --bench models -- dert`.
+fn bench_dert(c: &mut Criterion) {
+    use clv::Customer;
+    use clv::models::cnbd::MbgCnbdParams;
+    let mut g = c.benchmark_group("dert");
+    g.sample_size(10);
+    let m = BgCnbdParams::new(3, 1.5, 9.0, 0.6, 3.0).unwrap();
+    let cust = Customer::new(2.0, 30.43, 38.86).unwrap();
+    let d = 0.1 / 52.0;
+    g.bench_function("bgcnbd_k3_52_weeks", |b| {
+        b.iter(|| m.dert(black_box(&cust), d, Some(52.0)).unwrap())
+    });
+    g.bench_function("bgcnbd_k3_forever", |b| {
+        b.iter(|| m.dert(black_box(&cust), d, None).unwrap())
+    });
+    let m8 = MbgCnbdParams::new(8, 40.0, 2.0, 0.3, 0.4).unwrap();
+    let heavy = Customer::new(5000.0, 999.5, 1000.0).unwrap();
+    g.bench_function("mbgcnbd_k8_adversarial", |b| {
+        b.iter(|| m8.dert(black_box(&heavy), 1e-12, Some(1e12)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_fit,
+    bench_score,
+    bench_other_fits,
+    bench_dert
+);
 criterion_main!(benches);

@@ -161,6 +161,16 @@ fn summarize_fit_predict_round_trip() {
         "customer_id,stage,p_alive,expected_purchases,clv,tier,r,f,m,rfm\n0001,active,0.72"
     ));
     assert_eq!(text.lines().count(), 2358);
+    // the stage counts docs/cli.md quotes (1702 / 454 / 201 before the silence rule)
+    let count = |stage: &str| {
+        text.lines()
+            .filter(|l| l.split(',').nth(1) == Some(stage))
+            .count()
+    };
+    assert_eq!(
+        (count("active"), count("at risk"), count("likely churned")),
+        (291, 471, 1595)
+    );
 
     // cohorts: CDNOW's three monthly acquisition cohorts
     let coh = tmp("coh.csv");
