@@ -552,20 +552,25 @@ fn ll_grad_hess(
         let s = trigamma(u + v);
         (trigamma(u) - s, -s, trigamma(v) - s)
     };
+    // per-row buffers, allocated once for the whole pass
+    let (mut shifts, mut ws) = (Vec::new(), Vec::new());
     for (h, w) in &data.rows {
         let (x, t, n) = (f64::from(h.x), f64::from(h.t_x), f64::from(h.n));
         // (c1, c2, c3, c4) of each term
-        let mut shifts = vec![(x, n - x, 0.0, n)];
+        shifts.clear();
+        shifts.push((x, n - x, 0.0, n));
         shifts.extend((0..h.n - h.t_x).map(|i| {
             let i = f64::from(i);
             (x, t - x + i, 1.0, t + i)
         }));
-        let lns: Vec<f64> = shifts
-            .iter()
-            .map(|&(c1, c2, c3, c4)| ln_beta(a + c1, b + c2) + ln_beta(g + c3, d + c4))
-            .collect();
-        let top = lns.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let ws: Vec<f64> = lns.iter().map(|l| (l - top).exp()).collect();
+        ws.clear();
+        ws.extend(
+            shifts
+                .iter()
+                .map(|&(c1, c2, c3, c4)| ln_beta(a + c1, b + c2) + ln_beta(g + c3, d + c4)),
+        );
+        let top = ws.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        ws.iter_mut().for_each(|l| *l = (*l - top).exp());
         let total: f64 = ws.iter().sum();
         ll += w * (top + total.ln());
         if !want_grad {
