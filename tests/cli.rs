@@ -327,10 +327,12 @@ fn bad_files_and_options_fail_cleanly_in_every_subcommand() {
                 &crlf_bom,
                 "--calibration-end",
                 "2024-01-15",
+                "--strict",
                 "-o",
                 out,
             ],
-            "error: row 2 (customer a): date 2024-02-01 is after the calibration end 2024-01-15",
+            "--strict: lines would be left out: 2 lines read, 1 used; left out: 1 dated after \
+             the summary's end",
         ),
         (
             vec![
@@ -1210,8 +1212,9 @@ fn missing_ids_and_returns_are_counted() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(
-            "data quality: 5 lines read, 2 used, 1 skipped without a customer id, 2 with a \
-             negative amount dropped, 0 with a zero amount dropped"
+            "data quality: 5 lines read, 2 used; left out: 1 without a customer id, 2 with a \
+             negative amount (dropped); 1 customer, first purchases 2024-01-01 to 2024-01-01; \
+             0 first seen after the calibration end 2024-01-31 (not in the summary)"
         ),
         "{err}"
     );
@@ -1258,7 +1261,7 @@ a,2024-01-02,0
     .unwrap();
     let out = go(&["--drop-zero-amounts"]).unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 with a zero amount dropped"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 with a zero amount"));
     let text = std::fs::read_to_string(&out_path).unwrap();
     assert!(
         text.contains(
@@ -1399,4 +1402,123 @@ fn gzip_input_is_read_transparently() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("r              0.2426"));
+}
+
+/// An invoice-line export with cancellations (`C` invoices), a cancelled 77,000 order, a
+/// partial return, a line without a customer and one after the calibration end: `--returns net
+/// --cancel-prefix C` nets each return against the purchase it undoes, and the account adds
+/// up to the lines read.
+#[test]
+fn returns_net_against_the_purchase_they_undo() {
+    let log = tmp("invoices.csv");
+    std::fs::write(
+        &log,
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Customer ID\n\
+         1001,A,2,2024-01-02 09:00,5.00,17\n\
+         1001,B,1,2024-01-02 09:00,3.00,17\n\
+         1002,A,1000,2024-01-05 10:00,77.00,17\n\
+         C1003,A,-1000,2024-01-05 11:00,77.00,17\n\
+         1004,A,1,2024-01-10 10:00,5.00,17\n\
+         1005,A,3,2024-01-03 10:00,5.00,\n\
+         1006,A,3,2024-01-03 10:00,5.00,18\n\
+         C1006,A,-1,2024-01-04 10:00,5.00,18\n\
+         1007,A,3,2024-03-03 10:00,5.00,18\n",
+    )
+    .unwrap();
+    let out_path = tmp("invoices_summary.csv");
+    let go = |extra: &[&str]| {
+        let mut v = vec![
+            "summarize",
+            "--transactions",
+            log.to_str().unwrap(),
+            "--calibration-end",
+            "2024-01-31",
+            "--unit",
+            "day",
+            "--quantity-col",
+            "Quantity",
+            "--price-col",
+            "UnitPrice",
+            "--skip-missing-customer",
+            "-o",
+            out_path.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        run(&v)
+    };
+    let Some(out) = go(&["--returns", "net", "--cancel-prefix", "C"]) else {
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(", invoice 'InvoiceNo'"), "{err}");
+    assert!(
+        err.contains(
+            "data quality: 9 lines read, 4 used; left out: 1 without a customer id, 2 returns \
+             netted against their purchase, 1 in purchases returns netted to zero, 1 dated after \
+             the summary's end; 1 purchase lowered by returns; 2 customers"
+        ),
+        "{err}"
+    );
+    // 17: 13 on day 1, the 77,000 order gone, 5 on day 9; 18: 15 − 5 on day 2, one purchase
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(
+        rows,
+        ["17,1,8,29,5,2.0794415416798344,days", "18,0,0,28,0,0,days"]
+    );
+    // dropping instead leaves the cancelled order in: customer 17's repeat spend is 38,502.5
+    let out = go(&["--returns", "drop", "--cancel-prefix", "C"]).unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert!(text.contains("17,2,8,29,38502.5,"), "{text}");
+    // a cancellation prefix needs an invoice column
+    let out = go(&["--cancel-prefix", "C", "--invoice-col", "Nope"]).unwrap();
+    assert!(!out.status.success());
+}
+
+/// A zstd-compressed log (`zstd -19`, committed) summarises to the same file as its text.
+#[test]
+fn zstd_input_is_read_transparently() {
+    let mut text = String::from("id,date,amount\n");
+    for i in 0..300 {
+        text.push_str(&format!("c{},2024-01-{:02},{i}.5\n", i % 7, i % 28 + 1));
+    }
+    let plain = tmp("zstd_plain.csv");
+    std::fs::write(&plain, text).unwrap();
+    let summarize = |log: &str, out: &std::path::Path| {
+        run(&[
+            "summarize",
+            "--transactions",
+            log,
+            "--calibration-end",
+            "2024-01-31",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let (a, b) = (tmp("zstd_a.csv"), tmp("zstd_b.csv"));
+    let Some(out) = summarize(
+        &format!("{}/tests/data/zstd_log.csv.zst", env!("CARGO_MANIFEST_DIR")),
+        &a,
+    ) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        summarize(plain.to_str().unwrap(), &b)
+            .unwrap()
+            .status
+            .success()
+    );
+    let (a, b) = (
+        std::fs::read_to_string(a).unwrap(),
+        std::fs::read_to_string(b).unwrap(),
+    );
+    assert_eq!(a, b);
+    assert_eq!(a.lines().count(), 8); // header and 7 customers
 }

@@ -187,13 +187,24 @@ pub struct LogArgs {
     /// counting them as purchases.
     #[arg(long)]
     drop_zero_amounts: bool,
-    /// Fail instead of leaving any line out (missing ids, dropped returns or zero amounts).
+    /// Fail instead of leaving any line out (missing ids, returns dropped or netted, zero
+    /// amounts, lines after the observation end).
     #[arg(long)]
     strict: bool,
-    /// Lines with a negative amount (returns, cancellations): error (the default: stop, saying
-    /// how many there are) or drop (leave them out, counted).
+    /// Lines with a negative amount or a cancellation invoice (returns): error (the default:
+    /// stop, saying how many there are), drop (leave them out, counted) or net (subtract each
+    /// from the purchase it undoes: same invoice, else same day, else the latest earlier
+    /// purchase; a purchase netted to 0 or below is no purchase).
     #[arg(long, value_enum, default_value = "error")]
     returns: ReturnsPolicy,
+    /// Invoices starting with this text are cancellations (e.g. C), handled as returns.
+    #[arg(long)]
+    cancel_prefix: Option<String>,
+    /// Invoice (order) column (default: invoice, invoice_no, invoice_number, order_id or
+    /// order_number, matched ignoring case, spaces and underscores); used by --returns net
+    /// and --cancel-prefix.
+    #[arg(long)]
+    invoice_col: Option<String>,
     /// Unit price column of invoice lines (with --quantity-col).
     #[arg(long)]
     price_col: Option<String>,
@@ -354,11 +365,17 @@ pub fn read_log(a: &LogArgs) -> Result<Log, String> {
             .map_err(s)?;
     }
     let (format, columns) = log_format(a)?;
+    let opts = opts.skipping_lines_after_end();
     let mut b = SummaryBuilder::new(opts);
     let counts = clv::io::read_transactions_counted(&a.transactions, &format, &mut b).map_err(s)?;
     let rows = counts.read;
     let out = b.finish().map_err(s)?;
-    account_for_lines(a, &counts, columns.as_deref())?;
+    account_for_lines(
+        a,
+        &counts,
+        columns.as_deref(),
+        Some(&customer_facts(&opts, &out)),
+    )?;
     warn_about_dates(&opts, &out);
     Ok(Log {
         rows,
@@ -411,31 +428,46 @@ pub enum ReturnsPolicy {
     Error,
     /// Leave negative-amount lines out, counted.
     Drop,
+    /// Subtract each return from the purchase it undoes.
+    Net,
+}
+
+/// What the summary holds: customers, the range of their first purchases, and those first
+/// seen after the calibration end (not in the summary, not dropped silently).
+fn customer_facts(opts: &SummaryOptions, out: &clv::Summarized) -> String {
+    let first = &out.history.first_purchase;
+    let range = match (first.iter().min(), first.iter().max()) {
+        (Some(a), Some(b)) => format!(", first purchases {} to {}", a.date(), b.date()),
+        _ => String::new(),
+    };
+    let n = out.summary.len();
+    format!(
+        "{n} customer{}{range}; {} first seen after the calibration end {} (not in the summary)",
+        if n == 1 { "" } else { "s" },
+        out.first_seen_in_holdout.len(),
+        opts.calibration_end().date()
+    )
 }
 
 /// After a log is read: `--strict` refuses a run that left lines out (one line, before
-/// anything else is said); otherwise the chosen columns and, when lines were left out, the
-/// data-quality account on stderr.
-fn account_for_lines(a: &LogArgs, counts: &clv::io::LineCounts, columns: Option<&str>) -> Res {
-    let account = (counts.used < counts.read).then(|| {
-        format!(
-            "{} lines read, {} used, {} skipped without a customer id, {} with a negative \
-             amount dropped, {} with a zero amount dropped",
-            counts.read,
-            counts.used,
-            counts.missing_customer,
-            counts.returns_dropped,
-            counts.zero_dropped
-        )
-    });
-    if let (true, Some(account)) = (a.strict, &account) {
-        return Err(format!("--strict: lines would be left out: {account}"));
+/// anything else is said); otherwise the chosen columns and the data-quality account on
+/// stderr: lines read, used and left out by reason (they add up), then `facts` about the
+/// customers.
+fn account_for_lines(
+    a: &LogArgs,
+    counts: &clv::io::LineCounts,
+    columns: Option<&str>,
+    facts: Option<&str>,
+) -> Res {
+    if a.strict && counts.left_out() > 0 {
+        return Err(format!("--strict: lines would be left out: {counts}"));
     }
     if let Some(c) = columns {
         eprintln!("{c}");
     }
-    if let Some(account) = account {
-        eprintln!("data quality: {account}");
+    match facts {
+        Some(f) => eprintln!("data quality: {counts}; {f}"),
+        None => eprintln!("data quality: {counts}"),
     }
     Ok(())
 }
@@ -558,6 +590,29 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
                     }
                 }
             };
+            // the invoice matters only to netting and cancellation prefixes
+            let wants_invoice = a.invoice_col.is_some()
+                || a.cancel_prefix.is_some()
+                || matches!(a.returns, ReturnsPolicy::Net);
+            let invoice = if wants_invoice {
+                pick(
+                    &header,
+                    a.invoice_col.clone(),
+                    &[
+                        "invoice",
+                        "invoice_no",
+                        "invoice_number",
+                        "invoice_id",
+                        "order_id",
+                        "order_number",
+                        "order_no",
+                    ],
+                    "invoice",
+                    a.cancel_prefix.is_some(),
+                )?
+            } else {
+                None
+            };
             let name = |c: &Option<Column>| match c {
                 Some(Column::Name(n)) => n.clone(),
                 _ => "(none)".to_string(),
@@ -582,11 +637,22 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
                     None => "no amount column (amounts are 0)".to_string(),
                 }
             ));
+            if let Some(columns) = &mut columns {
+                match &invoice {
+                    Some(_) => columns.push_str(&format!(", invoice '{}'", name(&invoice))),
+                    None if wants_invoice => columns.push_str(
+                        ", no invoice column (returns net against purchases with the same \
+                         timestamp, then the same day, then the latest earlier one)",
+                    ),
+                    None => {}
+                }
+            }
             TransactionFormat {
                 customer,
                 date,
                 amount,
                 quantity,
+                invoice,
                 delimiter: clv::io::Delimiter::Byte(delimiter),
                 ..TransactionFormat::csv("", "", None)
             }
@@ -607,7 +673,9 @@ fn log_format(a: &LogArgs) -> Result<(TransactionFormat, Option<String>), String
     format.returns = match a.returns {
         ReturnsPolicy::Error => clv::io::Returns::Error,
         ReturnsPolicy::Drop => clv::io::Returns::Drop,
+        ReturnsPolicy::Net => clv::io::Returns::Net,
     };
+    format.cancel_prefix = a.cancel_prefix.clone().filter(|p| !p.is_empty());
     Ok((format, columns))
 }
 
@@ -632,7 +700,12 @@ fn summarize_discrete(args: &SummarizeArgs, period: Opportunity) -> Res {
     .map_err(s)?;
     let rows = counts.read;
     let out = b.finish().map_err(s)?;
-    account_for_lines(a, &counts, columns.as_deref())?;
+    account_for_lines(
+        a,
+        &counts,
+        columns.as_deref(),
+        Some(&format!("{} customers", out.summary.len())),
+    )?;
     let sm = &out.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["customer_id", "frequency", "recency", "periods"];

@@ -346,7 +346,15 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     let pa_m = PropertyMatrix::p_alive(&m, max_t, max_x, 40).map_err(s)?;
     let e_m = PropertyMatrix::expected_purchases(&m, max_t, a.horizon, max_x, 40).map_err(s)?;
     let mut tb = TrackingBuilder::new(options);
-    for_each_transaction(&path, &format, |_, c, t, _| tb.push(c, t)).map_err(s)?;
+    // (lines after the summary's end were skipped and counted when the log was summarised)
+    for_each_transaction(&path, &format, |_, c, t, _| {
+        if options.is_after_end(t) {
+            Ok(())
+        } else {
+            tb.push(c, t)
+        }
+    })
+    .map_err(s)?;
     let period_days = unit.days().clamp(1.0, 7.0);
     let tr = tb.finish(&m, period_days).map_err(s)?;
     progress.done(pb, "diagnostics computed".into());

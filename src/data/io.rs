@@ -23,9 +23,10 @@ fn open(path: &Path) -> Result<Box<dyn Read>> {
     open_input(path)
 }
 
-/// Opens a file for reading, decompressing gzip transparently: a file that starts with the
-/// gzip magic bytes (1f 8b) is read through a decoder, whatever its name (a `.csv.gz` or a
-/// renamed one); anything else as it is. Every reader of this module opens files this way.
+/// Opens a file for reading, decompressing gzip and zstd transparently: a file that starts
+/// with the gzip magic bytes (1f 8b) or zstd's (28 b5 2f fd) is read through a decoder,
+/// whatever its name (a `.csv.gz`, a `.csv.zst` or a renamed one); anything else as it is.
+/// Every reader of this module opens files this way.
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be opened or its first bytes cannot be read.
@@ -33,9 +34,9 @@ pub fn open_input(path: impl AsRef<Path>) -> Result<Box<dyn Read>> {
     use std::io::{Seek, SeekFrom};
     let path = path.as_ref();
     let mut f = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; 4];
     let mut got = 0;
-    while got < 2 {
+    while got < 4 {
         match f.read(&mut magic[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
@@ -44,8 +45,12 @@ pub fn open_input(path: impl AsRef<Path>) -> Result<Box<dyn Read>> {
         }
     }
     f.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, e))?;
-    if got == 2 && magic == [0x1f, 0x8b] {
+    if got >= 2 && magic[..2] == [0x1f, 0x8b] {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            std::io::BufReader::new(f),
+        )))
+    } else if got == 4 && magic == super::zstd::MAGIC {
+        Ok(Box::new(super::zstd::ZstdFrames::new(
             std::io::BufReader::new(f),
         )))
     } else {
@@ -420,13 +425,20 @@ pub enum Returns {
     /// nothing is dropped unless asked).
     #[default]
     Error,
-    /// Leave such lines out (counted in [`LineCounts::returns_dropped`]).
+    /// Leave such lines out (counted in [`LineCounts::returns_dropped`]). A dropped return
+    /// leaves the purchase it undoes in: use [`Net`](Self::Net) for cancelled orders.
     Drop,
+    /// Subtract each return from the purchase it undoes (same invoice, else the same day,
+    /// else the latest earlier purchase of the customer); a purchase netted to zero or below
+    /// is no purchase. The exact rules are in [`crate::data::returns`]'s docs, repeated in
+    /// `docs/cli.md`. Holds every line in memory until the end of the file.
+    Net,
 }
 
 /// Lines a reader used or left out, by reason: the data-quality account of a run. `read` is
-/// `used` plus every skip.
+/// `used` plus every reason a line was left out ([`left_out`](Self::left_out)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct LineCounts {
     /// Data lines read.
     pub read: usize,
@@ -439,6 +451,64 @@ pub struct LineCounts {
     /// Lines with an amount of exactly 0 (free items, zero prices), dropped with
     /// [`TransactionFormat::drop_zero_amounts`].
     pub zero_dropped: usize,
+    /// Return lines subtracted from a purchase ([`Returns::Net`]); not used themselves.
+    pub returns_netted: usize,
+    /// Return lines with no purchase to net against ([`Returns::Net`]), left out.
+    pub returns_unmatched: usize,
+    /// Purchase lines left out because returns netted their purchase to zero or below
+    /// ([`Returns::Net`]).
+    pub netted_out: usize,
+    /// Purchases whose amount returns lowered but left above zero ([`Returns::Net`]): their
+    /// lines are used, with a changed amount (counted in purchases, not lines).
+    pub purchases_reduced: usize,
+    /// Lines dated after the summary's last day (the observation end, else the calibration
+    /// end), skipped when the options ask for it
+    /// ([`SummaryOptions::skipping_lines_after_end`](crate::SummaryOptions::skipping_lines_after_end)).
+    pub after_end: usize,
+}
+
+impl LineCounts {
+    /// Lines left out, all reasons together: `read − used`.
+    pub fn left_out(&self) -> usize {
+        self.missing_customer
+            + self.returns_dropped
+            + self.zero_dropped
+            + self.returns_netted
+            + self.returns_unmatched
+            + self.netted_out
+            + self.after_end
+    }
+}
+
+/// The account in words, reasons with a count of zero left out: "1000 lines read, 900 used;
+/// left out: 60 without a customer id, 40 returns netted against their purchase".
+impl std::fmt::Display for LineCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} lines read, {} used", self.read, self.used)?;
+        let reasons = [
+            (self.missing_customer, "without a customer id"),
+            (self.returns_dropped, "with a negative amount (dropped)"),
+            (self.returns_netted, "returns netted against their purchase"),
+            (
+                self.returns_unmatched,
+                "returns with no purchase to net against",
+            ),
+            (self.netted_out, "in purchases returns netted to zero"),
+            (self.zero_dropped, "with a zero amount"),
+            (self.after_end, "dated after the summary's end"),
+        ];
+        let mut first = true;
+        for (n, why) in reasons.iter().filter(|r| r.0 > 0) {
+            write!(f, "{}{n} {why}", if first { "; left out: " } else { ", " })?;
+            first = false;
+        }
+        if self.purchases_reduced > 0 {
+            let n = self.purchases_reduced;
+            let s = if n == 1 { "" } else { "s" };
+            write!(f, "; {n} purchase{s} lowered by returns")?;
+        }
+        Ok(())
+    }
 }
 
 /// Layout of a transaction file.
@@ -474,6 +544,13 @@ pub struct TransactionFormat {
     /// Quantity column: when set, a line's amount is quantity × the amount column (a unit
     /// price), as in invoice-line exports (`Quantity`, `Price`).
     pub quantity: Option<Column>,
+    /// Invoice (order) column: lines of one invoice are one purchase when netting returns
+    /// ([`Returns::Net`]), and [`cancel_prefix`](Self::cancel_prefix) looks at it.
+    pub invoice: Option<Column>,
+    /// Invoices starting with this text are cancellations (`C` in many retail exports): their
+    /// lines are returns whatever the sign of their amount, handled by
+    /// [`returns`](Self::returns). Needs [`invoice`](Self::invoice).
+    pub cancel_prefix: Option<String>,
     /// Skip (and count) lines without a customer id instead of stopping at the first.
     pub skip_missing_customer: bool,
     /// What to do with negative amounts.
@@ -501,6 +578,8 @@ impl TransactionFormat {
             date: Column::Name(date.into()),
             amount: amount.map(|a| Column::Name(a.into())),
             quantity: None,
+            invoice: None,
+            cancel_prefix: None,
             skip_missing_customer: false,
             returns: Returns::Error,
             drop_zero_amounts: false,
@@ -519,6 +598,8 @@ impl TransactionFormat {
             date: Column::Position(3),
             amount: Some(Column::Position(5)),
             quantity: None,
+            invoice: None,
+            cancel_prefix: None,
             skip_missing_customer: false,
             returns: Returns::Error,
             drop_zero_amounts: false,
@@ -537,6 +618,8 @@ impl TransactionFormat {
             date: Column::Position(2),
             amount: Some(Column::Position(4)),
             quantity: None,
+            invoice: None,
+            cancel_prefix: None,
             skip_missing_customer: false,
             returns: Returns::Error,
             drop_zero_amounts: false,
@@ -612,16 +695,29 @@ pub fn read_transactions_counted(
 ) -> Result<LineCounts> {
     let path = path.as_ref();
     let with_path = |e| with_path(path, e);
-    let rows = parse_rows_counted(open(path)?, format, &mut |row, customer, time, amount| {
-        builder.push(row, customer, time, amount)
-    })
+    let options = *builder.options();
+    let late = |t| options.is_after_end(t);
+    let late = options
+        .skips_lines_after_end()
+        .then_some(&late as &dyn Fn(NaiveDateTime) -> bool);
+    let rows = parse_rows_counted(
+        open(path)?,
+        format,
+        late,
+        &mut |row, customer, time, amount| builder.push(row, customer, time, amount),
+    )
     .map_err(with_path)?;
     if builder.needs_replay() {
         builder.begin_replay();
-        parse_rows(open(path)?, format, |_, customer, time, amount| {
-            builder.replay(customer, time, amount);
-            Ok(())
-        })
+        parse_rows_counted(
+            open(path)?,
+            format,
+            late,
+            &mut |_, customer, time, amount| {
+                builder.replay(customer, time, amount);
+                Ok(())
+            },
+        )
         .map_err(with_path)?;
     }
     Ok(rows)
@@ -666,7 +762,7 @@ pub fn for_each_transaction_counted(
     mut f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<LineCounts> {
     let path = path.as_ref();
-    parse_rows_counted(open(path)?, format, &mut f).map_err(|e| with_path(path, e))
+    parse_rows_counted(open(path)?, format, None, &mut f).map_err(|e| with_path(path, e))
 }
 
 /// [`read_transactions_into`] from any reader, in one pass: a log whose transactions are out
@@ -695,9 +791,15 @@ pub fn read_transactions_from(
     format: &TransactionFormat,
     builder: &mut SummaryBuilder,
 ) -> Result<usize> {
-    parse_rows(reader, format, |row, customer, time, amount| {
+    let options = *builder.options();
+    let late = |t| options.is_after_end(t);
+    let late = options
+        .skips_lines_after_end()
+        .then_some(&late as &dyn Fn(NaiveDateTime) -> bool);
+    parse_rows_counted(reader, format, late, &mut |row, customer, time, amount| {
         builder.push(row, customer, time, amount)
     })
+    .map(|c| c.read)
 }
 
 /// The next line of `r` without its line end; `None` at the end of input. `row` is the data row
@@ -725,21 +827,24 @@ fn next_line<'a>(
     Ok(Some(text.trim_end_matches(['\n', '\r'])))
 }
 
-/// Parses every data row of a transaction file and hands (row, customer, time, amount) to
-/// `sink`; returns the number of rows.
-fn parse_rows(
-    reader: impl Read,
-    format: &TransactionFormat,
-    mut sink: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
-) -> Result<usize> {
-    parse_rows_counted(reader, format, &mut sink).map(|c| c.read)
+/// The raw fields of one data row: `None` when the row is too short for a column; the
+/// optional columns are `None` when the format has no such column.
+struct RowFields<'a> {
+    customer: Option<&'a str>,
+    date: Option<&'a str>,
+    amount: Option<Option<&'a str>>,
+    quantity: Option<Option<&'a str>>,
+    invoice: Option<Option<&'a str>>,
 }
 
-/// [`parse_rows`] with the account of lines used and skipped, after the format's policies
-/// (missing customers, negative amounts).
+/// Parses every data row of a transaction file and hands (row, customer, time, amount) to
+/// `sink`; returns the account of lines used and skipped, after the format's policies
+/// (missing customers, negative amounts, netting) and `late`: lines for which it holds are
+/// skipped and counted as after the end.
 fn parse_rows_counted(
     reader: impl Read,
     format: &TransactionFormat,
+    late: Option<&dyn Fn(NaiveDateTime) -> bool>,
     sink: &mut impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<LineCounts> {
     let mut rows = 0usize;
@@ -747,21 +852,16 @@ fn parse_rows_counted(
     // the first negative amount under Returns::Error, reported with the file's count of them
     let mut first_negative: Option<(usize, String, f64)> = None;
     let mut negatives = 0usize;
+    let mut netting = super::returns::Netting::default();
     let dates = DateParser::new(format.date_format.as_deref());
-    // the row's customer, date and amount fields (None: the row is too short)
-    let mut handle = |row: usize,
-                      customer: Option<&str>,
-                      date_text: Option<&str>,
-                      amount_text: Option<Option<&str>>,
-                      quantity_text: Option<Option<&str>>|
-     -> Result<()> {
+    let mut handle = |row: usize, fields: RowFields<'_>| -> Result<()> {
         let missing = |field| Error::InvalidData {
             row: Some(row),
             customer: None,
             field,
             issue: DataIssue::MissingField,
         };
-        let customer = customer.ok_or_else(|| missing("customer"))?.trim();
+        let customer = fields.customer.ok_or_else(|| missing("customer"))?.trim();
         if customer.is_empty() && format.skip_missing_customer {
             counts.missing_customer += 1;
             return Ok(());
@@ -774,7 +874,7 @@ fn parse_rows_counted(
                 issue: DataIssue::Blank,
             });
         }
-        let date_text = date_text.ok_or_else(|| missing("date"))?;
+        let date_text = fields.date.ok_or_else(|| missing("date"))?;
         let time = dates.parse(date_text).ok_or_else(|| {
             Error::InvalidData {
                 row: Some(row),
@@ -819,38 +919,62 @@ fn parse_rows_counted(
                 })
             }
         };
-        let amount = match amount_text {
+        let amount = match fields.amount {
             Some(text) => number(text.ok_or_else(|| missing("amount"))?, "amount")?,
             None => 0.0,
         };
-        let amount = match quantity_text {
+        let amount = match fields.quantity {
             Some(text) => {
                 let q = number(text.ok_or_else(|| missing("quantity"))?, "quantity")?;
                 q * amount
             }
             None => amount,
         };
+        let invoice = match fields.invoice {
+            Some(text) => Some(text.ok_or_else(|| missing("invoice"))?.trim()),
+            None => None,
+        };
+        // a cancellation invoice: a return whatever its sign, netted against the invoice it
+        // names without the prefix
+        let (cancelled, invoice) = match (invoice, &format.cancel_prefix) {
+            (Some(i), Some(p)) if !p.is_empty() && i.starts_with(p.as_str()) => {
+                (true, Some(&i[p.len()..]))
+            }
+            (i, _) => (false, i),
+        };
+        if late.is_some_and(|late| late(time)) {
+            counts.after_end += 1;
+            return Ok(());
+        }
         // (a non-finite amount goes on to the summariser, which names it as such)
-        if amount < 0.0 && amount.is_finite() {
+        let is_return = (amount < 0.0 && amount.is_finite()) || cancelled;
+        if is_return {
             match format.returns {
                 Returns::Drop => counts.returns_dropped += 1,
                 Returns::Error => {
                     negatives += 1;
                     if first_negative.is_none() {
-                        first_negative = Some((row, customer.to_string(), amount));
+                        first_negative = Some((row, customer.to_string(), -amount.abs()));
                     }
+                }
+                Returns::Net => {
+                    netting.push(row, customer, time, amount.abs(), invoice, true);
                 }
             }
             return Ok(());
         }
-        if amount == 0.0 && format.drop_zero_amounts && amount_text.is_some() {
+        if amount == 0.0 && format.drop_zero_amounts && fields.amount.is_some() {
             counts.zero_dropped += 1;
+            return Ok(());
+        }
+        if format.returns == Returns::Net && amount.is_finite() {
+            netting.push(row, customer, time, amount, invoice, false);
             return Ok(());
         }
         counts.used += 1;
         sink(row, customer, time, amount)
     };
-    type Cols = (usize, usize, Option<usize>, Option<usize>);
+    type Cols = (usize, usize, Option<usize>, Option<usize>, Option<usize>);
     let resolve = |header: Option<&[String]>| -> Result<Cols> {
         let opt = |c: &Option<Column>| c.as_ref().map(|a| a.resolve(header)).transpose();
         Ok((
@@ -858,8 +982,15 @@ fn parse_rows_counted(
             format.date.resolve(header)?,
             opt(&format.amount)?,
             opt(&format.quantity)?,
+            opt(&format.invoice)?,
         ))
     };
+    if format.cancel_prefix.is_some() && format.invoice.is_none() {
+        return Err(Error::InvalidOption {
+            name: "cancel prefix",
+            reason: "marks cancellation invoices, so it needs an invoice column".into(),
+        });
+    }
     match format.delimiter {
         Delimiter::Whitespace => {
             let mut r = BufReader::new(LineGuard::new(reader));
@@ -882,7 +1013,7 @@ fn parse_rows_counted(
                     continue;
                 }
                 rows += 1;
-                let (mut c, mut d, mut a, mut q) = (None, None, None, None);
+                let (mut c, mut d, mut a, mut q, mut v) = (None, None, None, None, None);
                 for (i, f) in line.split_whitespace().enumerate() {
                     if i == cols.0 {
                         c = Some(f);
@@ -896,8 +1027,20 @@ fn parse_rows_counted(
                     if Some(i) == cols.3 {
                         q = Some(f);
                     }
+                    if Some(i) == cols.4 {
+                        v = Some(f);
+                    }
                 }
-                handle(rows, c, d, cols.2.map(|_| a), cols.3.map(|_| q))?;
+                handle(
+                    rows,
+                    RowFields {
+                        customer: c,
+                        date: d,
+                        amount: cols.2.map(|_| a),
+                        quantity: cols.3.map(|_| q),
+                        invoice: cols.4.map(|_| v),
+                    },
+                )?;
             }
         }
         Delimiter::Byte(d) => {
@@ -921,6 +1064,8 @@ fn parse_rows_counted(
                     "amount"
                 } else if Some(j) == cols.3 {
                     "quantity"
+                } else if Some(j) == cols.4 {
+                    "invoice"
                 } else {
                     "line"
                 }
@@ -933,16 +1078,22 @@ fn parse_rows_counted(
                 rows += 1;
                 handle(
                     rows,
-                    rec.get(cols.0),
-                    rec.get(cols.1),
-                    cols.2.map(|j| rec.get(j)),
-                    cols.3.map(|j| rec.get(j)),
+                    RowFields {
+                        customer: rec.get(cols.0),
+                        date: rec.get(cols.1),
+                        amount: cols.2.map(|j| rec.get(j)),
+                        quantity: cols.3.map(|j| rec.get(j)),
+                        invoice: cols.4.map(|j| rec.get(j)),
+                    },
                 )?;
             }
         }
     }
     if rows == 0 {
         return Err(Error::EmptyData("the file has no transactions"));
+    }
+    if format.returns == Returns::Net {
+        netting.finish(format.invoice.is_some(), &mut counts, sink)?;
     }
     if let Some((row, customer, amount)) = first_negative {
         return Err(Error::InvalidData {

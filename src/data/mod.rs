@@ -15,10 +15,14 @@ mod groups;
 pub mod io;
 #[cfg(feature = "csv")]
 mod line_guard;
+#[cfg(feature = "csv")]
+pub mod returns;
 #[cfg(feature = "logs")]
 mod summarize;
 pub(crate) mod summary;
 mod time;
+#[cfg(feature = "csv")]
+mod zstd;
 
 pub use customer::Customer;
 pub use groups::FrequencyGroups;

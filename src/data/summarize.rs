@@ -76,6 +76,7 @@ pub struct SummaryOptions {
     observation_end: Option<NaiveDateTime>,
     unit: TimeUnit,
     granularity: Granularity,
+    skip_after_end: bool,
 }
 
 impl SummaryOptions {
@@ -86,7 +87,30 @@ impl SummaryOptions {
             observation_end: None,
             unit,
             granularity: Granularity::Day,
+            skip_after_end: false,
         }
+    }
+
+    /// Skips (and counts) transactions dated after the summary's last day — the observation
+    /// end, or the calibration end without one — instead of refusing them: for summarising
+    /// a log that runs on past the window of interest. The readers count them in
+    /// [`LineCounts::after_end`](crate::io::LineCounts::after_end), the builder in
+    /// [`Summarized::transactions_after_end`].
+    pub fn skipping_lines_after_end(mut self) -> Self {
+        self.skip_after_end = true;
+        self
+    }
+
+    /// Whether transactions after the summary's last day are skipped (else refused).
+    pub fn skips_lines_after_end(&self) -> bool {
+        self.skip_after_end
+    }
+
+    /// Whether a transaction at `time` falls after the summary's last day (the observation
+    /// end, else the calibration end), at the options' occasion granularity.
+    pub fn is_after_end(&self, time: NaiveDateTime) -> bool {
+        let end = self.observation_end.unwrap_or(self.calibration_end);
+        self.granularity.floor(time) > self.granularity.floor(end)
     }
 
     /// Adds a holdout window ending at `end`, which must not precede the calibration end.
@@ -151,6 +175,9 @@ pub struct Summarized {
     /// The latest transaction pushed (calibration or holdout): an observation end well after
     /// it usually means the log was cut earlier than the user thinks.
     pub last_transaction: Option<NaiveDateTime>,
+    /// Transactions pushed with a date after the summary's last day and skipped
+    /// ([`SummaryOptions::skipping_lines_after_end`]).
+    pub transactions_after_end: usize,
 }
 
 /// What each customer of a summary has already done: when they were acquired and what they
@@ -303,6 +330,7 @@ pub struct SummaryBuilder {
     index: FxHashMap<String, usize>,
     accounts: Vec<Account>,
     last_time: Option<NaiveDateTime>,
+    after_end: usize,
 }
 
 impl SummaryBuilder {
@@ -322,6 +350,7 @@ impl SummaryBuilder {
             index: FxHashMap::default(),
             accounts: Vec::new(),
             last_time: None,
+            after_end: 0,
         }
     }
 
@@ -357,6 +386,10 @@ impl SummaryBuilder {
         }
         if amount < 0.0 {
             return Err(err("amount", DataIssue::Negative(amount)));
+        }
+        if self.options.skip_after_end && self.options.is_after_end(time) {
+            self.after_end += 1;
+            return Ok(());
         }
         if !self.replaying && self.last_time.is_none_or(|t| time > t) {
             self.last_time = Some(time);
@@ -440,10 +473,16 @@ impl SummaryBuilder {
         if let Some(&i) = self.index.get(customer)
             && let Account::All(v) = &mut self.accounts[i]
             && !self.keep_all
+            && !(self.options.skip_after_end && self.options.is_after_end(time))
         {
             let key = self.options.granularity.floor(time).and_utc().timestamp();
             v.push((key, amount));
         }
+    }
+
+    /// The options the builder summarises with.
+    pub fn options(&self) -> &SummaryOptions {
+        &self.options
     }
 
     /// Number of distinct customers seen so far.
@@ -583,6 +622,7 @@ impl SummaryBuilder {
             },
             regularity: crate::diagnostics::Regularity::from_gap_pairs(gap_pairs).ok(),
             last_transaction: self.last_time,
+            transactions_after_end: self.after_end,
         })
     }
 }
