@@ -2,7 +2,7 @@
 //! fall, from the model's conditional distribution P(Y(t) = n | x, t_x, T). They answer a
 //! different question than [`crate::uncertainty`]'s bootstrap intervals, which bound the
 //! *expected* value (the parameters' uncertainty only) and are far narrower: on the CDNOW
-//! holdout the actual counts fall inside 90% parameter intervals of E[Y] for 0.9% of
+//! holdout the actual counts fall inside 90% parameter intervals of E\[Y\] for 0.9% of
 //! customers, and inside 90% predictive intervals for 94.7% (BG/NBD; Pareto/NBD 95.1%,
 //! MBG/NBD 94.6%: conservative, as counts are discrete; see `tests/predictive.rs`).
 //!

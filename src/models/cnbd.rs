@@ -727,7 +727,7 @@ impl<const MBG: bool> CnbdParams<MBG> {
     /// of about one phase). An infinite horizon in closed form over the dropout probability and
     /// one integral over the phase rate (`y^{k−j} ₂F₁(1, b'; a+b'; y^k)`, y = λ/(λ+δ)), whose
     /// cost does not depend on δ; a finite horizon takes that value when δH > 30 and the
-    /// purchases after H, at most e^{−δH} E[λ]/δ, are below 1e-17 of it.
+    /// purchases after H, at most e^{−δH} E\[λ\]/δ, are below 1e-17 of it.
     ///
     /// ```
     /// use clv::{BgCnbdParams, Customer};
