@@ -61,6 +61,7 @@ pub mod data;
 pub mod diagnostics;
 pub mod error;
 pub mod fit;
+pub mod future;
 #[cfg(feature = "logs")]
 pub mod history;
 pub mod models;

@@ -187,6 +187,10 @@ impl ClvOptions {
         self.margin = nonnegative_option("margin", m)?;
         Ok(self)
     }
+    /// The profit margin applied to spend.
+    pub fn margin(&self) -> f64 {
+        self.margin
+    }
     /// Number of discounting steps, ceil(horizon / step).
     pub fn steps(&self) -> usize {
         // guard against 12 * 4.345 / 4.345 = 12.000000000000002

@@ -129,6 +129,59 @@ fn summarize_fit_predict_round_trip() {
     assert!(pred.starts_with(
         "customer_id,p_alive,expected_purchases,prob_no_purchase,expected_spend,clv\n0001,0.72"
     ));
+    // intervals: the expected values' (ci) and what customers will do (pi), named apart
+    let out = run(&[
+        "predict",
+        "--model",
+        bg.to_str().unwrap(),
+        "--spend-model",
+        gg.to_str().unwrap(),
+        "--summary",
+        s.to_str().unwrap(),
+        "--horizon",
+        "39",
+        "--intervals",
+        "0.9",
+        "--draws",
+        "20",
+        "--pi-draws",
+        "200",
+        "-o",
+        p.to_str().unwrap(),
+    ])
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("actual purchases inside the 90% predictive interval"),
+        "{err}"
+    );
+    let pred = std::fs::read_to_string(&p).unwrap();
+    let header: Vec<&str> = pred.lines().next().unwrap().split(',').collect();
+    assert_eq!(
+        header[6..],
+        [
+            "p_alive_ci_low",
+            "p_alive_ci_high",
+            "expected_purchases_ci_low",
+            "expected_purchases_ci_high",
+            "clv_ci_low",
+            "clv_ci_high",
+            "purchases_pi_low",
+            "purchases_pi_high",
+            "clv_pi_low",
+            "clv_pi_high"
+        ]
+    );
+    for line in pred.lines().skip(1) {
+        let v: Vec<f64> = line
+            .split(',')
+            .skip(1)
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let (lo, hi) = (v[v.len() - 2], v[v.len() - 1]);
+        assert!(0.0 <= lo && lo <= hi, "{line}");
+    }
 
     // segments: one row per customer, stable columns, the summary tables on stdout
     let seg = tmp("seg.csv");

@@ -39,6 +39,53 @@ fn cdnow_holdout_coverage_of_predictive_intervals() {
     assert!(inside < 0.1, "{inside}");
 }
 
+/// The CLV predictive intervals (purchases from the model's posterior, spend from the
+/// Gamma-Gamma posterior): on the CDNOW holdout (39 weeks, undiscounted, margin 1) each
+/// customer's actual holdout spend lies in their 90% interval for about 90% of customers, and
+/// the draws' means agree with the expected CLV.
+#[test]
+fn cdnow_holdout_coverage_of_clv_intervals() {
+    use clv::predictive::value_intervals;
+    use clv::value::ClvOptions;
+    use clv::GammaGammaParams;
+    let s = cdnow_log::cdnow_from_log();
+    let h = s.holdout().unwrap();
+    let gg = GammaGammaParams::fit(&s, &FitOptions::default()).unwrap();
+    let o = ClvOptions::new(h.duration, s.unit()).unwrap();
+    for name in ["bgnbd", "pareto-nbd"] {
+        let f = AnyFitted::fit(name, &s, &FitOptions::default()).unwrap();
+        let m = f.params();
+        let iv = value_intervals(&m, gg.params(), &s, &o, 0.9, 2000, 11).unwrap();
+        let actual: Vec<f64> = h
+            .frequency
+            .iter()
+            .zip(&h.monetary_value)
+            .map(|(x, m)| x * m)
+            .collect();
+        let inside = iv
+            .iter()
+            .zip(&actual)
+            .filter(|(i, a)| i.contains(**a))
+            .count() as f64
+            / s.len() as f64;
+        let expected = f.values(gg.params(), &s, &o).unwrap();
+        let (sum_mean, sum_exp): (f64, f64) = iv
+            .iter()
+            .zip(&expected)
+            .fold((0.0, 0.0), |acc, (i, e)| (acc.0 + i.mean, acc.1 + e));
+        eprintln!(
+            "{name}: coverage of the 90% CLV predictive intervals {inside:.4}; total of the \
+             draws' means {sum_mean:.0} vs expected CLV {sum_exp:.0}; actual {:.0}",
+            actual.iter().sum::<f64>()
+        );
+        assert!((0.85..0.97).contains(&inside), "{name}: {inside}");
+        assert!(
+            (sum_mean / sum_exp - 1.0).abs() < 0.01,
+            "{sum_mean} vs {sum_exp}"
+        );
+    }
+}
+
 #[test]
 fn intervals_are_quantiles_of_the_conditional_pmf() {
     let m = clv::BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();

@@ -1247,14 +1247,19 @@ pub struct PredictArgs {
     #[command(flatten)]
     value: ValueArgs,
     /// Add intervals at this level (e.g. 0.9): bootstrap intervals of the expected values
-    /// (*_ci_low / *_ci_high) and predictive intervals of the purchases (purchases_pi_low /
-    /// purchases_pi_high).
+    /// (*_ci_low / *_ci_high: the parameters' uncertainty) and predictive intervals of what the
+    /// customer will actually do: purchases (purchases_pi_low / purchases_pi_high, quantiles
+    /// of the conditional pmf) and, with a spend model, CLV (clv_pi_low / clv_pi_high,
+    /// simulated purchases and spend).
     #[arg(long)]
     intervals: Option<f64>,
     /// Bootstrap draws for --intervals.
     #[arg(long, default_value_t = 200)]
     draws: usize,
-    /// Seed of the bootstrap (same seed, same intervals).
+    /// Simulated futures per customer for the CLV predictive interval.
+    #[arg(long, default_value_t = 2000)]
+    pi_draws: usize,
+    /// Seed of the bootstrap and the simulations (same seed, same intervals).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Output CSV.
@@ -1411,6 +1416,25 @@ pub fn predict(a: PredictArgs) -> Res {
             header.extend(["purchases_pi_low", "purchases_pi_high"]);
             let pi = clv::predictive::purchase_intervals(&fitted.params(), &sm, horizon, level)
                 .map_err(s)?;
+            let value_pi = match &spend_fit {
+                Some((gg, opts)) => {
+                    header.extend(["clv_pi_low", "clv_pi_high"]);
+                    clv::predictive::value_intervals(
+                        &fitted.params(),
+                        gg.params(),
+                        &sm,
+                        opts,
+                        level,
+                        a.pi_draws,
+                        a.seed,
+                    )
+                    .map_err(s)?
+                    .into_iter()
+                    .map(Some)
+                    .collect()
+                }
+                None => vec![None; sm.len()],
+            };
             if let Some(h) = sm.holdout()
                 && (h.duration - horizon).abs() < 1e-9
             {
@@ -1427,7 +1451,11 @@ pub fn predict(a: PredictArgs) -> Res {
                     100.0 * inside as f64 / sm.len().max(1) as f64
                 );
             }
-            iv.into_iter().zip(pi).collect()
+            iv.into_iter()
+                .zip(pi)
+                .zip(value_pi)
+                .map(|((b, p), v)| (b, p, v))
+                .collect()
         }
         None => Vec::new(),
     };
@@ -1443,7 +1471,7 @@ pub fn predict(a: PredictArgs) -> Res {
         if let Some((spend, v)) = extra.get(i) {
             rec.extend([fmt_num(*spend), fmt_num(*v)]);
         }
-        if let Some((b, pi)) = bands.get(i) {
+        if let Some((b, pi, value_pi)) = bands.get(i) {
             rec.extend([
                 fmt_num(b.p_alive.low),
                 fmt_num(b.p_alive.high),
@@ -1454,6 +1482,9 @@ pub fn predict(a: PredictArgs) -> Res {
                 rec.extend([fmt_num(c.low), fmt_num(c.high)]);
             }
             rec.extend([pi.low.to_string(), pi.high.to_string()]);
+            if let Some(v) = value_pi {
+                rec.extend([fmt_num(v.low), fmt_num(v.high)]);
+            }
         }
         w.write_record(&rec).map_err(s)?;
     }

@@ -786,6 +786,29 @@ impl BgNbdParams {
     }
 }
 
+/// BG/NBD given alive at T: λ ~ Gamma(r + x, α + T), p ~ Beta(a, b + x) (the likelihood of
+/// surviving x purchases is (1 − p)^x; Fader, Hardie & Lee 2005, eq. 3); then Poisson
+/// purchases, each followed by a dropout draw.
+impl crate::future::FuturePurchases for BgNbdParams {
+    fn draw_future(
+        &self,
+        c: &Customer,
+        p_alive: f64,
+        horizon: f64,
+        rng: &mut crate::future::SimRng,
+        times: &mut Vec<f64>,
+    ) -> Result<()> {
+        use crate::future::{alive, beta, gamma, poisson_times};
+        if !alive(p_alive, rng) {
+            return Ok(());
+        }
+        let x = c.frequency();
+        let lambda = gamma(self.r + x, self.alpha + c.age(), rng)?;
+        let p = beta(self.a, self.b + x, rng)?;
+        poisson_times(lambda, horizon, f64::INFINITY, p, rng, times)
+    }
+}
+
 #[cfg(test)]
 mod mean_count_tests {
     use super::{mean_count, mean_count_integral};

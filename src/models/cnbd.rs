@@ -1157,6 +1157,66 @@ fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
     crate::special::integrate_near_features(f, s_lo, s_hi, &features)
 }
 
+/// CNBD-k given alive at T, with d = T − t_x since the last purchase: j of the k phases of the
+/// current gap are done with probability ∝ Γ(r + kx + j)/(α + T)^{r+kx+j} · d^j/j!, and given
+/// j, λ ~ Gamma(r + kx + j, α + T) (Platzer & Reutterer 2016, the Erlang-k likelihood times the
+/// probability of j phases since t_x); p ~ Beta(a, b + x) (BG), Beta(a, b + x + 1) (MBG). The
+/// next purchase ends phase k of the current gap, later ones every k phases, each followed by
+/// a dropout draw.
+impl<const MBG: bool> crate::future::FuturePurchases for CnbdParams<MBG> {
+    fn draw_future(
+        &self,
+        c: &Customer,
+        p_alive: f64,
+        horizon: f64,
+        rng: &mut crate::future::SimRng,
+        times: &mut Vec<f64>,
+    ) -> Result<()> {
+        use crate::future::{alive, beta, gamma};
+        use rand::Rng;
+        if !alive(p_alive, rng) {
+            return Ok(());
+        }
+        let (x, tt) = (c.frequency(), c.age());
+        let d = (tt - c.recency()).max(0.0);
+        let k = self.k as usize;
+        let shape = self.r + f64::from(self.k) * x;
+        let ln_rate = (self.alpha + tt).ln();
+        let lw: Vec<f64> = (0..k)
+            .map(|j| {
+                let j_f = j as f64;
+                let ln_d = if j == 0 { 0.0 } else { j_f * d.ln() };
+                ln_gamma(shape + j_f) - (shape + j_f) * ln_rate + ln_d - ln_gamma(j_f + 1.0)
+            })
+            .collect();
+        let top = lw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = lw.iter().map(|l| (l - top).exp()).collect();
+        let mut u = rng.random::<f64>() * w.iter().sum::<f64>();
+        let mut j = 0;
+        while j + 1 < k && u >= w[j] {
+            u -= w[j];
+            j += 1;
+        }
+        let lambda = gamma(shape + j as f64, self.alpha + tt, rng)?;
+        let p = beta(self.a, self.b + x + if MBG { 1.0 } else { 0.0 }, rng)?;
+        if lambda.is_nan() || lambda <= 0.0 {
+            return Ok(());
+        }
+        // the phases left in the current gap, then k per gap
+        let mut now = gamma((k - j) as f64, lambda, rng)?;
+        let gap =
+            rand_distr::Gamma::new(f64::from(self.k), 1.0 / lambda).map_err(crate::sim::invalid)?;
+        while now <= horizon {
+            times.push(now);
+            if rng.random::<f64>() < p {
+                break;
+            }
+            now += rand_distr::Distribution::sample(&gap, rng);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod long_window_tests {
     use super::*;

@@ -709,3 +709,30 @@ impl crate::sim::Simulate for GgomNbdParams {
         })
     }
 }
+
+/// GGom/NBD given alive at T: λ ~ Gamma(r + x, α + T), η ~ Gamma(s, β + e^{bT} − 1)
+/// (Bemmaor & Glady 2012: S(t | η) = exp(−η(e^{bt} − 1))), a residual lifetime u with
+/// S(T + u | η)/S(T | η) = exp(−η e^{bT}(e^{bu} − 1)), drawn by inversion as
+/// u = ln(1 + E e^{−bT}/η)/b with E ~ Exp(1); Poisson purchases while alive.
+impl crate::future::FuturePurchases for GgomNbdParams {
+    fn draw_future(
+        &self,
+        c: &Customer,
+        p_alive: f64,
+        horizon: f64,
+        rng: &mut crate::future::SimRng,
+        times: &mut Vec<f64>,
+    ) -> Result<()> {
+        use crate::future::{alive, gamma, poisson_times};
+        use rand::Rng;
+        if !alive(p_alive, rng) {
+            return Ok(());
+        }
+        let tt = c.age();
+        let lambda = gamma(self.r + c.frequency(), self.alpha + tt, rng)?;
+        let eta = gamma(self.s, self.beta + (self.b * tt).exp_m1(), rng)?;
+        let e = -(1.0 - rng.random::<f64>()).ln();
+        let life = (e * (-self.b * tt).exp() / eta).ln_1p() / self.b;
+        poisson_times(lambda, horizon, life, 0.0, rng, times)
+    }
+}

@@ -328,3 +328,26 @@ impl crate::sim::Simulate for MbgNbdParams {
         })
     }
 }
+
+/// MBG/NBD given alive at T: λ ~ Gamma(r + x, α + T), p ~ Beta(a, b + x + 1) (a dropout draw
+/// at the first purchase too: survival (1 − p)^(x+1); Batislam, Denizel & Filiztekin 2007);
+/// then Poisson purchases, each followed by a dropout draw.
+impl crate::future::FuturePurchases for MbgNbdParams {
+    fn draw_future(
+        &self,
+        c: &Customer,
+        p_alive: f64,
+        horizon: f64,
+        rng: &mut crate::future::SimRng,
+        times: &mut Vec<f64>,
+    ) -> Result<()> {
+        use crate::future::{alive, beta, gamma, poisson_times};
+        if !alive(p_alive, rng) {
+            return Ok(());
+        }
+        let x = c.frequency();
+        let lambda = gamma(self.r() + x, self.alpha() + c.age(), rng)?;
+        let p = beta(self.a(), self.b() + x + 1.0, rng)?;
+        poisson_times(lambda, horizon, f64::INFINITY, p, rng, times)
+    }
+}

@@ -322,3 +322,19 @@ impl crate::sim::Simulate for NbdParams {
         })
     }
 }
+
+/// NBD: no dropout; λ ~ Gamma(r + x, α + T) (Ehrenberg 1959; the gamma-Poisson update), then
+/// Poisson purchases.
+impl crate::future::FuturePurchases for NbdParams {
+    fn draw_future(
+        &self,
+        c: &Customer,
+        _p_alive: f64,
+        horizon: f64,
+        rng: &mut crate::future::SimRng,
+        times: &mut Vec<f64>,
+    ) -> Result<()> {
+        let lambda = crate::future::gamma(self.r + c.frequency(), self.alpha + c.age(), rng)?;
+        crate::future::poisson_times(lambda, horizon, f64::INFINITY, 0.0, rng, times)
+    }
+}

@@ -1198,6 +1198,30 @@ impl ParetoNbdParams {
     }
 }
 
+/// Pareto/NBD given alive at T: λ ~ Gamma(r + x, α + T), μ ~ Gamma(s, β + T) (Schmittlein,
+/// Morrison & Colombo 1987; Fader, Hardie & Lee 2005b, eq. 21), a residual lifetime ~ Exp(μ)
+/// (memoryless), and Poisson purchases while alive.
+impl crate::future::FuturePurchases for ParetoNbdParams {
+    fn draw_future(
+        &self,
+        c: &Customer,
+        p_alive: f64,
+        horizon: f64,
+        rng: &mut crate::future::SimRng,
+        times: &mut Vec<f64>,
+    ) -> Result<()> {
+        use crate::future::{alive, gamma, poisson_times};
+        use rand::Rng;
+        if !alive(p_alive, rng) {
+            return Ok(());
+        }
+        let lambda = gamma(self.r + c.frequency(), self.alpha + c.age(), rng)?;
+        let mu = gamma(self.s, self.beta + c.age(), rng)?;
+        let life = -(1.0 - rng.random::<f64>()).ln() / mu;
+        poisson_times(lambda, horizon, life, 0.0, rng, times)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

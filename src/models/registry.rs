@@ -325,6 +325,21 @@ macro_rules! registry {
                 match self { $(AnyParams::$variant(m) => m.simulate(ages, unit, seed),)+ }
             }
         }
+
+        impl crate::future::FuturePurchases for AnyParams {
+            fn draw_future(
+                &self,
+                c: &Customer,
+                p_alive: f64,
+                horizon: f64,
+                rng: &mut crate::future::SimRng,
+                times: &mut Vec<f64>,
+            ) -> Result<()> {
+                match self {
+                    $(AnyParams::$variant(m) => m.draw_future(c, p_alive, horizon, rng, times),)+
+                }
+            }
+        }
     };
 }
 
