@@ -485,6 +485,10 @@ fn report_writes_wellformed_plots_and_a_selfcontained_page() {
         "--observation-end",
         "1998-06-30",
         "--spend",
+        "--currency",
+        "$",
+        "--margin",
+        "0.3",
         "--quiet",
         "-o",
         dir.to_str().unwrap(),
@@ -497,16 +501,53 @@ fn report_writes_wellformed_plots_and_a_selfcontained_page() {
         String::from_utf8_lossy(&out.stderr)
     );
     let (observed, model) = ("#1F77B4", "#D62728");
-    // tracking: both series over the 78 weeks, with the calibration-end marker
-    for name in ["tracking_incremental.svg", "tracking_cumulative.svg"] {
+    // tracking: both series over the 78 weeks (the per-period chart without the last, 6-day
+    // period), with the calibration-end marker and calendar dates on the time axis
+    for (name, points) in [
+        ("tracking_incremental.svg", 77),
+        ("tracking_cumulative.svg", 78),
+    ] {
         let (texts, lines, _) = svg_parts(&dir.join(name));
         for want in ["observed", "BG/NBD", "calibration end"] {
             assert!(texts.iter().any(|t| t == want), "{name} lacks '{want}'");
         }
         for colour in [observed, model] {
             assert!(
-                lines.iter().any(|(c, n)| c == colour && *n == 78),
-                "{name}: no 78-point {colour} series in {lines:?}"
+                lines.iter().any(|(c, n)| c == colour && *n == points),
+                "{name}: no {points}-point {colour} series in {lines:?}"
+            );
+        }
+        let dates = texts
+            .iter()
+            .filter(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok())
+            .count();
+        assert!(dates >= 4, "{name}: {texts:?}");
+    }
+    let (texts, _, _) = svg_parts(&dir.join("tracking_incremental.svg"));
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("the last, partial period of 6 days is left out")),
+        "{texts:?}"
+    );
+    // impossible matrix cells have their own colour and legend; the value histogram is on a
+    // log scale in the currency; no count or axis value is written with a ".0"
+    for name in ["p_alive_matrix.svg", "expected_purchases_matrix.svg"] {
+        let (texts, _, _) = svg_parts(&dir.join(name));
+        assert!(texts.iter().any(|t| t == "impossible"), "{name}");
+    }
+    let (texts, _, _) = svg_parts(&dir.join("value_histogram.svg"));
+    for want in ["$1", "$10", "< $0.01", "CLV ($) at margin 0.3"] {
+        assert!(texts.iter().any(|t| t == want), "lacks {want}: {texts:?}");
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "svg") {
+            let (texts, _, _) = svg_parts(&path);
+            assert!(
+                !texts.iter().any(|t| t.ends_with(".0")),
+                "{}: {texts:?}",
+                path.display()
             );
         }
     }
@@ -545,6 +586,9 @@ fn report_writes_wellformed_plots_and_a_selfcontained_page() {
         "<td>p</td><td>6.2496</td>",
         "observed repeat purchases</td><td>1882",
         "Top 20 customers by CLV",
+        "<th>t_x (weeks)</th>",
+        "<dt>T</dt><dd>the customer's age at the calibration end, in weeks",
+        "margin 0.3, discounted at 0% a year, in $",
     ] {
         assert!(html.contains(want), "index.html lacks {want}");
     }
@@ -552,6 +596,12 @@ fn report_writes_wellformed_plots_and_a_selfcontained_page() {
     assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
     let csv = std::fs::read_to_string(dir.join("customers.csv")).unwrap();
     assert_eq!(csv.lines().count(), 2358);
+    // ids as in the input, leading zeros and all
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("0001,"),
+        "{csv:.200}"
+    );
+    assert!(html.contains("<td>0"), "ids lost their leading zeros");
 }
 
 #[test]

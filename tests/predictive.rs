@@ -45,9 +45,9 @@ fn cdnow_holdout_coverage_of_predictive_intervals() {
 /// the draws' means agree with the expected CLV.
 #[test]
 fn cdnow_holdout_coverage_of_clv_intervals() {
+    use clv::GammaGammaParams;
     use clv::predictive::value_intervals;
     use clv::value::ClvOptions;
-    use clv::GammaGammaParams;
     let s = cdnow_log::cdnow_from_log();
     let h = s.holdout().unwrap();
     let gg = GammaGammaParams::fit(&s, &FitOptions::default()).unwrap();

@@ -43,13 +43,31 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo.min(0.0), hi + pad)
 }
 
-/// Lines over a shared x axis; `marker` draws a dashed vertical line (e.g. the calibration end).
+/// An axis value as people write it: whole numbers without ".0" (counts are counts), others
+/// with at most three significant decimals.
+pub fn axis_number(v: &f64) -> String {
+    let v = *v;
+    if (v - v.round()).abs() < 1e-9 * v.abs().max(1.0) {
+        return format!("{:.0}", v.round());
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let t = format!("{v:.digits$}");
+    if t.contains('.') {
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        t
+    }
+}
+
+/// Lines over a shared x axis; `marker` draws a dashed vertical line (e.g. the calibration end);
+/// `x_text` writes the x values (e.g. as calendar dates), else [`axis_number`].
 pub fn lines(
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[(&str, &[(f64, f64)])],
     marker: Option<(f64, &str)>,
+    x_text: Option<&dyn Fn(f64) -> String>,
 ) -> Res {
     let (x0, x1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (y0, y1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
@@ -61,10 +79,17 @@ pub fn lines(
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
+        let x_fmt = |x: &f64| match x_text {
+            Some(f) => f(*x),
+            None => axis_number(x),
+        };
         chart
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
+            .x_labels(8)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&axis_number)
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
@@ -143,6 +168,7 @@ pub fn bars(
                     String::new()
                 }
             })
+            .y_label_formatter(&axis_number)
             .disable_x_mesh()
             .light_line_style(WHITE.mix(0.0))
             .draw()
@@ -170,30 +196,33 @@ pub fn bars(
     })
 }
 
-/// A histogram of `values` in `bins` equal bins between 0 and the `clip` quantile (values above
-/// it in the last bin, which is labelled so).
-pub fn histogram(title: &str, x_label: &str, values: &[f64], bins: usize, clip: f64) -> Res {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let hi = sorted
-        .get(((sorted.len() as f64 * clip) as usize).min(sorted.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or(1.0)
-        .max(1e-9);
-    let w = hi / bins as f64;
-    let mut counts = vec![0f64; bins];
-    for v in &sorted {
-        counts[((v / w) as usize).min(bins - 1)] += 1.0;
+/// A histogram of money `values` on a log scale: a bar for the customers worth nothing
+/// (below one hundredth of a `currency` unit), then four bins per decade up to the largest
+/// value, each labelled with its lower bound in `currency` (e.g. "$", "EUR").
+pub fn log_histogram(title: &str, x_label: &str, values: &[f64], currency: &str) -> Res {
+    const FLOOR: f64 = 0.01;
+    const PER_DECADE: f64 = 4.0;
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let zero = finite.iter().filter(|&&v| v < FLOOR).count() as f64;
+    let positive: Vec<f64> = finite.iter().copied().filter(|&v| v >= FLOOR).collect();
+    let lo = positive.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = positive.iter().copied().fold(0.0, f64::max);
+    let (mut labels, mut counts) = (vec![format!("< {currency}0.01")], vec![zero]);
+    if !positive.is_empty() {
+        let start = (lo.log10() * PER_DECADE).floor() as i64;
+        let end = (hi.log10() * PER_DECADE).floor() as i64;
+        let bins = (end - start + 1) as usize;
+        let mut c = vec![0.0; bins];
+        for v in &positive {
+            let b = ((v.log10() * PER_DECADE).floor() as i64 - start).clamp(0, bins as i64 - 1);
+            c[b as usize] += 1.0;
+        }
+        for b in 0..bins {
+            let edge = 10f64.powf((start + b as i64) as f64 / PER_DECADE);
+            labels.push(format!("{currency}{}", money_label(edge)));
+        }
+        counts.extend(c);
     }
-    let labels: Vec<String> = (0..bins)
-        .map(|b| {
-            if b + 1 == bins {
-                format!("{:.0}+", b as f64 * w)
-            } else {
-                format!("{:.0}", b as f64 * w)
-            }
-        })
-        .collect();
     bars(
         title,
         x_label,
@@ -203,7 +232,26 @@ pub fn histogram(title: &str, x_label: &str, values: &[f64], bins: usize, clip: 
     )
 }
 
-/// A heat map of a (frequency × recency) matrix; `None` cells are left blank.
+/// A bin edge rounded to two significant digits: 0.018, 1, 1.8, 18, 180, 1.8k, 18k, 1.8M.
+fn money_label(v: f64) -> String {
+    let two = |x: f64| {
+        let mag = 10f64.powi(x.log10().floor() as i32 - 1);
+        axis_number(&((x / mag).round() * mag))
+    };
+    if v >= 1e6 {
+        format!("{}M", two(v / 1e6))
+    } else if v >= 1e3 {
+        format!("{}k", two(v / 1e3))
+    } else {
+        two(v)
+    }
+}
+
+/// Impossible cells of a matrix (a history no customer can have): grey, unlike any value.
+const IMPOSSIBLE: RGBColor = RGBColor(190, 190, 190);
+
+/// A heat map of a (frequency × recency) matrix; `None` cells (impossible histories) are grey,
+/// apart from the white-to-blue scale of the values, and the legend says so.
 pub fn heatmap(title: &str, m: &clv::diagnostics::PropertyMatrix) -> Res {
     let nx = m.recencies.len();
     let ny = m.frequencies.len();
@@ -226,22 +274,23 @@ pub fn heatmap(title: &str, m: &clv::diagnostics::PropertyMatrix) -> Res {
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc(format!("recency t_x (age T = {:.1})", m.age))
+            .x_desc(format!("recency t_x (age T = {})", axis_number(&m.age)))
             .y_desc("frequency x")
+            .x_label_formatter(&axis_number)
+            .y_label_formatter(&axis_number)
             .disable_mesh()
             .draw()
             .map_err(err)?;
         let dx = m.age / (nx - 1).max(1) as f64;
         let cells = m.values.iter().enumerate().flat_map(|(i, row)| {
-            row.iter().enumerate().filter_map(move |(j, v)| {
-                v.map(|v| {
-                    let x = (m.recencies[j] - dx / 2.0).max(0.0);
-                    let x2 = (m.recencies[j] + dx / 2.0).min(m.age);
-                    Rectangle::new(
-                        [(x, i as f64), (x2, i as f64 + 1.0)],
-                        color(v / hi).filled(),
-                    )
-                })
+            row.iter().enumerate().map(move |(j, v)| {
+                let x = (m.recencies[j] - dx / 2.0).max(0.0);
+                let x2 = (m.recencies[j] + dx / 2.0).min(m.age);
+                let fill = match v {
+                    Some(v) => color(v / hi),
+                    None => IMPOSSIBLE,
+                };
+                Rectangle::new([(x, i as f64), (x2, i as f64 + 1.0)], fill.filled())
             })
         });
         chart.draw_series(cells).map_err(err)?;
@@ -263,6 +312,16 @@ pub fn heatmap(title: &str, m: &clv::diagnostics::PropertyMatrix) -> Res {
                 (34, 60 + (steps - 1) * 14),
                 ("sans-serif", 12),
             ))
+            .map_err(err)?;
+        let y = 60 + (steps + 1) * 14;
+        legend
+            .draw(&Rectangle::new(
+                [(10, y), (30, y + 14)],
+                IMPOSSIBLE.filled(),
+            ))
+            .map_err(err)?;
+        legend
+            .draw(&Text::new("impossible", (34, y + 2), ("sans-serif", 12)))
             .map_err(err)?;
         Ok(())
     })

@@ -4,7 +4,7 @@
 
 use crate::commands::{Log, LogArgs, fmt_num, read_log, s, spend_error};
 use crate::output::{Progress, Table, write_atomic};
-use crate::plots;
+use crate::plots::{self, axis_number};
 use clv::diagnostics::{
     GoodnessOfFit, HoldoutComparison, PropertyMatrix, TrackingBuilder, period_transactions,
 };
@@ -34,6 +34,12 @@ pub struct ReportArgs {
     /// Annual discount rate of the CLV.
     #[arg(long, default_value_t = 0.0)]
     discount_rate: f64,
+    /// Profit margin applied to spend in the CLV (1: revenue).
+    #[arg(long, default_value_t = 1.0)]
+    margin: f64,
+    /// Currency label of the amounts (e.g. $, EUR), shown on the value axis and tables.
+    #[arg(long, default_value = "")]
+    currency: String,
     /// Customers in the top-customers table.
     #[arg(long, default_value_t = 20)]
     top: usize,
@@ -99,6 +105,7 @@ fn retention_section(a: &ReportArgs) -> Result<Option<RetentionSection>, String>
         "share of the cohort still active",
         &[("observed", &observed_s), ("sBG", &fitted_s)],
         marker,
+        None,
     )?;
     let retention_svg = plots::lines(
         "Retention rate: observed vs sBG",
@@ -106,6 +113,7 @@ fn retention_section(a: &ReportArgs) -> Result<Option<RetentionSection>, String>
         "share of last period's customers renewing",
         &[("observed", &observed_r), ("sBG", &fitted_r)],
         marker,
+        None,
     )?;
     let mut html = String::from("<h2>Retention (sBG)</h2>");
     let _ = write!(
@@ -327,6 +335,7 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
         Some(gg) => {
             let o = ClvOptions::new(a.horizon, unit)
                 .and_then(|o| o.with_discount(DiscountRate::annual(a.discount_rate)?))
+                .and_then(|o| o.with_margin(a.margin))
                 .map_err(s)?;
             ("CLV", summary_values(&m, gg.params(), sm, &o).map_err(s)?)
         }
@@ -362,8 +371,42 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     let pb = progress.step("drawing");
     let pairs =
         |y: &[f64]| -> Vec<(f64, f64)> { tr.ends.iter().copied().zip(y.iter().copied()).collect() };
+    // a last period shorter than the others (the observation end cuts it) would look like a
+    // drop in purchases: the per-period chart leaves it out and says so
+    let period_units = period_days / unit.days();
+    let k = tr.ends.len();
+    let last_width = tr.ends[k - 1] - if k > 1 { tr.ends[k - 2] } else { 0.0 };
+    let partial = k > 1 && last_width < period_units * (1.0 - 1e-9);
+    let whole = if partial { k - 1 } else { k };
+    let pairs_whole = |y: &[f64]| -> Vec<(f64, f64)> {
+        tr.ends[..whole]
+            .iter()
+            .copied()
+            .zip(y.iter().copied())
+            .collect()
+    };
     let cal = Some((tr.calibration_end, "calibration end"));
-    let xl = format!("{unit_name} since the first purchase in the log");
+    // calendar dates on the time axis: period ends, from the log's first day
+    let origin = tr.starts[0];
+    let unit_seconds = unit.days() * 86_400.0;
+    let date_of = move |x: f64| -> String {
+        (origin + chrono::Duration::seconds((x * unit_seconds).round() as i64))
+            .date()
+            .to_string()
+    };
+    let xl = format!(
+        "end of period ({} days each{})",
+        axis_number(&period_days),
+        if partial {
+            format!(
+                "; the last, partial period of {} days is left out",
+                axis_number(&(last_width * unit.days()))
+            )
+        } else {
+            String::new()
+        }
+    );
+    let xl_cum = "date".to_string();
     let title_inc = format!("Repeat transactions per period: observed vs {label}");
     let title_cum = format!("Cumulative repeat transactions: observed vs {label}");
     let mut charts: Vec<(&str, &str, String)> = vec![
@@ -375,10 +418,11 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
                 &xl,
                 "repeat transactions",
                 &[
-                    ("observed", &pairs(&tr.actual)),
-                    (label, &pairs(&tr.expected)),
+                    ("observed", &pairs_whole(&tr.actual)),
+                    (label, &pairs_whole(&tr.expected)),
                 ],
                 cal,
+                Some(&date_of),
             )?,
         ),
         (
@@ -386,13 +430,14 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
             &title_cum,
             plots::lines(
                 "Cumulative repeat transactions",
-                &xl,
+                &xl_cum,
                 "repeat transactions",
                 &[
                     ("observed", &pairs(&tr.cumulative_actual)),
                     (label, &pairs(&tr.cumulative_expected)),
                 ],
                 cal,
+                Some(&date_of),
             )?,
         ),
         (
@@ -461,15 +506,34 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
             )?,
         ),
     ];
+    let money = if gg.is_some() {
+        a.currency.as_str()
+    } else {
+        ""
+    };
     charts.push((
         "value_histogram.svg",
-        "Distribution of predicted value",
-        plots::histogram(
-            &format!("{value_name} per customer (next {} {unit_name})", a.horizon),
-            value_name,
+        "Distribution of predicted value (log scale)",
+        plots::log_histogram(
+            &format!(
+                "{value_name} per customer, next {} {unit_name} (log scale)",
+                axis_number(&a.horizon)
+            ),
+            &if gg.is_some() {
+                format!(
+                    "{value_name}{} at margin {}",
+                    if money.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({money})")
+                    },
+                    axis_number(&a.margin)
+                )
+            } else {
+                value_name.to_string()
+            },
             &values,
-            20,
-            0.99,
+            money,
         )?,
     ));
 
@@ -477,8 +541,14 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     let mut order: Vec<usize> = (0..sm.len()).collect();
     order.sort_by(|&i, &j| values[j].total_cmp(&values[i]).then(i.cmp(&j)));
     let mut top = format!(
-        "<table><tr><th>customer</th><th>x</th><th>t_x</th><th>T</th><th>P(alive)</th><th>expected purchases</th><th>{}</th></tr>",
-        esc(value_name)
+        "<table><tr><th>customer</th><th>x (repeat purchases)</th><th>t_x ({unit_name})</th>\
+         <th>T ({unit_name})</th><th>P(alive)</th><th>expected purchases</th><th>{}{}</th></tr>",
+        esc(value_name),
+        if money.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", esc(money))
+        }
     );
     for &i in order.iter().take(a.top) {
         let c = sm.customer(i);
@@ -520,6 +590,35 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     if let Some(gg) = &gg {
         html.push_str(&params_table("Gamma-Gamma spend model", &Table::of(gg)));
     }
+    let _ = write!(
+        html,
+        "<h2>Glossary</h2><dl>\
+         <dt>x</dt><dd>repeat purchases in the calibration period: purchase occasions after the \
+         first (purchases on one day are one occasion)</dd>\
+         <dt>t_x</dt><dd>recency: when the last repeat purchase was, in {unit_name} since the \
+         customer's first purchase (0 without repeat purchases)</dd>\
+         <dt>T</dt><dd>the customer's age at the calibration end, in {unit_name} since their \
+         first purchase</dd>\
+         <dt>P(alive)</dt><dd>the probability that the customer has not silently churned</dd>\
+         <dt>expected purchases</dt><dd>the purchases the model expects in the next {} \
+         {unit_name}</dd>{}</dl>",
+        axis_number(&a.horizon),
+        if gg.is_some() {
+            format!(
+                "<dt>CLV</dt><dd>expected purchases × expected spend per purchase × margin {}, \
+                 discounted at {}% a year{}</dd>",
+                axis_number(&a.margin),
+                axis_number(&(a.discount_rate * 100.0)),
+                if money.is_empty() {
+                    String::new()
+                } else {
+                    format!(", in {}", esc(money))
+                }
+            )
+        } else {
+            String::new()
+        }
+    );
     html.push_str("<h2>Goodness of fit</h2>");
     html.push_str(&fit_table(&gof, unit_name, holdout.duration));
     html.push_str("<h2>Diagnostics</h2>");
