@@ -1575,6 +1575,23 @@ fn returns_net_against_the_purchase_they_undo() {
     assert!(out.status.success());
     let text = std::fs::read_to_string(&out_path).unwrap();
     assert!(text.contains("17,2,8,29,38502.5,"), "{text}");
+    // the discrete summary skips and counts the same lines
+    let out = go(&[
+        "--returns",
+        "net",
+        "--cancel-prefix",
+        "C",
+        "--discrete",
+        "month",
+    ])
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("9 lines read, 4 used; left out: 1 without a customer id, 2 returns"),
+        "{err}"
+    );
+    assert!(err.contains("1 dated after the summary's end"), "{err}");
     // a cancellation prefix needs an invoice column
     let out = go(&["--cancel-prefix", "C", "--invoice-col", "Nope"]).unwrap();
     assert!(!out.status.success());

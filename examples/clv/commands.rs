@@ -692,9 +692,12 @@ fn summarize_discrete(args: &SummarizeArgs, period: Opportunity) -> Res {
         .transpose()?;
     let (format, columns) = log_format(a)?;
     let mut b = DiscreteBuilder::new(period, end, obs).map_err(s)?;
-    let counts = clv::io::for_each_transaction_counted(
+    // lines after the last day are skipped and counted, as in the continuous summary
+    let last_day = obs.unwrap_or(end);
+    let counts = clv::io::for_each_transaction_until(
         &a.transactions,
         &format,
+        |t| t.date() > last_day,
         |row, customer, time, _| b.push(row, customer, time),
     )
     .map_err(s)?;

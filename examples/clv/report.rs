@@ -8,7 +8,7 @@ use crate::plots::{self, axis_number};
 use clv::diagnostics::{
     GoodnessOfFit, HoldoutComparison, PropertyMatrix, TrackingBuilder, period_transactions,
 };
-use clv::io::for_each_transaction;
+use clv::io::for_each_transaction_until;
 use clv::predict::score;
 use clv::sim::Simulate;
 use clv::value::{ClvOptions, DiscountRate, summary_values};
@@ -355,14 +355,13 @@ pub fn report(a: ReportArgs) -> Result<(), String> {
     let pa_m = PropertyMatrix::p_alive(&m, max_t, max_x, 40).map_err(s)?;
     let e_m = PropertyMatrix::expected_purchases(&m, max_t, a.horizon, max_x, 40).map_err(s)?;
     let mut tb = TrackingBuilder::new(options);
-    // (lines after the summary's end were skipped and counted when the log was summarised)
-    for_each_transaction(&path, &format, |_, c, t, _| {
-        if options.is_after_end(t) {
-            Ok(())
-        } else {
-            tb.push(c, t)
-        }
-    })
+    // (lines after the summary's end were counted when the log was summarised)
+    for_each_transaction_until(
+        &path,
+        &format,
+        |t| options.is_after_end(t),
+        |_, c, t, _| tb.push(c, t),
+    )
     .map_err(s)?;
     let period_days = unit.days().clamp(1.0, 7.0);
     let tr = tb.finish(&m, period_days).map_err(s)?;

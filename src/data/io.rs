@@ -765,6 +765,33 @@ pub fn for_each_transaction_counted(
     parse_rows_counted(open(path)?, format, None, &mut f).map_err(|e| with_path(path, e))
 }
 
+/// [`for_each_transaction_counted`] for a window: lines for which `is_late` holds (dated after
+/// the window's end) are skipped before any policy applies — a late return nets nothing — and
+/// counted in [`LineCounts::after_end`].
+///
+/// ```
+/// use clv::io::{for_each_transaction_until, TransactionFormat};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/CDNOW_sample.txt");
+/// let end = chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+/// let c = for_each_transaction_until(path, &TransactionFormat::cdnow_sample(),
+///     |t| t.date() > end, |_, _, _, _| Ok(()))?;
+/// assert_eq!(c.read, 6919);
+/// assert_eq!(c.used + c.after_end, c.read);
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`for_each_transaction`].
+pub fn for_each_transaction_until(
+    path: impl AsRef<Path>,
+    format: &TransactionFormat,
+    is_late: impl Fn(NaiveDateTime) -> bool,
+    mut f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
+) -> Result<LineCounts> {
+    let path = path.as_ref();
+    parse_rows_counted(open(path)?, format, Some(&is_late), &mut f).map_err(|e| with_path(path, e))
+}
+
 /// [`read_transactions_into`] from any reader, in one pass: a log whose transactions are out
 /// of time order needs a builder made with [`SummaryBuilder::keep_all`] (or a second pass
 /// through [`SummaryBuilder::replay`]).
