@@ -59,6 +59,7 @@ pub mod clv {
 pub mod compare;
 pub mod data;
 pub mod diagnostics;
+pub mod drivers;
 pub mod error;
 pub mod fit;
 pub mod future;

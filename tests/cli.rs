@@ -183,6 +183,57 @@ fn summarize_fit_predict_round_trip() {
         assert!(0.0 <= lo && lo <= hi, "{line}");
     }
 
+    // drivers: CLV now and under each lever, by stage, with CLV/CAC
+    let drv = tmp("drivers.csv");
+    let out = run(&[
+        "drivers",
+        "--model",
+        bg.to_str().unwrap(),
+        "--spend-model",
+        gg.to_str().unwrap(),
+        "--summary",
+        s.to_str().unwrap(),
+        "--horizon",
+        "52",
+        "--discount-rate",
+        "0.1",
+        "--margin",
+        "0.3",
+        "--segment-by",
+        "stage",
+        "--acquisition-cost",
+        "20",
+        "-o",
+        drv.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("+10% purchase rate") && table.contains("CLV/CAC"),
+        "{table}"
+    );
+    let text = std::fs::read_to_string(&drv).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{text}"); // all, active, at risk, likely churned
+    for r in &rows {
+        // order value +10%: exactly; purchase rate and dropout: up; margin 0.3 -> 0.31
+        assert!((r[4] - 0.1).abs() < 1e-12, "{text}");
+        assert!(r[6] > 0.0 && r[6] < 0.1 && r[8] > 0.0, "{text}");
+        assert!((r[10] - 0.01 / 0.3).abs() < 1e-12, "{text}");
+        assert!((r[11] - r[2] / 20.0).abs() < 1e-12, "{text}");
+    }
+    assert_eq!(rows[0][0] as usize, 2357);
+    assert!((rows[1..].iter().map(|r| r[1]).sum::<f64>() - rows[0][1]).abs() < 1e-6);
+
     // segments: one row per customer, stable columns, the summary tables on stdout
     let seg = tmp("seg.csv");
     let out = run(&[
@@ -589,6 +640,9 @@ fn report_writes_wellformed_plots_and_a_selfcontained_page() {
         "<th>t_x (weeks)</th>",
         "<dt>T</dt><dd>the customer's age at the calibration end, in weeks",
         "margin 0.3, discounted at 0% a year, in $",
+        "<h2>What moves CLV</h2>",
+        "<td>all</td><td>2357</td>",
+        "<td>+10.00%</td>",
     ] {
         assert!(html.contains(want), "index.html lacks {want}");
     }

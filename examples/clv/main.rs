@@ -10,6 +10,7 @@
 
 mod commands;
 mod compare;
+mod drivers;
 mod output;
 mod plots;
 mod report;
@@ -159,6 +160,14 @@ enum Command {
         after_help = "Example:\n  clv cohorts --transactions data/CDNOW_sample.txt --format cdnow-sample \\\n      --calibration-end 1997-09-30 --model bgnbd.json --spend-model gg.json --horizon 52 -o cohorts.csv"
     )]
     Cohorts(segments::CohortArgs),
+    /// What moves CLV: the base's CLV now and its change under +10% order value, +10%
+    /// purchase rate, -10% dropout and +1 point of margin (population parameters moved as
+    /// documented per model), by segment, with the CLV-to-acquisition-cost ratio.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Example:\n  clv drivers --model bgnbd.json --spend-model gg.json --summary summary.csv \\\n      --horizon 52 --discount-rate 0.1 --margin 0.3 --segment-by stage --acquisition-cost 20 -o drivers.csv"
+    )]
+    Drivers(drivers::DriversArgs),
     /// From a transaction log to a report folder: SVG plots of every diagnostic (tracking,
     /// holdout by frequency and recency, period transactions, P(alive) and expected-purchase
     /// matrices, value distribution) and a self-contained index.html.
@@ -207,6 +216,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run(args),
         Command::Segment(args) => segments::segment(args),
         Command::Cohorts(args) => segments::cohort_report(args),
+        Command::Drivers(args) => drivers::drivers(args),
         Command::Report(args) => report::report(args),
     };
     match result {

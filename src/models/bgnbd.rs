@@ -809,6 +809,23 @@ impl crate::future::FuturePurchases for BgNbdParams {
     }
 }
 
+/// BG/NBD levers. Given λ, p and alive at T, E[Y(t)] = (1 − e^{−λpt})/p (Fader, Hardie & Lee
+/// 2005, eq. 7's integrand), so λ → cλ and p → dp from T on give (1/d)·E[Y(cdt)]: the
+/// model's own conditional expectation at a rescaled horizon.
+impl crate::drivers::Levers for BgNbdParams {
+    fn expectations_under(
+        &self,
+        c: &Customer,
+        ts: &[f64],
+        rate: f64,
+        dropout: f64,
+        out: &mut [f64],
+    ) -> bool {
+        crate::drivers::dilated(self, c, ts, rate * dropout, 1.0 / dropout, out);
+        true
+    }
+}
+
 #[cfg(test)]
 mod mean_count_tests {
     use super::{mean_count, mean_count_integral};

@@ -1007,6 +1007,13 @@ fn direct_given_p(k: usize, j: usize, sigma: f64, z: f64, one_minus_z: f64, w: f
 /// the integrand is Σ_j π_j E[Q_j] to ~1e-12 relative and that sliver is taken as
 /// h(p₀)·I_{p₀}(a, c); above 1 − 1e-15, h(1)·(1 − I_{1−1e-15}(a, c)).
 fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
+    window_expectation_scaled(win, weights, t, 1.0)
+}
+
+/// [`window_expectation`] with every dropout probability multiplied by `d` (0 < d <= 1):
+/// ∫ h(dp) Beta(p; a, c) dp, h's argument and its complement 1 − dp formed without
+/// cancellation.
+fn window_expectation_scaled(win: &Window, weights: &[f64], t: f64, d: f64) -> f64 {
     use statrs::function::beta::{beta_reg, ln_beta};
     let Window {
         k,
@@ -1028,7 +1035,7 @@ fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
     // h(p) and the Beta density, from p and w = 1 − p both exact
     let h = |p: f64, w: f64| expected_given_p(k, weights, shape, z, one_minus_z, p, w);
     let dens = |p: f64, w: f64| ((a - 1.0) * p.ln() + (c - 1.0) * w.ln() - ln_b).exp();
-    let f = |p: f64| h(p, 1.0 - p) * dens(p, 1.0 - p);
+    let f = |p: f64| h(d * p, 1.0 - d * p) * dens(p, 1.0 - p);
     let mut s = 0.0;
     // toward 0
     let mut hi = 0.5;
@@ -1036,20 +1043,21 @@ fn window_expectation(win: &Window, weights: &[f64], t: f64) -> f64 {
         let lo = 0.5 * hi;
         if lo * mean_q < 1e-12 || lo < 1e-300 {
             let p0 = hi;
-            s += h(p0, 1.0 - p0) * beta_reg(a, c, p0);
+            s += h(d * p0, 1.0 - d * p0) * beta_reg(a, c, p0);
             break;
         }
         s += gauss_legendre(f, lo, hi);
         hi = lo;
     }
     // toward 1, in q = 1 − p
-    let g = |q: f64| h(1.0 - q, q) * dens(1.0 - q, q);
+    // 1 − d(1 − q) = (1 − d) + dq, exact for d = 1
+    let g = |q: f64| h(d * (1.0 - q), (1.0 - d) + d * q) * dens(1.0 - q, q);
     let mut qhi = 0.5;
     loop {
         let qlo = 0.5 * qhi;
         if qlo < 1e-15 {
             // mass above 1 − qhi: I_{qhi}(c, a) by symmetry
-            s += h(1.0, 0.0) * beta_reg(c, a, qhi);
+            s += h(d, 1.0 - d) * beta_reg(c, a, qhi);
             break;
         }
         s += gauss_legendre(g, qlo, qhi);
@@ -1214,6 +1222,29 @@ impl<const MBG: bool> crate::future::FuturePurchases for CnbdParams<MBG> {
             now += rand_distr::Distribution::sample(&gap, rng);
         }
         Ok(())
+    }
+}
+
+/// CNBD-k levers: from T on, the phase rate λ → cλ runs the purchase clock c times faster
+/// (the purchases and the dropout draws after them alike: the window of length ct), and
+/// p → dp is mixed over the Beta(a, b + x) posterior of p by the p-integral
+/// E[count] = ∫ h(dp) Beta(p) dp of the long-window expectation.
+impl<const MBG: bool> crate::drivers::Levers for CnbdParams<MBG> {
+    fn expectations_under(
+        &self,
+        c: &Customer,
+        ts: &[f64],
+        rate: f64,
+        dropout: f64,
+        out: &mut [f64],
+    ) -> bool {
+        let pa = self.p_alive(c);
+        let win = self.alive_window(c);
+        let weights = self.phase_weights(c);
+        for (o, &t) in out.iter_mut().zip(ts) {
+            *o = pa * window_expectation_scaled(&win, &weights, rate * t, dropout);
+        }
+        true
     }
 }
 

@@ -736,3 +736,29 @@ impl crate::future::FuturePurchases for GgomNbdParams {
         poisson_times(lambda, horizon, life, 0.0, rng, times)
     }
 }
+
+/// GGom/NBD levers: E[Y(t)] = P(alive)·(r+x)/(α+T)·∫_0^t S(u | alive) du is linear in λ
+/// (λ → cλ: × c); η → dη from T on (the hazard × d) makes the survival given alive
+/// (1 + d·q(T)(e^{bu} − 1))^{−s} (the Gamma(s, β + e^{bT} − 1) posterior of η, mixed over).
+impl crate::drivers::Levers for GgomNbdParams {
+    fn expectations_under(
+        &self,
+        c: &Customer,
+        ts: &[f64],
+        rate: f64,
+        dropout: f64,
+        out: &mut [f64],
+    ) -> bool {
+        let (x, tt) = (c.frequency(), c.age());
+        let pa = self.p_alive_of(c);
+        let lambda = (self.r + x) / (self.alpha + tt);
+        let q = self.q(tt);
+        for (o, &t) in out.iter_mut().zip(ts) {
+            let alive_time = self.integrate(tt, t, |u| {
+                (-self.s * (dropout * q * (self.b * u).exp_m1()).ln_1p()).exp()
+            });
+            *o = pa * rate * lambda * alive_time;
+        }
+        true
+    }
+}

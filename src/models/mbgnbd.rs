@@ -351,3 +351,19 @@ impl crate::future::FuturePurchases for MbgNbdParams {
         poisson_times(lambda, horizon, f64::INFINITY, p, rng, times)
     }
 }
+
+/// MBG/NBD levers: after the first purchase the dropout works as BG/NBD's, so
+/// E[Y(t)] = (1/d)·E[Y(cdt)] under λ → cλ, p → dp from T on.
+impl crate::drivers::Levers for MbgNbdParams {
+    fn expectations_under(
+        &self,
+        c: &Customer,
+        ts: &[f64],
+        rate: f64,
+        dropout: f64,
+        out: &mut [f64],
+    ) -> bool {
+        crate::drivers::dilated(self, c, ts, rate * dropout, 1.0 / dropout, out);
+        true
+    }
+}

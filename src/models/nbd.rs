@@ -338,3 +338,18 @@ impl crate::future::FuturePurchases for NbdParams {
         crate::future::poisson_times(lambda, horizon, f64::INFINITY, 0.0, rng, times)
     }
 }
+
+/// NBD levers: E[Y(t)] is linear in λ, so λ → cλ gives c·E[Y(t)]; there is no dropout.
+impl crate::drivers::Levers for NbdParams {
+    fn expectations_under(
+        &self,
+        c: &Customer,
+        ts: &[f64],
+        rate: f64,
+        _dropout: f64,
+        out: &mut [f64],
+    ) -> bool {
+        crate::drivers::dilated(self, c, ts, 1.0, rate, out);
+        false
+    }
+}

@@ -1222,6 +1222,22 @@ impl crate::future::FuturePurchases for ParetoNbdParams {
     }
 }
 
+/// Pareto/NBD levers. Given λ, μ and alive at T, E[Y(t)] = (λ/μ)(1 − e^{−μt}), so λ → cλ and
+/// μ → dμ from T on give (c/d)·E[Y(dt)].
+impl crate::drivers::Levers for ParetoNbdParams {
+    fn expectations_under(
+        &self,
+        c: &Customer,
+        ts: &[f64],
+        rate: f64,
+        dropout: f64,
+        out: &mut [f64],
+    ) -> bool {
+        crate::drivers::dilated(self, c, ts, dropout, rate / dropout, out);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -326,6 +326,21 @@ macro_rules! registry {
             }
         }
 
+        impl crate::drivers::Levers for AnyParams {
+            fn expectations_under(
+                &self,
+                c: &Customer,
+                ts: &[f64],
+                rate: f64,
+                dropout: f64,
+                out: &mut [f64],
+            ) -> bool {
+                match self {
+                    $(AnyParams::$variant(m) => m.expectations_under(c, ts, rate, dropout, out),)+
+                }
+            }
+        }
+
         impl crate::future::FuturePurchases for AnyParams {
             fn draw_future(
                 &self,
