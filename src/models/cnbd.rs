@@ -1228,7 +1228,7 @@ impl<const MBG: bool> crate::future::FuturePurchases for CnbdParams<MBG> {
 /// CNBD-k levers: from T on, the phase rate λ → cλ runs the purchase clock c times faster
 /// (the purchases and the dropout draws after them alike: the window of length ct), and
 /// p → dp is mixed over the Beta(a, b + x) posterior of p by the p-integral
-/// E[count] = ∫ h(dp) Beta(p) dp of the long-window expectation.
+/// E\[count\] = ∫ h(dp) Beta(p) dp of the long-window expectation.
 impl<const MBG: bool> crate::drivers::Levers for CnbdParams<MBG> {
     fn expectations_under(
         &self,
