@@ -94,7 +94,7 @@ pub fn sample_params<M: MaximumLikelihood, R: rand::Rng + ?Sized>(
         detail: "no covariance: parameter uncertainty cannot be propagated".into(),
     })?;
     let theta = f.params().to_vec();
-    let kinds = M::kinds();
+    let kinds = f.params().param_kinds();
     let k = theta.len();
     // the sampling distribution is normal on the scale the parameters were fitted on
     let jac: Vec<f64> = (0..k).map(|i| kinds[i].jacobian(theta[i])).collect();

@@ -99,7 +99,7 @@ impl<'a> Table<'a> {
     /// The table of a transaction model of any kind.
     pub fn of_any(f: &'a clv::AnyFitted) -> Self {
         Table {
-            names: f.names(),
+            names: f.names().iter().map(|n| n.to_string()).collect(),
             theta: f.estimates(),
             se: f.standard_errors(),
             ci: f.confidence_intervals(0.95),
@@ -116,7 +116,7 @@ impl<'a> Table<'a> {
 
 /// What a parameter table shows, from any fitted model.
 pub struct Table<'a> {
-    pub names: &'a [&'a str],
+    pub names: Vec<String>,
     pub theta: Vec<f64>,
     pub se: Option<Vec<f64>>,
     pub ci: Option<Vec<(f64, f64)>>,

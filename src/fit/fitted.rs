@@ -81,13 +81,13 @@ impl<M: MaximumLikelihood> Fitted<M> {
     ) -> crate::Result<Self> {
         let invalid =
             |name: &'static str, reason: String| crate::Error::InvalidOption { name, reason };
-        let k = M::NAMES.len();
+        let k = params.param_names().len();
         if let Some(c) = &covariance {
             let square = c.len() == k
                 && c.iter()
                     .all(|row| row.len() == k && row.iter().all(|v| v.is_finite()));
             // a Whole parameter (conditioned on) has a zero row and column
-            let kinds = M::kinds();
+            let kinds = params.param_kinds();
             let whole = |i: usize| kinds.get(i) == Some(&super::ParamKind::Whole);
             let bad_diagonal = |i: usize| {
                 if whole(i) {
@@ -184,8 +184,8 @@ impl<M: MaximumLikelihood> Fitted<M> {
         &self.params
     }
     /// Parameter names, in the order of every vector here.
-    pub fn names(&self) -> &'static [&'static str] {
-        M::NAMES
+    pub fn names(&self) -> Vec<String> {
+        self.params.param_names()
     }
     /// The maximised (unpenalised) log-likelihood, summed over customers.
     pub fn log_likelihood(&self) -> f64 {
@@ -237,7 +237,7 @@ impl<M: MaximumLikelihood> Fitted<M> {
                 .to_vec()
                 .iter()
                 .zip(se)
-                .zip(M::kinds())
+                .zip(self.params.param_kinds())
                 .map(|((&t, s), k)| {
                     // the free-scale half-width: SE(φ) = SE(θ)/|dθ/dφ|
                     let half = z * s / k.jacobian(t).abs();
@@ -249,11 +249,11 @@ impl<M: MaximumLikelihood> Fitted<M> {
     }
     /// Akaike information criterion, 2k - 2 ln L.
     pub fn aic(&self) -> f64 {
-        2.0 * M::NAMES.len() as f64 - 2.0 * self.log_likelihood
+        2.0 * self.params.param_names().len() as f64 - 2.0 * self.log_likelihood
     }
     /// Bayesian information criterion, k ln n - 2 ln L.
     pub fn bic(&self) -> f64 {
-        M::NAMES.len() as f64 * self.n_customers.ln() - 2.0 * self.log_likelihood
+        self.params.param_names().len() as f64 * self.n_customers.ln() - 2.0 * self.log_likelihood
     }
 }
 
@@ -303,7 +303,7 @@ pub(crate) const BOUNDARY: f64 = 1e-6;
 /// The parameters that look like they are heading to a boundary of their domain
 /// (`r = 3.2e8, ...`), if any.
 pub(crate) fn boundary_parameters(
-    names: &[&str],
+    names: &[String],
     theta: &[f64],
     kinds: &[super::ParamKind],
 ) -> Option<String> {
@@ -319,7 +319,7 @@ pub(crate) fn boundary_parameters(
 
 /// Why the Hessian is singular: the parameters at a boundary, or a flat direction.
 pub(crate) fn describe_boundary(
-    names: &[&str],
+    names: &[String],
     theta: &[f64],
     kinds: &[super::ParamKind],
 ) -> String {

@@ -70,6 +70,34 @@ pub trait MaximumLikelihood: Sized + Copy {
     fn kinds() -> Vec<ParamKind> {
         vec![ParamKind::Positive; Self::NAMES.len()]
     }
+    /// The parameter names for `data`: [`NAMES`](Self::NAMES), unless the model's parameters
+    /// depend on its data (covariate coefficients, one per covariate).
+    fn names_for(data: &Self::Data) -> Vec<String> {
+        let _ = data;
+        Self::NAMES.iter().map(|n| n.to_string()).collect()
+    }
+    /// The parameter kinds for `data`: [`kinds`](Self::kinds), unless they depend on it.
+    fn kinds_for(data: &Self::Data) -> Vec<ParamKind> {
+        let _ = data;
+        Self::kinds()
+    }
+    /// Parameters from a vector in [`names_for`](Self::names_for) order:
+    /// [`from_slice`](Self::from_slice), unless they depend on the data.
+    ///
+    /// # Errors
+    /// As [`from_slice`](Self::from_slice).
+    fn from_slice_for(theta: &[f64], data: &Self::Data) -> Result<Self> {
+        let _ = data;
+        Self::from_slice(theta)
+    }
+    /// This parameter set's names, in [`to_vec`](Self::to_vec) order.
+    fn param_names(&self) -> Vec<String> {
+        Self::NAMES.iter().map(|n| n.to_string()).collect()
+    }
+    /// This parameter set's kinds, in [`to_vec`](Self::to_vec) order.
+    fn param_kinds(&self) -> Vec<ParamKind> {
+        Self::kinds()
+    }
     /// Scale factors `s` of the L2 penalty `penalizer · Σ (s_i θ_i)²`: 1 for dimensionless
     /// parameters; for a parameter with a time unit, a factor that makes it scale-free (so the
     /// same penalizer means the same whether the data are in days or weeks).
@@ -296,12 +324,12 @@ pub(crate) fn fit_prepared<M: MaximumLikelihood>(
     options: &FitOptions,
     unit: crate::data::TimeUnit,
 ) -> Result<Fitted<M>> {
-    let k = M::NAMES.len();
+    let names = M::names_for(data);
+    let k = names.len();
+    let kinds = M::kinds_for(data);
     let mut starts: Vec<Vec<f64>> = options.start.iter().cloned().collect();
     starts.extend(M::starts(data));
-    let whole: Vec<usize> = (0..k)
-        .filter(|&i| M::kinds()[i] == ParamKind::Whole)
-        .collect();
+    let whole: Vec<usize> = (0..k).filter(|&i| kinds[i] == ParamKind::Whole).collect();
     if whole.is_empty() || starts.iter().any(|s| s.len() != k) {
         return fit_from(data, options, unit, starts);
     }
@@ -342,7 +370,7 @@ pub(crate) fn fit_prepared<M: MaximumLikelihood>(
         return Err(last_err.expect("at least one value was tried"));
     };
     best.warnings.push(FitWarning::ChosenByLikelihood {
-        parameter: M::NAMES[whole[0]].to_string(),
+        parameter: names[whole[0]].clone(),
         value: best.params.to_vec()[whole[0]],
         tried,
     });
@@ -356,7 +384,8 @@ fn fit_from<M: MaximumLikelihood>(
     unit: crate::data::TimeUnit,
     starts: Vec<Vec<f64>>,
 ) -> Result<Fitted<M>> {
-    let k = M::NAMES.len();
+    let names = M::names_for(data);
+    let k = names.len();
     let mut problem = LogProblem::<M>::new(data, options.penalizer);
     if let Some(s) = starts.first().filter(|s| s.len() == k) {
         problem = problem.pin(s);
@@ -366,12 +395,12 @@ fn fit_from<M: MaximumLikelihood>(
             name: "start",
             reason: format!(
                 "needs {k} values ({}), got {}",
-                M::NAMES.join(", "),
+                names.join(", "),
                 s.len()
             ),
         });
     }
-    let kinds = M::kinds();
+    let kinds = M::kinds_for(data);
     let mut phis: Vec<Vec<f64>> = Vec::with_capacity(starts.len());
     for s in &starts {
         let phi: Option<Vec<f64>> = s.iter().zip(&kinds).map(|(v, k)| k.to_free(*v)).collect();
@@ -379,7 +408,7 @@ fn fit_from<M: MaximumLikelihood>(
             name: "start",
             reason: format!(
                 "{s:?} is outside the parameter domains ({})",
-                M::NAMES
+                names
                     .iter()
                     .zip(&kinds)
                     .map(|(n, k)| format!("{n}: {k:?}"))
@@ -405,7 +434,7 @@ fn fit_from<M: MaximumLikelihood>(
     let run = minimise(&problem, &phis, options.max_iters, options.tol_grad);
     let phi = run.phi.clone();
     let theta: Vec<f64> = problem.natural(&phi);
-    let params = M::from_slice(&theta).map_err(|_| Error::Numerical {
+    let params = M::from_slice_for(&theta, data).map_err(|_| Error::Numerical {
         what: format!(
             "{} fit: a parameter left the representable range ({theta:?})",
             M::MODEL
@@ -439,7 +468,7 @@ fn fit_from<M: MaximumLikelihood>(
         starts_tried: run.starts_tried,
         hessian_positive_definite: cov.is_some(),
     };
-    let boundary = fitted::boundary_parameters(M::NAMES, &theta, &kinds);
+    let boundary = fitted::boundary_parameters(&names, &theta, &kinds);
     let not_converged = || {
         let mut reason = format!("{} (gradient norm {:.3e})", run.reason, run.gradient_norm);
         if let Some(b) = &boundary {
@@ -456,7 +485,7 @@ fn fit_from<M: MaximumLikelihood>(
         }
         if cov.is_none() {
             return Err(Error::SingularHessian {
-                detail: fitted::describe_boundary(M::NAMES, &theta, &kinds),
+                detail: fitted::describe_boundary(&names, &theta, &kinds),
             });
         }
     }
@@ -471,7 +500,7 @@ fn fit_from<M: MaximumLikelihood>(
     }
     if cov.is_none() {
         warnings.push(FitWarning::NoStandardErrors {
-            detail: fitted::describe_boundary(M::NAMES, &theta, &kinds),
+            detail: fitted::describe_boundary(&names, &theta, &kinds),
         });
     } else if let Some(b) = &boundary {
         warnings.push(FitWarning::Boundary {
@@ -479,7 +508,7 @@ fn fit_from<M: MaximumLikelihood>(
         });
     }
     if let (Some(c), true) = (&cov, boundary.is_none()) {
-        for (i, name) in M::NAMES.iter().enumerate() {
+        for (i, name) in names.iter().enumerate() {
             // relative to the estimate for positive parameters; for real and probability
             // ones, relative to the scale they are fitted on (|θ| or 1)
             let rel = match kinds[i] {

@@ -141,15 +141,11 @@ impl ModelFileV1 {
 impl ModelFile {
     /// The file form of a fitted model, its time unit included.
     pub fn from_fitted<M: MaximumLikelihood>(f: &Fitted<M>) -> Self {
-        let names = M::NAMES;
-        let params = names
-            .iter()
-            .map(|n| n.to_string())
-            .zip(f.params().to_vec())
-            .collect();
+        let names = f.names();
+        let params = names.iter().cloned().zip(f.params().to_vec()).collect();
         let standard_errors = f
             .standard_errors()
-            .map(|se| names.iter().map(|n| n.to_string()).zip(se).collect());
+            .map(|se| names.iter().cloned().zip(se).collect());
         ModelFile {
             model: M::MODEL.to_string(),
             format_version: FORMAT_VERSION,
@@ -157,7 +153,7 @@ impl ModelFile {
             params,
             standard_errors,
             covariance: f.covariance().map(|c| c.to_vec()),
-            parameter_order: names.iter().map(|n| n.to_string()).collect(),
+            parameter_order: names,
             log_likelihood: f.log_likelihood(),
             n_customers: f.n_customers(),
             n_rows: f.n_rows(),

@@ -55,8 +55,8 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
             n: M::n_customers(data),
             penalizer,
             scales: M::penalty_scales(data),
-            kinds: M::kinds(),
-            pinned: vec![None; M::NAMES.len()],
+            kinds: M::kinds_for(data),
+            pinned: vec![None; M::names_for(data).len()],
             cache: RefCell::new(None),
         }
     }
