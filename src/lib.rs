@@ -78,7 +78,9 @@ pub mod value;
 
 #[cfg(feature = "csv")]
 pub use data::io;
-pub use data::{CompressedRfm, Customer, FrequencyGroups, Holdout, RfmSummary, TimeUnit};
+pub use data::{
+    CompressedRfm, Covariates, Customer, FrequencyGroups, Holdout, RfmSummary, TimeUnit,
+};
 #[cfg(feature = "logs")]
 pub use data::{
     Granularity, History, Summarized, SummaryBuilder, SummaryOptions, Transaction, summarize,

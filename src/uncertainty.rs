@@ -144,7 +144,7 @@ pub fn sample_params<M: MaximumLikelihood, R: rand::Rng + ?Sized>(
                 }
             })
             .collect();
-        if let Ok(m) = M::from_slice(&draw)
+        if let Ok(m) = f.params().with_values(&draw)
             && accept(&m)
         {
             out.push(m);

@@ -5,6 +5,7 @@
 //! the first purchase (0 when x = 0), and `T` the time from the first purchase to the end of
 //! calibration. Times are in a [`TimeUnit`].
 
+mod covariates;
 mod customer;
 #[cfg(feature = "csv")]
 mod dates;
@@ -24,6 +25,7 @@ mod time;
 #[cfg(feature = "csv")]
 mod zstd;
 
+pub use covariates::Covariates;
 pub use customer::Customer;
 pub use groups::FrequencyGroups;
 #[cfg(all(test, feature = "csv"))]

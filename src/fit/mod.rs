@@ -41,7 +41,7 @@ use crate::error::{Error, Result, nonnegative_option, positive_option};
 use problem::{LogProblem, hessian_phi, minimise};
 
 /// A model whose likelihood can be maximised by [`fit`].
-pub trait MaximumLikelihood: Sized + Copy {
+pub trait MaximumLikelihood: Sized + Clone {
     /// What the likelihood iterates over (prepared once from the input: [`FromRfm::prepare`]
     /// for an RFM summary, or the model's own [`FitData`] input).
     type Data;
@@ -88,6 +88,14 @@ pub trait MaximumLikelihood: Sized + Copy {
     /// As [`from_slice`](Self::from_slice).
     fn from_slice_for(theta: &[f64], data: &Self::Data) -> Result<Self> {
         let _ = data;
+        Self::from_slice(theta)
+    }
+    /// Parameters of the same shape as these (the same names) with the values `theta`:
+    /// [`from_slice`](Self::from_slice), unless the shape depends on the data.
+    ///
+    /// # Errors
+    /// As [`from_slice`](Self::from_slice).
+    fn with_values(&self, theta: &[f64]) -> Result<Self> {
         Self::from_slice(theta)
     }
     /// This parameter set's names, in [`to_vec`](Self::to_vec) order.
@@ -393,11 +401,7 @@ fn fit_from<M: MaximumLikelihood>(
     if let Some(s) = starts.iter().find(|s| s.len() != k) {
         return Err(Error::InvalidOption {
             name: "start",
-            reason: format!(
-                "needs {k} values ({}), got {}",
-                names.join(", "),
-                s.len()
-            ),
+            reason: format!("needs {k} values ({}), got {}", names.join(", "), s.len()),
         });
     }
     let kinds = M::kinds_for(data);

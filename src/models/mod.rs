@@ -22,6 +22,7 @@ pub mod mbgnbd;
 pub mod nbd;
 mod outcome_traits;
 pub mod pareto_nbd;
+pub mod pareto_nbd_cov;
 mod pareto_nbd_plan;
 pub mod plan;
 pub mod registry;
