@@ -130,14 +130,16 @@ pub enum Error {
     /// are not identified and standard errors would be meaningless, so there is no fit. Fit the
     /// limit model instead.
     #[error(
-        "the {model} likelihood is maximised on the boundary {parameters} -> 0, where the model \
-         is {limit} (log-likelihood {log_likelihood:.6}); fit {limit} instead"
+        "the {model} likelihood is maximised on the boundary {parameters} -> {toward}, where the \
+         model is {limit} (log-likelihood {log_likelihood:.6}); fit {limit} instead"
     )]
     OnBoundary {
         /// The model fitted.
         model: &'static str,
         /// The parameters that go to the boundary, e.g. `"b, beta"`.
         parameters: &'static str,
+        /// Where they go: `"0"` or `"infinity"`.
+        toward: &'static str,
         /// The model it collapses to there (its name as [`crate::AnyFitted::fit`] takes it).
         limit: &'static str,
         /// The maximised log-likelihood, the limit model's.

@@ -5,8 +5,12 @@
 
 use clv::fit::{FitOptions, fit, gradient_discrepancy};
 use clv::io::{TransactionFormat, read_transactions_into};
-use clv::models::pareto_nbd_cov::{CovariateSummary, ParetoNbdCovParams};
-use clv::{Covariates, ParetoNbdParams, RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit};
+use clv::models::covariates::{CovariateSummary, WithCovariates};
+
+type ParetoNbdCovParams = WithCovariates<ParetoNbdParams>;
+use clv::{
+    BgNbdParams, Covariates, ParetoNbdParams, RfmSummary, SummaryBuilder, SummaryOptions, TimeUnit,
+};
 
 fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -118,4 +122,31 @@ fn an_all_zero_covariate_leaves_the_model_as_it_was() {
     }
     assert!(th[4].abs() < 1e-8 && th[5].abs() < 1e-8);
     assert!((f.log_likelihood() - base.log_likelihood()).abs() < 1e-7);
+}
+
+/// BG/NBD with Gender and Channel in both processes has no finite maximum on the apparel
+/// data: a and b run to infinity (the Beta of p turns into a point mass). The fit refuses
+/// with a typed error naming a and b, never numbers as if it had converged.
+#[test]
+fn apparel_bgnbd_with_covariates_has_no_finite_maximum() {
+    let (s, z) = apparel();
+    let input = CovariateSummary::new(&s, &z, &z).unwrap();
+    let err = fit::<WithCovariates<BgNbdParams>>(&input, &FitOptions::default()).unwrap_err();
+    let clv::Error::NotConverged { reason, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(
+        reason.contains("parameters heading to a boundary: a = ") && reason.contains(", b = "),
+        "{reason}"
+    );
+}
+
+#[test]
+fn bgnbd_covariate_gradients_match_central_differences() {
+    let (s, z) = apparel();
+    let input = CovariateSummary::new(&s, &z, &z).unwrap();
+    let d = clv::fit::FitData::<WithCovariates<BgNbdParams>>::prepare(&input).unwrap();
+    let theta = [1.5, 80.0, 0.3, 0.5, 0.8, -0.4, 0.2, 0.6];
+    let err = gradient_discrepancy::<WithCovariates<BgNbdParams>>(&theta, &d, 1e-5);
+    assert!(err < 1e-6, "{err}");
 }

@@ -27,6 +27,7 @@ fn cdnow_maximum_is_the_pareto_nbd_boundary() {
     let Error::OnBoundary {
         model,
         parameters,
+        toward,
         limit,
         log_likelihood,
     } = err.clone()
@@ -34,8 +35,8 @@ fn cdnow_maximum_is_the_pareto_nbd_boundary() {
         panic!("{err:?}");
     };
     assert_eq!(
-        (model, parameters, limit),
-        ("ggomnbd", "b, beta", "pareto-nbd")
+        (model, parameters, toward, limit),
+        ("ggomnbd", "b, beta", "0", "pareto-nbd")
     );
     // Pareto/NBD's CDNOW maximum, -9594.97393 (tests/pareto_nbd.rs)
     assert!(

@@ -136,8 +136,8 @@ pub trait MaximumLikelihood: Sized + Clone {
         100_000
     }
     /// A limit on the boundary of the parameter space where this model becomes another one
-    /// (GGom/NBD as b, β → 0 is Pareto/NBD): the names of the parameters that go to the
-    /// boundary, the limit model's name and its maximised log-likelihood on `data`; `theta` is
+    /// (GGom/NBD as b, β → 0 is Pareto/NBD): the parameters that go to the boundary, where
+    /// they go, the limit model's name and its maximised log-likelihood on `data`; `theta` is
     /// the optimum found (a model may skip the comparison when it is far from the boundary). The fit
     /// compares it with its own optimum and reports [`Error::OnBoundary`] when the limit is at
     /// least as good (within 1e-3). The default, `None`, is a model without such a limit.
@@ -148,7 +148,7 @@ pub trait MaximumLikelihood: Sized + Clone {
         data: &Self::Data,
         options: &FitOptions,
         theta: &[f64],
-    ) -> Option<Result<(&'static str, &'static str, f64)>> {
+    ) -> Option<Result<BoundaryLimit>> {
         let _ = (data, options, theta);
         None
     }
@@ -164,6 +164,20 @@ pub trait MaximumLikelihood: Sized + Clone {
         let _ = (theta, data, grad, hess);
         None
     }
+}
+
+/// A model's limit on the boundary of its parameter space
+/// ([`MaximumLikelihood::boundary_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundaryLimit {
+    /// The parameters that go to the boundary (`"b, beta"`).
+    pub parameters: &'static str,
+    /// Where they go (`"0"`, `"infinity"`).
+    pub toward: &'static str,
+    /// The model there (`"pareto-nbd"`).
+    pub limit: &'static str,
+    /// Its maximised log-likelihood on the data.
+    pub log_likelihood: f64,
 }
 
 /// A fit whose log-likelihood is not above its boundary limit's by more than this is on the
@@ -450,14 +464,15 @@ fn fit_from<M: MaximumLikelihood>(
             what: format!("{} log-likelihood at the optimum", M::MODEL),
         });
     }
-    if let Some(Ok((parameters, limit, limit_ll))) = M::boundary_limit(data, options, &theta)
-        && limit_ll >= ll - BOUNDARY_LL_TOL
+    if let Some(Ok(b)) = M::boundary_limit(data, options, &theta)
+        && b.log_likelihood >= ll - BOUNDARY_LL_TOL
     {
         return Err(Error::OnBoundary {
             model: M::MODEL,
-            parameters,
-            limit,
-            log_likelihood: limit_ll.max(ll),
+            parameters: b.parameters,
+            toward: b.toward,
+            limit: b.limit,
+            log_likelihood: b.log_likelihood.max(ll),
         });
     }
     let h = hessian_phi(&problem, &phi);

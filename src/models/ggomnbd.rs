@@ -604,7 +604,7 @@ impl MaximumLikelihood for GgomNbdParams {
         data: &CompressedRfm,
         options: &FitOptions,
         theta: &[f64],
-    ) -> Option<Result<(&'static str, &'static str, f64)>> {
+    ) -> Option<Result<crate::fit::BoundaryLimit>> {
         if theta[2] / data.age_scale() >= 0.1 {
             return None;
         }
@@ -614,7 +614,12 @@ impl MaximumLikelihood for GgomNbdParams {
                 options,
                 crate::TimeUnit::Weeks,
             )
-            .map(|f| ("b, beta", "pareto-nbd", f.log_likelihood())),
+            .map(|f| crate::fit::BoundaryLimit {
+                parameters: "b, beta",
+                toward: "0",
+                limit: "pareto-nbd",
+                log_likelihood: f.log_likelihood(),
+            }),
         )
     }
 }

@@ -1,0 +1,470 @@
+//! Transaction models with static covariates, in CLVTools' parameterisation (Fader & Hardie
+//! 2007, "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD models";
+//! Meierer et al., CLVTools). Customer i with purchase covariates z_t and dropout covariates
+//! z_l has the base model's parameters with
+//!
+//! - the purchase-rate scale α_i = α · exp(−γ_tᵀ z_t) (every model: a positive γ_t raises the
+//!   mean purchase rate r/α_i by e^{γ_t} per unit of the covariate);
+//! - Pareto/NBD: β_i = β · exp(−γ_lᵀ z_l) (a positive γ_l raises the mean dropout rate s/β_i);
+//! - BG/NBD and MBG/NBD: a_i = a · exp(γ_lᵀ z_l), b_i = b · exp(γ_lᵀ z_l) (CLVTools' form:
+//!   the Beta of p is scaled in both shapes, so its mean a/(a+b) stays and its spread
+//!   narrows as γ_lᵀz_l grows);
+//! - NBD: no dropout process, so no dropout covariates.
+//!
+//! The likelihood is the base model's per customer; customers with the same covariate values
+//! share their parameters, so it is summed per covariate pattern over their compressed
+//! histories, and its gradient follows by the chain rule from the base model's:
+//! ∂θ_i/∂θ = θ_i/θ, ∂θ_i/∂γ = ±θ_i z. An L2 penalty (`FitOptions::penalizer`) falls on the
+//! coefficients only, as CLVTools' `reg.lambdas`.
+
+use crate::data::{CompressedRfm, Covariates, RfmSummary, TimeUnit};
+use crate::error::{Error, Result};
+use crate::fit::{FitData, MaximumLikelihood, ParamKind};
+use crate::models::{BgNbdParams, MbgNbdParams, NbdParams, ParetoNbdParams};
+
+/// A base model that takes covariates: which of its parameters the purchase and the dropout
+/// covariates scale, and how.
+pub trait Covariated: MaximumLikelihood<Data = CompressedRfm> {
+    /// The model name with covariates (`"pareto-nbd-cov"`).
+    const COV_MODEL: &'static str;
+    /// The name for people (`"Pareto/NBD with covariates"`).
+    const COV_LABEL: &'static str;
+    /// Index of the purchase-rate scale α, which the purchase covariates scale by
+    /// exp(−γ_tᵀz_t).
+    const PURCHASE: usize;
+    /// Indices of the parameters the dropout covariates scale, and the sign s of the exponent
+    /// (θ_i = θ·exp(s·γ_lᵀz_l)); empty for a model without dropout.
+    const DROPOUT: &'static [usize];
+    /// The sign of the dropout exponent.
+    const DROPOUT_SIGN: f64;
+}
+
+impl Covariated for ParetoNbdParams {
+    const COV_MODEL: &'static str = "pareto-nbd-cov";
+    const COV_LABEL: &'static str = "Pareto/NBD with covariates";
+    const PURCHASE: usize = 1;
+    const DROPOUT: &'static [usize] = &[3];
+    const DROPOUT_SIGN: f64 = -1.0;
+}
+
+impl Covariated for BgNbdParams {
+    const COV_MODEL: &'static str = "bgnbd-cov";
+    const COV_LABEL: &'static str = "BG/NBD with covariates";
+    const PURCHASE: usize = 1;
+    const DROPOUT: &'static [usize] = &[2, 3];
+    const DROPOUT_SIGN: f64 = 1.0;
+}
+
+impl Covariated for MbgNbdParams {
+    const COV_MODEL: &'static str = "mbgnbd-cov";
+    const COV_LABEL: &'static str = "MBG/NBD with covariates";
+    const PURCHASE: usize = 1;
+    const DROPOUT: &'static [usize] = &[2, 3];
+    const DROPOUT_SIGN: f64 = 1.0;
+}
+
+impl Covariated for NbdParams {
+    const COV_MODEL: &'static str = "nbd-cov";
+    const COV_LABEL: &'static str = "NBD with covariates";
+    const PURCHASE: usize = 1;
+    const DROPOUT: &'static [usize] = &[];
+    const DROPOUT_SIGN: f64 = 1.0;
+}
+
+/// Fitted (or given) base parameters with covariate coefficients.
+///
+/// ```
+/// use clv::models::covariates::WithCovariates;
+/// use clv::ParetoNbdParams;
+/// let base = ParetoNbdParams::new(1.84, 92.96, 0.59, 49.51)?;
+/// let m = WithCovariates::new(base, vec![("channel".into(), 0.62)], vec![("channel".into(), 0.79)])?;
+/// // a channel-1 customer: α and β divided by e^0.62 and e^0.79
+/// let own = m.for_customer(&[1.0], &[1.0])?;
+/// assert!((own.alpha() - 92.96 * (-0.62f64).exp()).abs() < 1e-12);
+/// assert!((own.beta() - 49.51 * (-0.79f64).exp()).abs() < 1e-12);
+/// # Ok::<(), clv::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithCovariates<M> {
+    base: M,
+    purchase: Vec<(String, f64)>,
+    dropout: Vec<(String, f64)>,
+}
+
+impl<M: Covariated> WithCovariates<M> {
+    /// Base parameters (those of a customer whose covariates are all 0) and the coefficients
+    /// of the purchase and the dropout covariates, by name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a coefficient that is not finite;
+    /// [`Error::InvalidOption`] for dropout covariates on a model without dropout.
+    pub fn new(base: M, purchase: Vec<(String, f64)>, dropout: Vec<(String, f64)>) -> Result<Self> {
+        if let Some((_, v)) = purchase
+            .iter()
+            .chain(&dropout)
+            .find(|(_, v)| !v.is_finite())
+        {
+            return Err(Error::InvalidParameter {
+                name: "gamma",
+                value: *v,
+                reason: "a covariate coefficient must be finite",
+            });
+        }
+        if M::DROPOUT.is_empty() && !dropout.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "dropout covariates",
+                reason: format!("{} has no dropout process", M::LABEL),
+            });
+        }
+        Ok(WithCovariates {
+            base,
+            purchase,
+            dropout,
+        })
+    }
+    /// The parameters of a customer whose covariates are all 0.
+    pub fn base(&self) -> &M {
+        &self.base
+    }
+    /// The purchase-process coefficients γ_t, by covariate.
+    pub fn purchase_coefficients(&self) -> &[(String, f64)] {
+        &self.purchase
+    }
+    /// The dropout-process coefficients γ_l, by covariate.
+    pub fn dropout_coefficients(&self) -> &[(String, f64)] {
+        &self.dropout
+    }
+    /// A customer's own base-model parameters (see the module docs): every prediction of the
+    /// base model then applies to them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for covariate rows of the wrong length;
+    /// [`Error::InvalidParameter`] when a scaled parameter is not finite and > 0.
+    pub fn for_customer(&self, z_purchase: &[f64], z_dropout: &[f64]) -> Result<M> {
+        if z_purchase.len() != self.purchase.len() || z_dropout.len() != self.dropout.len() {
+            return Err(Error::InvalidOption {
+                name: "covariates",
+                reason: format!(
+                    "need {} purchase and {} dropout values, got {} and {}",
+                    self.purchase.len(),
+                    self.dropout.len(),
+                    z_purchase.len(),
+                    z_dropout.len()
+                ),
+            });
+        }
+        let gt: Vec<f64> = self.purchase.iter().map(|p| p.1).collect();
+        let gl: Vec<f64> = self.dropout.iter().map(|p| p.1).collect();
+        let theta = scaled::<M>(&self.base.to_vec(), &gt, &gl, z_purchase, z_dropout);
+        self.base.with_values(&theta)
+    }
+}
+
+fn dot(c: &[f64], z: &[f64]) -> f64 {
+    c.iter().zip(z).map(|(a, b)| a * b).sum()
+}
+
+/// The base parameters of a covariate pattern.
+fn scaled<M: Covariated>(base: &[f64], gt: &[f64], gl: &[f64], zt: &[f64], zl: &[f64]) -> Vec<f64> {
+    let mut th = base.to_vec();
+    th[M::PURCHASE] *= (-dot(gt, zt)).exp();
+    let e = (M::DROPOUT_SIGN * dot(gl, zl)).exp();
+    for &j in M::DROPOUT {
+        th[j] *= e;
+    }
+    th
+}
+
+/// The customers of one covariate pattern: its values and their compressed histories.
+#[derive(Debug, Clone)]
+struct Group {
+    zt: Vec<f64>,
+    zl: Vec<f64>,
+    rows: CompressedRfm,
+}
+
+/// What the likelihood iterates over: the customers grouped by covariate pattern.
+#[derive(Debug, Clone)]
+pub struct CovariateData {
+    groups: Vec<Group>,
+    purchase: Vec<String>,
+    dropout: Vec<String>,
+    n: f64,
+    pooled: CompressedRfm,
+}
+
+/// A summary with its customers' purchase and dropout covariates (rows in summary order):
+/// what [`WithCovariates`] is fitted to.
+///
+/// ```
+/// use clv::models::covariates::{CovariateSummary, WithCovariates};
+/// use clv::sim::Simulate;
+/// use clv::{Covariates, FitOptions, ParetoNbdParams, TimeUnit};
+/// let truth = ParetoNbdParams::new(0.55, 10.6, 0.6, 11.7)?;
+/// let s = truth.simulate(&vec![52.0; 2000], TimeUnit::Weeks, 1)?;
+/// let z = Covariates::new(vec!["g".into()], (0..2000).map(|i| vec![(i % 2) as f64]).collect())?;
+/// let input = CovariateSummary::new(&s, &z, &z)?;
+/// let f = clv::fit::fit::<WithCovariates<ParetoNbdParams>>(&input, &FitOptions::default())?;
+/// assert_eq!(f.names(), ["r", "alpha", "s", "beta", "purchase[g]", "dropout[g]"]);
+/// // no effect was simulated: both coefficients within 3 standard errors of 0
+/// let se = f.standard_errors().unwrap();
+/// let g = clv::fit::MaximumLikelihood::to_vec(f.params());
+/// assert!(g[4].abs() < 3.0 * se[4] && g[5].abs() < 3.0 * se[5]);
+/// # Ok::<(), clv::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CovariateSummary<'a> {
+    summary: &'a RfmSummary,
+    purchase: &'a Covariates,
+    dropout: Option<&'a Covariates>,
+}
+
+impl<'a> CovariateSummary<'a> {
+    /// The summary and its covariates (one row per customer each).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when a covariate matrix has another number of rows than the
+    /// summary has customers.
+    pub fn new(
+        summary: &'a RfmSummary,
+        purchase: &'a Covariates,
+        dropout: &'a Covariates,
+    ) -> Result<Self> {
+        Self::check(summary, purchase, "purchase")?;
+        Self::check(summary, dropout, "dropout")?;
+        Ok(CovariateSummary {
+            summary,
+            purchase,
+            dropout: Some(dropout),
+        })
+    }
+
+    /// Purchase covariates only (the NBD, or a model whose dropout takes none).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn purchase_only(summary: &'a RfmSummary, purchase: &'a Covariates) -> Result<Self> {
+        Self::check(summary, purchase, "purchase")?;
+        Ok(CovariateSummary {
+            summary,
+            purchase,
+            dropout: None,
+        })
+    }
+
+    fn check(summary: &RfmSummary, z: &Covariates, what: &str) -> Result<()> {
+        if z.len() != summary.len() {
+            return Err(Error::InvalidOption {
+                name: "covariates",
+                reason: format!(
+                    "{what} covariates have {} rows for {} customers",
+                    z.len(),
+                    summary.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
+    fn prepare(&self) -> Result<CovariateData> {
+        let s = self.summary;
+        if M::DROPOUT.is_empty() && self.dropout.is_some() {
+            return Err(Error::InvalidOption {
+                name: "dropout covariates",
+                reason: format!("{} has no dropout process", M::LABEL),
+            });
+        }
+        let zl = |i: usize| self.dropout.map_or(&[][..], |d| d.row(i));
+        // one group per distinct covariate pattern (bitwise), in order of first appearance
+        let mut index: std::collections::HashMap<Vec<u64>, usize> = Default::default();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for i in 0..s.len() {
+            let key: Vec<u64> = self
+                .purchase
+                .row(i)
+                .iter()
+                .chain(zl(i))
+                .map(|v| v.to_bits())
+                .collect();
+            let g = *index.entry(key).or_insert_with(|| {
+                members.push(Vec::new());
+                members.len() - 1
+            });
+            members[g].push(i);
+        }
+        let groups = members
+            .iter()
+            .map(|m| {
+                let pick = |v: &[f64]| m.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+                let sub = RfmSummary::new(
+                    m.iter().map(|&i| s.ids()[i].clone()).collect(),
+                    pick(s.frequency()),
+                    pick(s.recency()),
+                    pick(s.age()),
+                    s.unit(),
+                )?;
+                Ok(Group {
+                    zt: self.purchase.row(m[0]).to_vec(),
+                    zl: zl(m[0]).to_vec(),
+                    rows: sub.compress(),
+                })
+            })
+            .collect::<Result<Vec<Group>>>()?;
+        let pooled = super::prepare_rfm(s, M::COV_MODEL)?;
+        Ok(CovariateData {
+            groups,
+            purchase: self.purchase.names().to_vec(),
+            dropout: self.dropout.map_or(Vec::new(), |d| d.names().to_vec()),
+            n: s.len() as f64,
+            pooled,
+        })
+    }
+    fn unit(&self) -> TimeUnit {
+        self.summary.unit()
+    }
+}
+
+fn all_names<M: Covariated>(purchase: &[String], dropout: &[String]) -> Vec<String> {
+    M::NAMES
+        .iter()
+        .map(|n| n.to_string())
+        .chain(purchase.iter().map(|n| format!("purchase[{n}]")))
+        .chain(dropout.iter().map(|n| format!("dropout[{n}]")))
+        .collect()
+}
+
+fn all_kinds<M: Covariated>(coefficients: usize) -> Vec<ParamKind> {
+    let mut k = M::kinds();
+    k.extend(vec![ParamKind::Real; coefficients]);
+    k
+}
+
+/// Splits θ into base parameters and the two coefficient vectors.
+fn split<M: Covariated>(theta: &[f64], kt: usize) -> (&[f64], &[f64], &[f64]) {
+    let k = M::NAMES.len();
+    (&theta[..k], &theta[k..k + kt], &theta[k + kt..])
+}
+
+impl<M: Covariated> WithCovariates<M> {
+    fn from_parts(theta: &[f64], purchase: &[String], dropout: &[String]) -> Result<Self> {
+        let k = M::NAMES.len();
+        if theta.len() != k + purchase.len() + dropout.len() {
+            return Err(Error::InvalidOption {
+                name: "parameters",
+                reason: format!(
+                    "need {} values, got {}",
+                    k + purchase.len() + dropout.len(),
+                    theta.len()
+                ),
+            });
+        }
+        let (b, gt, gl) = split::<M>(theta, purchase.len());
+        let named = |n: &[String], v: &[f64]| n.iter().cloned().zip(v.iter().copied()).collect();
+        WithCovariates::new(M::from_slice(b)?, named(purchase, gt), named(dropout, gl))
+    }
+    fn coefficient_names(&self) -> (Vec<String>, Vec<String>) {
+        let n = |v: &[(String, f64)]| v.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
+        (n(&self.purchase), n(&self.dropout))
+    }
+}
+
+impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
+    type Data = CovariateData;
+    const MODEL: &'static str = M::COV_MODEL;
+    const LABEL: &'static str = M::COV_LABEL;
+    /// The base parameters; the coefficients' names come with the data
+    /// ([`names_for`](MaximumLikelihood::names_for)).
+    const NAMES: &'static [&'static str] = M::NAMES;
+
+    fn n_customers(data: &CovariateData) -> f64 {
+        data.n
+    }
+    fn n_rows(data: &CovariateData) -> usize {
+        data.groups.iter().map(|g| g.rows.len()).sum()
+    }
+    fn from_slice(theta: &[f64]) -> Result<Self> {
+        Err(Error::InvalidOption {
+            name: "parameters",
+            reason: format!(
+                "a model with covariates needs the covariate names with its {} values",
+                theta.len()
+            ),
+        })
+    }
+    fn from_slice_for(theta: &[f64], data: &CovariateData) -> Result<Self> {
+        Self::from_parts(theta, &data.purchase, &data.dropout)
+    }
+    fn with_values(&self, theta: &[f64]) -> Result<Self> {
+        let (p, d) = self.coefficient_names();
+        Self::from_parts(theta, &p, &d)
+    }
+    fn to_vec(&self) -> Vec<f64> {
+        self.base
+            .to_vec()
+            .into_iter()
+            .chain(self.purchase.iter().map(|p| p.1))
+            .chain(self.dropout.iter().map(|p| p.1))
+            .collect()
+    }
+    fn names_for(data: &CovariateData) -> Vec<String> {
+        all_names::<M>(&data.purchase, &data.dropout)
+    }
+    fn kinds_for(data: &CovariateData) -> Vec<ParamKind> {
+        all_kinds::<M>(data.purchase.len() + data.dropout.len())
+    }
+    fn param_names(&self) -> Vec<String> {
+        let (p, d) = self.coefficient_names();
+        all_names::<M>(&p, &d)
+    }
+    fn param_kinds(&self) -> Vec<ParamKind> {
+        all_kinds::<M>(self.purchase.len() + self.dropout.len())
+    }
+    fn starts(data: &CovariateData) -> Vec<Vec<f64>> {
+        let k = data.purchase.len() + data.dropout.len();
+        M::starts(&data.pooled)
+            .into_iter()
+            .map(|b| b.into_iter().chain(std::iter::repeat_n(0.0, k)).collect())
+            .collect()
+    }
+    fn penalty_scales(data: &CovariateData) -> Vec<f64> {
+        // the coefficients only
+        let k = data.purchase.len() + data.dropout.len();
+        std::iter::repeat_n(0.0, M::NAMES.len())
+            .chain(std::iter::repeat_n(1.0, k))
+            .collect()
+    }
+    fn log_likelihood_grad(theta: &[f64], data: &CovariateData, grad: Option<&mut [f64]>) -> f64 {
+        let kt = data.purchase.len();
+        let kb = M::NAMES.len();
+        let (base, gt, gl) = split::<M>(theta, kt);
+        let want = grad.is_some();
+        let mut total = 0.0;
+        let mut g = vec![0.0; theta.len()];
+        let mut gi = vec![0.0; kb];
+        for grp in &data.groups {
+            let th = scaled::<M>(base, gt, gl, &grp.zt, &grp.zl);
+            total += M::log_likelihood_grad(&th, &grp.rows, want.then_some(&mut gi[..]));
+            if want {
+                for j in 0..kb {
+                    g[j] += gi[j] * th[j] / base[j];
+                }
+                // ∂θ_α/∂γ_t = −θ_α z_t; ∂θ_j/∂γ_l = s θ_j z_l
+                let p = gi[M::PURCHASE] * th[M::PURCHASE];
+                for (k, z) in grp.zt.iter().enumerate() {
+                    g[kb + k] -= p * z;
+                }
+                let d: f64 =
+                    M::DROPOUT.iter().map(|&j| gi[j] * th[j]).sum::<f64>() * M::DROPOUT_SIGN;
+                for (k, z) in grp.zl.iter().enumerate() {
+                    g[kb + kt + k] += d * z;
+                }
+            }
+        }
+        if let Some(out) = grad {
+            out.copy_from_slice(&g);
+        }
+        total
+    }
+}
