@@ -1696,3 +1696,143 @@ fn zstd_input_is_read_transparently() {
     assert_eq!(a, b);
     assert_eq!(a.lines().count(), 8); // header and 7 customers
 }
+
+/// `clv fit --covariates`: the apparel Pareto/NBD with Gender and Channel in both processes,
+/// its coefficient table, effects in words and likelihood-ratio test; and the input mistakes
+/// as one-line errors naming the customer or column.
+#[test]
+fn fit_with_covariates_reports_coefficients_and_refuses_bad_covariates() {
+    let dir = format!("{}/tests/data", env!("CARGO_MANIFEST_DIR"));
+    let summary = tmp("apparel_summary.csv");
+    let Some(out) = run(&[
+        "summarize",
+        "--transactions",
+        &format!("{dir}/apparel_trans.csv"),
+        "--calibration-end",
+        "2006-12-31",
+        "--customer-col",
+        "Id",
+        "--date-col",
+        "Date",
+        "--amount-col",
+        "Price",
+        "-o",
+        summary.to_str().unwrap(),
+    ]) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = tmp("pcov.json");
+    let fit = |cov: &str, extra: &[&str]| {
+        let mut v = vec![
+            "fit",
+            "--summary",
+            summary.to_str().unwrap(),
+            "--model",
+            "pareto-nbd",
+            "--covariates",
+            cov,
+            "-o",
+            model.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        run(&v).unwrap()
+    };
+    let cov = format!("{dir}/apparel_static_cov.csv");
+    let both = [
+        "--purchase-cov",
+        "Gender,Channel",
+        "--dropout-cov",
+        "Gender,Channel",
+    ];
+    let out = fit(&cov, &both);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "Channel          purchase     0.623930",
+        "Gender           dropout     -0.641868",
+        "Channel: mean purchase rate × 1.866 [1.519, 2.292] per unit",
+        "statistic 54.0703 on 4 df",
+        "log-likelihood -5821.0627",
+    ] {
+        assert!(text.contains(want), "lacks {want}: {text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(json["model"], "pareto-nbd-cov");
+    assert!((json["params"]["dropout[Channel]"].as_f64().unwrap() - 0.789759).abs() < 1e-5);
+    // standardised: the same coefficients per unit of the original column
+    let out = fit(&cov, &[&both[..], &["--standardize"]].concat());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Channel          purchase     0.623930")
+    );
+    // mistakes
+    let original = std::fs::read_to_string(&cov).unwrap();
+    let write = |name: &str, text: String| {
+        let p = tmp(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let missing = write("cov_missing.csv", original.replace("\n17,", "\n9999,"));
+    let letters = write(
+        "cov_letters.csv",
+        original.replacen("\n5,1,0", "\n5,f,0", 1),
+    );
+    let flat = write(
+        "cov_flat.csv",
+        original
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 0 {
+                    format!("{l},Region\n")
+                } else {
+                    format!("{l},3\n")
+                }
+            })
+            .collect(),
+    );
+    for (file, args, want) in [
+        (&missing, &both[..], "customer 17 has no row in"),
+        (
+            &letters,
+            &both[..],
+            "customer 5: column 'Gender' is 'f', not a number",
+        ),
+        (
+            &flat,
+            &["--purchase-cov", "Region"][..],
+            "column 'Region' is constant (3)",
+        ),
+        (&cov, &["--purchase-cov", "Age"][..], "no column 'Age'"),
+    ] {
+        let out = fit(file, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    let out = run(&[
+        "fit",
+        "--summary",
+        summary.to_str().unwrap(),
+        "--model",
+        "nbd",
+        "--covariates",
+        &cov,
+        "--dropout-cov",
+        "Gender",
+        "-o",
+        model.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no dropout process"));
+}

@@ -869,8 +869,18 @@ pub fn fit(
     model: &str,
     penalizer: f64,
     unit: Option<TimeUnit>,
+    cov: &crate::covariates::CovArgs,
     output: &Path,
 ) -> Res {
+    if cov.covariates.is_some() {
+        let how = match unit {
+            Some(u) => SummaryUnit::Expect(u),
+            None => SummaryUnit::RecordedOr(TimeUnit::Weeks),
+        };
+        let sm: RfmSummary = read_summary_csv(summary, how).map_err(s)?;
+        let opts = FitOptions::default().with_penalizer(penalizer).map_err(s)?;
+        return crate::covariates::fit_with_covariates(&sm, model, &opts, cov, output);
+    }
     if model == crate::BGBB {
         return fit_discrete(summary, penalizer, unit.unwrap_or(TimeUnit::Weeks), output);
     }

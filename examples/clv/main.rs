@@ -10,6 +10,7 @@
 
 mod commands;
 mod compare;
+mod covariates;
 mod drivers;
 mod output;
 mod plots;
@@ -91,7 +92,7 @@ enum Command {
     Summarize(commands::SummarizeArgs),
     /// Fit a model to an RFM summary by maximum likelihood and write it as JSON.
     #[command(
-        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json\n  clv fit --summary data/donations.csv --model bgbb -o bgbb.json\n  clv fit --survival data/sbg_cohorts.csv --cohort regular --calibration-periods 7 --model sbg -o sbg.json"
+        after_help = "Examples:\n  clv fit --summary summary.csv --model bgnbd -o bgnbd.json\n  clv fit --summary summary.csv --model pareto-nbd -o pnbd.json\n  clv fit --summary summary.csv --model gamma-gamma -o gg.json\n  clv fit --summary data/donations.csv --model bgbb -o bgbb.json\n  clv fit --survival data/sbg_cohorts.csv --cohort regular --calibration-periods 7 --model sbg -o sbg.json\n  clv fit --summary summary.csv --model pareto-nbd --covariates cov.csv --purchase-cov Gender,Channel --dropout-cov Gender,Channel -o pnbd-cov.json"
     )]
     Fit {
         /// Summary CSV (frequency,recency,T or x,t_x,T; optional customer_id / monetary_value;
@@ -122,6 +123,8 @@ enum Command {
         /// summarize` writes); default week. A summary that records another unit is refused.
         #[arg(long, value_enum)]
         unit: Option<Unit>,
+        #[command(flatten)]
+        covariates: covariates::CovArgs,
         /// Output model file (JSON).
         #[arg(short, long)]
         output: PathBuf,
@@ -195,6 +198,7 @@ fn main() -> ExitCode {
             model,
             penalizer,
             unit,
+            covariates,
             output,
         } => match (summary, survival) {
             (_, Some(f)) => commands::fit_survival(
@@ -206,9 +210,14 @@ fn main() -> ExitCode {
                 unit.map(Into::into),
                 &output,
             ),
-            (Some(summary), None) => {
-                commands::fit(&summary, &model, penalizer, unit.map(Into::into), &output)
-            }
+            (Some(summary), None) => commands::fit(
+                &summary,
+                &model,
+                penalizer,
+                unit.map(Into::into),
+                &covariates,
+                &output,
+            ),
             (None, None) => Err("--summary or --survival is required".to_string()),
         },
         Command::Retention(args) => commands::retention(args),

@@ -131,9 +131,11 @@ pub struct Table<'a> {
 
 fn table(t: &Table) -> String {
     let mut s = String::new();
+    // the name column fits the longest name (covariate coefficients: purchase[Channel])
+    let w = t.names.iter().map(String::len).max().unwrap_or(0).max(8);
     let _ = writeln!(
         s,
-        "{:<8} {:>12} {:>12} {:>25}",
+        "{:<w$} {:>12} {:>12} {:>25}",
         "param", "estimate", "std.err", "95% interval"
     );
     for (i, name) in t.names.iter().enumerate() {
@@ -151,7 +153,7 @@ fn table(t: &Table) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<8} {:>12.4} {:>12} {:>25}",
+            "{:<w$} {:>12.4} {:>12} {:>25}",
             name, t.theta[i], se_s, ci_s
         );
     }

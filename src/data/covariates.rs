@@ -27,18 +27,13 @@ pub struct Covariates {
 }
 
 impl Covariates {
-    /// Covariates from rows (one per customer, each with one value per name).
+    /// Covariates from rows (one per customer, each with one value per name; no names: a
+    /// process without covariates).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for duplicate or no names; [`Error::InvalidData`] naming the row
+    /// [`Error::InvalidOption`] for duplicate names; [`Error::InvalidData`] naming the row
     /// for a row of the wrong length or a value that is not finite.
     pub fn new(names: Vec<String>, rows: Vec<Vec<f64>>) -> Result<Self> {
-        if names.is_empty() {
-            return Err(Error::InvalidOption {
-                name: "covariates",
-                reason: "no covariate columns".into(),
-            });
-        }
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
                 return Err(Error::InvalidOption {

@@ -1,0 +1,369 @@
+//! `clv fit --covariates F --purchase-cov A,B --dropout-cov B`: a transaction model with
+//! static customer covariates, its coefficient table with the effects in words, and the
+//! likelihood-ratio test against the model without them.
+
+use crate::commands::{Res, s};
+use crate::output::{parameter_table, write_atomic};
+use clv::fit::{FitOptions, Fitted, FromRfm, MaximumLikelihood, ModelFile, fit};
+use clv::models::covariates::{
+    CovariateSummary, Covariated, WithCovariates, coefficients, likelihood_ratio,
+};
+use clv::{BgNbdParams, Covariates, MbgNbdParams, NbdParams, ParetoNbdParams, RfmSummary};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The covariate flags of `clv fit`.
+#[derive(clap::Args, Default)]
+pub struct CovArgs {
+    /// Customer covariates: a CSV keyed by customer id (customer_id, customer, id, Id, ...),
+    /// one row per customer of the summary.
+    #[arg(long)]
+    pub covariates: Option<PathBuf>,
+    /// Covariate columns of the purchase process (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "covariates")]
+    pub purchase_cov: Vec<String>,
+    /// Covariate columns of the dropout process (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "covariates")]
+    pub dropout_cov: Vec<String>,
+    /// Columns read as categories (one-hot, the first level in sorted order the reference);
+    /// the others must be numbers.
+    #[arg(long, value_delimiter = ',', requires = "covariates")]
+    pub categorical: Vec<String>,
+    /// Divide numeric columns by their standard deviation for the fit (not centred); the
+    /// coefficients are reported, and stored, per unit of the original column.
+    #[arg(long, requires = "covariates")]
+    pub standardize: bool,
+}
+
+/// The covariate file's columns by customer id.
+struct CovFile {
+    columns: Vec<String>,
+    rows: HashMap<String, Vec<String>>,
+}
+
+fn read_file(path: &Path) -> Result<CovFile, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(clv::io::open_input(path).map_err(s)?);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let norm = |t: &str| -> String {
+        t.chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let id = ["customerid", "customer", "id", "cust", "userid", "clientid"]
+        .iter()
+        .find_map(|c| header.iter().position(|h| norm(h) == *c))
+        .ok_or_else(|| {
+            format!(
+                "{}: no customer id column (customer_id, id, ...); columns: {}",
+                path.display(),
+                header.join(", ")
+            )
+        })?;
+    let mut rows = HashMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| format!("{} row {}: {e}", path.display(), i + 1))?;
+        let key = rec.get(id).unwrap_or("").trim().to_string();
+        if rows
+            .insert(
+                key.clone(),
+                rec.iter().map(|v| v.trim().to_string()).collect(),
+            )
+            .is_some()
+        {
+            return Err(format!(
+                "{} row {}: customer {key} has a second row",
+                path.display(),
+                i + 1
+            ));
+        }
+    }
+    Ok(CovFile {
+        columns: header,
+        rows,
+    })
+}
+
+/// The design columns of `names` for the summary's customers: numeric columns as they are (or
+/// divided by their SD), categorical ones one-hot against their first level. Returns the
+/// matrix and, per design column, the factor its coefficient is multiplied by to be per unit
+/// of the original column (1/SD, or 1).
+fn design(
+    file: &CovFile,
+    path: &Path,
+    sm: &RfmSummary,
+    names: &[String],
+    a: &CovArgs,
+    notes: &mut Vec<String>,
+) -> Result<(Covariates, Vec<f64>), String> {
+    let mut cols: Vec<String> = Vec::new();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); sm.len()];
+    let mut back = Vec::new();
+    for name in names {
+        let j = file.columns.iter().position(|c| c == name).ok_or_else(|| {
+            format!(
+                "{}: no column '{name}'; columns: {}",
+                path.display(),
+                file.columns.join(", ")
+            )
+        })?;
+        let cell = |id: &str| -> Result<&str, String> {
+            file.rows.get(id).map(|r| r[j].as_str()).ok_or_else(|| {
+                format!(
+                    "customer {id} has no row in {} (covariates are needed for every customer)",
+                    path.display()
+                )
+            })
+        };
+        if a.categorical.contains(name) {
+            let mut levels: Vec<String> = sm
+                .ids()
+                .iter()
+                .map(|id| cell(id).map(str::to_string))
+                .collect::<Result<_, _>>()?;
+            levels.sort();
+            levels.dedup();
+            if levels.len() < 2 {
+                return Err(format!(
+                    "column '{name}' is constant ({}): it says nothing about how customers differ",
+                    levels.join("")
+                ));
+            }
+            notes.push(format!(
+                "{name}: categories {}, reference {}",
+                levels.join(", "),
+                levels[0]
+            ));
+            for level in &levels[1..] {
+                cols.push(format!("{name}={level}"));
+                back.push(1.0);
+                for (i, id) in sm.ids().iter().enumerate() {
+                    values[i].push(if cell(id)? == level { 1.0 } else { 0.0 });
+                }
+            }
+        } else {
+            let mut col = Vec::with_capacity(sm.len());
+            for id in sm.ids() {
+                let text = cell(id)?;
+                let v: f64 = text.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+                    format!(
+                        "customer {id}: column '{name}' is '{text}', not a number (list it in --categorical if it is a category)"
+                    )
+                })?;
+                col.push(v);
+            }
+            let n = col.len() as f64;
+            let mean = col.iter().sum::<f64>() / n;
+            let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            if sd == 0.0 {
+                return Err(format!(
+                    "column '{name}' is constant ({}): it says nothing about how customers differ",
+                    col.first().copied().unwrap_or(0.0)
+                ));
+            }
+            let scale = if a.standardize { sd } else { 1.0 };
+            if a.standardize {
+                notes.push(format!("{name}: divided by its SD {sd:.6} for the fit"));
+            }
+            cols.push(name.clone());
+            back.push(1.0 / scale);
+            for (i, v) in col.iter().enumerate() {
+                values[i].push(v / scale);
+            }
+        }
+    }
+    let z = Covariates::new(cols, values).map_err(s)?;
+    z.check_varies().map_err(s)?;
+    Ok((z, back))
+}
+
+/// `clv fit` with covariates: the model named, its table, the coefficients with their effects
+/// in words, the likelihood-ratio test, and the model file.
+pub fn fit_with_covariates(
+    sm: &RfmSummary,
+    model: &str,
+    opts: &FitOptions,
+    a: &CovArgs,
+    output: &Path,
+) -> Res {
+    let path = a.covariates.as_ref().expect("called with --covariates");
+    if a.purchase_cov.is_empty() && a.dropout_cov.is_empty() {
+        return Err("--covariates needs --purchase-cov and/or --dropout-cov".into());
+    }
+    match model {
+        "pareto-nbd" => run::<ParetoNbdParams>(sm, opts, a, path, output),
+        "bgnbd" => run::<BgNbdParams>(sm, opts, a, path, output),
+        "mbgnbd" => run::<MbgNbdParams>(sm, opts, a, path, output),
+        "nbd" => run::<NbdParams>(sm, opts, a, path, output),
+        other => Err(format!(
+            "--covariates works with pareto-nbd, bgnbd, mbgnbd and nbd, not {other}"
+        )),
+    }
+}
+
+fn run<M: Covariated + FromRfm>(
+    sm: &RfmSummary,
+    opts: &FitOptions,
+    a: &CovArgs,
+    path: &Path,
+    output: &Path,
+) -> Res {
+    let file = read_file(path)?;
+    let mut notes = Vec::new();
+    let (zt, bt) = if a.purchase_cov.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (z, b) = design(&file, path, sm, &a.purchase_cov, a, &mut notes)?;
+        (Some(z), b)
+    };
+    let (zl, bl) = if a.dropout_cov.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (z, b) = design(&file, path, sm, &a.dropout_cov, a, &mut notes)?;
+        (Some(z), b)
+    };
+    notes.dedup();
+    // a process without covariates: a design with no columns
+    let zt = match zt {
+        Some(z) => z,
+        None => Covariates::new(Vec::new(), vec![Vec::new(); sm.len()]).map_err(s)?,
+    };
+    let input = match (&zl, M::DROPOUT.is_empty()) {
+        (Some(_), true) => {
+            return Err(format!(
+                "{} has no dropout process: drop --dropout-cov",
+                M::LABEL
+            ));
+        }
+        (Some(zl), false) => CovariateSummary::new(sm, &zt, zl).map_err(s)?,
+        (None, _) => CovariateSummary::purchase_only(sm, &zt).map_err(s)?,
+    };
+    let base = fit::<M>(sm, opts).map_err(s)?;
+    let f = fit::<WithCovariates<M>>(&input, opts).map_err(s)?;
+    let warnings = f.warnings().to_vec();
+    // coefficients per unit of the original columns
+    let f = rescale(f, &bt, &bl)?;
+    println!(
+        "{} on {} customers, times in {}",
+        <WithCovariates<M> as MaximumLikelihood>::LABEL,
+        sm.len(),
+        sm.unit()
+    );
+    for n in &notes {
+        println!("  {n}");
+    }
+    print!("{}", parameter_table(&f));
+    println!(
+        "\ncovariate        process      estimate     std.err        z   p-value  95% interval"
+    );
+    for c in coefficients(&f) {
+        let process = match c.process {
+            clv::models::covariates::Process::Purchase => "purchase",
+            _ => "dropout",
+        };
+        let opt = |v: Option<f64>, w: usize, p: usize| {
+            v.map_or(format!("{:>w$}", "-"), |v| format!("{v:>w$.p$}"))
+        };
+        println!(
+            "{:<16} {:<9} {:>11.6} {} {} {}  {}",
+            c.covariate,
+            process,
+            c.estimate,
+            opt(c.se, 11, 6),
+            opt(c.z, 8, 3),
+            c.p_value
+                .map_or(format!("{:>9}", "-"), |p| format!("{p:>9.2e}")),
+            c.ci.map_or("-".into(), |(lo, hi)| format!("[{lo:.4}, {hi:.4}]"))
+        );
+    }
+    println!();
+    for c in coefficients(&f) {
+        // a category against its reference level, a number per unit
+        let effect = match c.covariate.split_once('=') {
+            Some((col, _)) => {
+                let reference = notes
+                    .iter()
+                    .find_map(|n| n.strip_prefix(&format!("{col}: categories ")))
+                    .and_then(|n| n.rsplit("reference ").next())
+                    .unwrap_or("the reference");
+                c.effect
+                    .replacen(": ", &format!(" (vs {col}={reference}): "), 1)
+                    .trim_end_matches(" per unit")
+                    .to_string()
+            }
+            None => c.effect.clone(),
+        };
+        println!("  {effect}");
+    }
+    let df = bt.len() + bl.len();
+    let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), df).map_err(s)?;
+    println!(
+        "\nlikelihood-ratio test against {} without covariates (log-likelihood {:.5}): \
+         statistic {:.4} on {} df, p = {:.3e}",
+        M::LABEL,
+        base.log_likelihood(),
+        lr.statistic,
+        lr.df,
+        lr.p_value
+    );
+    for w in &warnings {
+        println!("{}: {w}", w.severity());
+    }
+    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
+    write_atomic(output, json.as_bytes())?;
+    eprintln!("model written to {}", output.display());
+    Ok(())
+}
+
+/// The fit with each coefficient (and its covariance row and column) multiplied by its
+/// column's factor: coefficients per unit of the original column.
+fn rescale<M: Covariated>(
+    f: Fitted<WithCovariates<M>>,
+    bt: &[f64],
+    bl: &[f64],
+) -> Result<Fitted<WithCovariates<M>>, String> {
+    let factors: Vec<f64> = std::iter::repeat_n(1.0, M::NAMES.len())
+        .chain(bt.iter().copied())
+        .chain(bl.iter().copied())
+        .collect();
+    if factors.iter().all(|&v| v == 1.0) {
+        return Ok(f);
+    }
+    let theta: Vec<f64> = f
+        .params()
+        .to_vec()
+        .iter()
+        .zip(&factors)
+        .map(|(t, k)| t * k)
+        .collect();
+    let params = f.params().with_values(&theta).map_err(s)?;
+    let cov = f.covariance().map(|c| {
+        c.iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(|(j, v)| v * (factors[i] * factors[j]))
+                    .collect()
+            })
+            .collect()
+    });
+    Fitted::from_parts(
+        params,
+        f.time_unit(),
+        f.log_likelihood(),
+        f.n_customers(),
+        f.n_rows(),
+        f.penalizer(),
+        f.convergence().clone(),
+        cov,
+    )
+    .map_err(s)
+}
