@@ -1769,6 +1769,27 @@ fn fit_with_covariates_reports_coefficients_and_refuses_bad_covariates() {
         serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     assert_eq!(json["model"], "pareto-nbd-cov");
     assert!((json["params"]["dropout[Channel]"].as_f64().unwrap() - 0.789759).abs() < 1e-5);
+    // Channel with one coefficient for both processes
+    let out = fit(
+        &cov,
+        &[
+            "--purchase-cov",
+            "Gender",
+            "--dropout-cov",
+            "Gender",
+            "--shared-cov",
+            "Channel",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Channel          both         0.6218"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Channel: mean purchase rate and mean dropout rate × 1.862"),
+        "{text}"
+    );
     // standardised: the same coefficients per unit of the original column
     let out = fit(&cov, &[&both[..], &["--standardize"]].concat());
     assert!(

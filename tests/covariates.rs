@@ -270,3 +270,50 @@ fn simulated_coefficients_are_recovered() {
         3000,
     );
 }
+
+/// The equality constraint "same coefficient in both processes": Channel shared, Gender in
+/// each; its gradient checks out, its maximum is below the unconstrained one by the constraint's
+/// likelihood-ratio statistic (0.36 on 1 df: the data do not reject it).
+#[test]
+fn a_coefficient_shared_by_both_processes() {
+    let (s, z) = apparel();
+    let g = z.select(&["Gender"]).unwrap();
+    let c = z.select(&["Channel"]).unwrap();
+    let input = CovariateSummary::new(&s, &g, &g)
+        .unwrap()
+        .with_shared(&c)
+        .unwrap();
+    let d = clv::fit::FitData::<ParetoNbdCovParams>::prepare(&input).unwrap();
+    let theta = [1.8, 93.0, 0.59, 49.5, 0.29, -0.64, 0.7];
+    assert!(gradient_discrepancy::<ParetoNbdCovParams>(&theta, &d, 1e-5) < 1e-6);
+    let f = fit::<ParetoNbdCovParams>(&input, &FitOptions::default()).unwrap();
+    assert_eq!(
+        f.names(),
+        [
+            "r",
+            "alpha",
+            "s",
+            "beta",
+            "purchase[Gender]",
+            "dropout[Gender]",
+            "both[Channel]"
+        ]
+    );
+    let free = fit::<ParetoNbdCovParams>(
+        &CovariateSummary::new(&s, &z, &z).unwrap(),
+        &FitOptions::default(),
+    )
+    .unwrap();
+    let lr = 2.0 * (free.log_likelihood() - f.log_likelihood());
+    assert!(lr > 0.0 && lr < 1.0, "{lr}");
+    let shared = clv::fit::MaximumLikelihood::to_vec(f.params())[6];
+    assert!(shared > 0.623930 - 0.01 && shared < 0.789759, "{shared}");
+    // a customer's own parameters use the shared value in both processes
+    let own = f
+        .params()
+        .for_customer_with(&[0.0], &[0.0], &[1.0])
+        .unwrap();
+    let base = f.params().base();
+    assert!((own.alpha() / base.alpha() - (-shared).exp()).abs() < 1e-12);
+    assert!((own.beta() / base.beta() - (-shared).exp()).abs() < 1e-12);
+}

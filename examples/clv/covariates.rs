@@ -25,6 +25,10 @@ pub struct CovArgs {
     /// Covariate columns of the dropout process (comma-separated).
     #[arg(long, value_delimiter = ',', requires = "covariates")]
     pub dropout_cov: Vec<String>,
+    /// Covariate columns in both processes with one coefficient (the constraint "same
+    /// coefficient in both processes").
+    #[arg(long, value_delimiter = ',', requires = "covariates")]
+    pub shared_cov: Vec<String>,
     /// Columns read as categories (one-hot, the first level in sorted order the reference);
     /// the others must be numbers.
     #[arg(long, value_delimiter = ',', requires = "covariates")]
@@ -194,8 +198,8 @@ pub fn fit_with_covariates(
     output: &Path,
 ) -> Res {
     let path = a.covariates.as_ref().expect("called with --covariates");
-    if a.purchase_cov.is_empty() && a.dropout_cov.is_empty() {
-        return Err("--covariates needs --purchase-cov and/or --dropout-cov".into());
+    if a.purchase_cov.is_empty() && a.dropout_cov.is_empty() && a.shared_cov.is_empty() {
+        return Err("--covariates needs --purchase-cov, --dropout-cov and/or --shared-cov".into());
     }
     match model {
         "pareto-nbd" => run::<ParetoNbdParams>(sm, opts, a, path, output),
@@ -229,27 +233,39 @@ fn run<M: Covariated + FromRfm>(
         let (z, b) = design(&file, path, sm, &a.dropout_cov, a, &mut notes)?;
         (Some(z), b)
     };
+    let (zs, bs) = if a.shared_cov.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (z, b) = design(&file, path, sm, &a.shared_cov, a, &mut notes)?;
+        (Some(z), b)
+    };
+    notes.sort();
     notes.dedup();
     // a process without covariates: a design with no columns
     let zt = match zt {
         Some(z) => z,
         None => Covariates::new(Vec::new(), vec![Vec::new(); sm.len()]).map_err(s)?,
     };
-    let input = match (&zl, M::DROPOUT.is_empty()) {
-        (Some(_), true) => {
-            return Err(format!(
-                "{} has no dropout process: drop --dropout-cov",
-                M::LABEL
-            ));
-        }
-        (Some(zl), false) => CovariateSummary::new(sm, &zt, zl).map_err(s)?,
-        (None, _) => CovariateSummary::purchase_only(sm, &zt).map_err(s)?,
+    if M::DROPOUT.is_empty() && (zl.is_some() || zs.is_some()) {
+        return Err(format!(
+            "{} has no dropout process: drop --dropout-cov and --shared-cov",
+            M::LABEL
+        ));
+    }
+    let no_dropout = Covariates::new(Vec::new(), vec![Vec::new(); sm.len()]).map_err(s)?;
+    let mut input = if M::DROPOUT.is_empty() {
+        CovariateSummary::purchase_only(sm, &zt).map_err(s)?
+    } else {
+        CovariateSummary::new(sm, &zt, zl.as_ref().unwrap_or(&no_dropout)).map_err(s)?
     };
+    if let Some(zs) = &zs {
+        input = input.with_shared(zs).map_err(s)?;
+    }
     let base = fit::<M>(sm, opts).map_err(s)?;
     let f = fit::<WithCovariates<M>>(&input, opts).map_err(s)?;
     let warnings = f.warnings().to_vec();
     // coefficients per unit of the original columns
-    let f = rescale(f, &bt, &bl)?;
+    let f = rescale(f, &bt, &[&bl[..], &bs[..]].concat())?;
     println!(
         "{} on {} customers, times in {}",
         <WithCovariates<M> as MaximumLikelihood>::LABEL,
@@ -266,7 +282,8 @@ fn run<M: Covariated + FromRfm>(
     for c in coefficients(&f) {
         let process = match c.process {
             clv::models::covariates::Process::Purchase => "purchase",
-            _ => "dropout",
+            clv::models::covariates::Process::Dropout => "dropout",
+            _ => "both",
         };
         let opt = |v: Option<f64>, w: usize, p: usize| {
             v.map_or(format!("{:>w$}", "-"), |v| format!("{v:>w$.p$}"))
@@ -302,7 +319,7 @@ fn run<M: Covariated + FromRfm>(
         };
         println!("  {effect}");
     }
-    let df = bt.len() + bl.len();
+    let df = bt.len() + bl.len() + bs.len();
     let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), df).map_err(s)?;
     println!(
         "\nlikelihood-ratio test against {} without covariates (log-likelihood {:.5}): \

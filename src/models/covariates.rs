@@ -89,6 +89,7 @@ pub struct WithCovariates<M> {
     base: M,
     purchase: Vec<(String, f64)>,
     dropout: Vec<(String, f64)>,
+    shared: Vec<(String, f64)>,
 }
 
 impl<M: Covariated> WithCovariates<M> {
@@ -120,7 +121,36 @@ impl<M: Covariated> WithCovariates<M> {
             base,
             purchase,
             dropout,
+            shared: Vec::new(),
         })
+    }
+    /// Adds covariates that act on both processes with one coefficient each (the equality
+    /// constraint "same coefficient in both processes"): α_i × exp(−γ_sᵀz_s) and the dropout
+    /// parameters × exp(±γ_sᵀz_s) as their own dropout covariates would be.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a coefficient that is not finite;
+    /// [`Error::InvalidOption`] for a model without dropout.
+    pub fn with_shared(mut self, shared: Vec<(String, f64)>) -> Result<Self> {
+        if let Some((_, v)) = shared.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "gamma",
+                value: *v,
+                reason: "a covariate coefficient must be finite",
+            });
+        }
+        if M::DROPOUT.is_empty() && !shared.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "shared covariates",
+                reason: format!("{} has no dropout process", M::LABEL),
+            });
+        }
+        self.shared = shared;
+        Ok(self)
+    }
+    /// The coefficients shared by both processes, by covariate.
+    pub fn shared_coefficients(&self) -> &[(String, f64)] {
+        &self.shared
     }
     /// The parameters of a customer whose covariates are all 0.
     pub fn base(&self) -> &M {
@@ -141,21 +171,42 @@ impl<M: Covariated> WithCovariates<M> {
     /// [`Error::InvalidOption`] for covariate rows of the wrong length;
     /// [`Error::InvalidParameter`] when a scaled parameter is not finite and > 0.
     pub fn for_customer(&self, z_purchase: &[f64], z_dropout: &[f64]) -> Result<M> {
-        if z_purchase.len() != self.purchase.len() || z_dropout.len() != self.dropout.len() {
+        self.for_customer_with(z_purchase, z_dropout, &[])
+    }
+
+    /// [`for_customer`](Self::for_customer) with the values of the shared covariates too.
+    ///
+    /// # Errors
+    /// As [`for_customer`](Self::for_customer).
+    pub fn for_customer_with(
+        &self,
+        z_purchase: &[f64],
+        z_dropout: &[f64],
+        z_shared: &[f64],
+    ) -> Result<M> {
+        if z_purchase.len() != self.purchase.len()
+            || z_dropout.len() != self.dropout.len()
+            || z_shared.len() != self.shared.len()
+        {
             return Err(Error::InvalidOption {
                 name: "covariates",
                 reason: format!(
-                    "need {} purchase and {} dropout values, got {} and {}",
+                    "need {} purchase, {} dropout and {} shared values, got {}, {} and {}",
                     self.purchase.len(),
                     self.dropout.len(),
+                    self.shared.len(),
                     z_purchase.len(),
-                    z_dropout.len()
+                    z_dropout.len(),
+                    z_shared.len()
                 ),
             });
         }
-        let gt: Vec<f64> = self.purchase.iter().map(|p| p.1).collect();
-        let gl: Vec<f64> = self.dropout.iter().map(|p| p.1).collect();
-        let theta = scaled::<M>(&self.base.to_vec(), &gt, &gl, z_purchase, z_dropout);
+        let v = |c: &[(String, f64)]| c.iter().map(|p| p.1).collect::<Vec<f64>>();
+        let theta = scaled::<M>(
+            &self.base.to_vec(),
+            [&v(&self.purchase), &v(&self.dropout), &v(&self.shared)],
+            [z_purchase, z_dropout, z_shared],
+        );
         self.base.with_values(&theta)
     }
 }
@@ -164,11 +215,13 @@ fn dot(c: &[f64], z: &[f64]) -> f64 {
     c.iter().zip(z).map(|(a, b)| a * b).sum()
 }
 
-/// The base parameters of a covariate pattern.
-fn scaled<M: Covariated>(base: &[f64], gt: &[f64], gl: &[f64], zt: &[f64], zl: &[f64]) -> Vec<f64> {
+/// The base parameters of a covariate pattern: coefficients and values of the purchase,
+/// dropout and shared covariates.
+fn scaled<M: Covariated>(base: &[f64], g: [&[f64]; 3], z: [&[f64]; 3]) -> Vec<f64> {
     let mut th = base.to_vec();
-    th[M::PURCHASE] *= (-dot(gt, zt)).exp();
-    let e = (M::DROPOUT_SIGN * dot(gl, zl)).exp();
+    let shared = dot(g[2], z[2]);
+    th[M::PURCHASE] *= (-dot(g[0], z[0]) - shared).exp();
+    let e = (M::DROPOUT_SIGN * (dot(g[1], z[1]) + shared)).exp();
     for &j in M::DROPOUT {
         th[j] *= e;
     }
@@ -180,6 +233,7 @@ fn scaled<M: Covariated>(base: &[f64], gt: &[f64], gl: &[f64], zt: &[f64], zl: &
 struct Group {
     zt: Vec<f64>,
     zl: Vec<f64>,
+    zs: Vec<f64>,
     rows: CompressedRfm,
 }
 
@@ -189,8 +243,16 @@ pub struct CovariateData {
     groups: Vec<Group>,
     purchase: Vec<String>,
     dropout: Vec<String>,
+    shared: Vec<String>,
     n: f64,
     pooled: CompressedRfm,
+}
+
+impl CovariateData {
+    /// Number of coefficients.
+    fn coefficients(&self) -> usize {
+        self.purchase.len() + self.dropout.len() + self.shared.len()
+    }
 }
 
 /// A summary with its customers' purchase and dropout covariates (rows in summary order):
@@ -217,6 +279,7 @@ pub struct CovariateSummary<'a> {
     summary: &'a RfmSummary,
     purchase: &'a Covariates,
     dropout: Option<&'a Covariates>,
+    shared: Option<&'a Covariates>,
 }
 
 impl<'a> CovariateSummary<'a> {
@@ -236,7 +299,19 @@ impl<'a> CovariateSummary<'a> {
             summary,
             purchase,
             dropout: Some(dropout),
+            shared: None,
         })
+    }
+
+    /// Adds covariates with one coefficient for both processes
+    /// ([`WithCovariates::with_shared`]).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn with_shared(mut self, shared: &'a Covariates) -> Result<Self> {
+        Self::check(self.summary, shared, "shared")?;
+        self.shared = Some(shared);
+        Ok(self)
     }
 
     /// Purchase covariates only (the NBD, or a model whose dropout takes none).
@@ -249,6 +324,7 @@ impl<'a> CovariateSummary<'a> {
             summary,
             purchase,
             dropout: None,
+            shared: None,
         })
     }
 
@@ -270,13 +346,14 @@ impl<'a> CovariateSummary<'a> {
 impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
     fn prepare(&self) -> Result<CovariateData> {
         let s = self.summary;
-        if M::DROPOUT.is_empty() && self.dropout.is_some() {
+        if M::DROPOUT.is_empty() && (self.dropout.is_some() || self.shared.is_some()) {
             return Err(Error::InvalidOption {
                 name: "dropout covariates",
                 reason: format!("{} has no dropout process", M::LABEL),
             });
         }
         let zl = |i: usize| self.dropout.map_or(&[][..], |d| d.row(i));
+        let zs = |i: usize| self.shared.map_or(&[][..], |d| d.row(i));
         // one group per distinct covariate pattern (bitwise), in order of first appearance
         let mut index: std::collections::HashMap<Vec<u64>, usize> = Default::default();
         let mut members: Vec<Vec<usize>> = Vec::new();
@@ -286,6 +363,7 @@ impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
                 .row(i)
                 .iter()
                 .chain(zl(i))
+                .chain(zs(i))
                 .map(|v| v.to_bits())
                 .collect();
             let g = *index.entry(key).or_insert_with(|| {
@@ -308,6 +386,7 @@ impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
                 Ok(Group {
                     zt: self.purchase.row(m[0]).to_vec(),
                     zl: zl(m[0]).to_vec(),
+                    zs: zs(m[0]).to_vec(),
                     rows: sub.compress(),
                 })
             })
@@ -317,6 +396,7 @@ impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
             groups,
             purchase: self.purchase.names().to_vec(),
             dropout: self.dropout.map_or(Vec::new(), |d| d.names().to_vec()),
+            shared: self.shared.map_or(Vec::new(), |d| d.names().to_vec()),
             n: s.len() as f64,
             pooled,
         })
@@ -326,12 +406,13 @@ impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
     }
 }
 
-fn all_names<M: Covariated>(purchase: &[String], dropout: &[String]) -> Vec<String> {
+fn all_names<M: Covariated>(c: [&[String]; 3]) -> Vec<String> {
     M::NAMES
         .iter()
         .map(|n| n.to_string())
-        .chain(purchase.iter().map(|n| format!("purchase[{n}]")))
-        .chain(dropout.iter().map(|n| format!("dropout[{n}]")))
+        .chain(c[0].iter().map(|n| format!("purchase[{n}]")))
+        .chain(c[1].iter().map(|n| format!("dropout[{n}]")))
+        .chain(c[2].iter().map(|n| format!("both[{n}]")))
         .collect()
 }
 
@@ -341,32 +422,43 @@ fn all_kinds<M: Covariated>(coefficients: usize) -> Vec<ParamKind> {
     k
 }
 
-/// Splits θ into base parameters and the two coefficient vectors.
-fn split<M: Covariated>(theta: &[f64], kt: usize) -> (&[f64], &[f64], &[f64]) {
+/// Splits θ into base parameters and the purchase, dropout and shared coefficients.
+fn split<M: Covariated>(theta: &[f64], kt: usize, kl: usize) -> (&[f64], [&[f64]; 3]) {
     let k = M::NAMES.len();
-    (&theta[..k], &theta[k..k + kt], &theta[k + kt..])
+    (
+        &theta[..k],
+        [
+            &theta[k..k + kt],
+            &theta[k + kt..k + kt + kl],
+            &theta[k + kt + kl..],
+        ],
+    )
 }
 
 impl<M: Covariated> WithCovariates<M> {
-    fn from_parts(theta: &[f64], purchase: &[String], dropout: &[String]) -> Result<Self> {
-        let k = M::NAMES.len();
-        if theta.len() != k + purchase.len() + dropout.len() {
+    fn from_parts(theta: &[f64], names: [&[String]; 3]) -> Result<Self> {
+        let k = M::NAMES.len() + names.iter().map(|n| n.len()).sum::<usize>();
+        if theta.len() != k {
             return Err(Error::InvalidOption {
                 name: "parameters",
-                reason: format!(
-                    "need {} values, got {}",
-                    k + purchase.len() + dropout.len(),
-                    theta.len()
-                ),
+                reason: format!("need {k} values, got {}", theta.len()),
             });
         }
-        let (b, gt, gl) = split::<M>(theta, purchase.len());
+        let (b, g) = split::<M>(theta, names[0].len(), names[1].len());
         let named = |n: &[String], v: &[f64]| n.iter().cloned().zip(v.iter().copied()).collect();
-        WithCovariates::new(M::from_slice(b)?, named(purchase, gt), named(dropout, gl))
+        WithCovariates::new(
+            M::from_slice(b)?,
+            named(names[0], g[0]),
+            named(names[1], g[1]),
+        )?
+        .with_shared(named(names[2], g[2]))
     }
-    fn coefficient_names(&self) -> (Vec<String>, Vec<String>) {
+    fn coefficient_names(&self) -> [Vec<String>; 3] {
         let n = |v: &[(String, f64)]| v.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
-        (n(&self.purchase), n(&self.dropout))
+        [n(&self.purchase), n(&self.dropout), n(&self.shared)]
+    }
+    fn coefficient_count(&self) -> usize {
+        self.purchase.len() + self.dropout.len() + self.shared.len()
     }
 }
 
@@ -394,11 +486,11 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
         })
     }
     fn from_slice_for(theta: &[f64], data: &CovariateData) -> Result<Self> {
-        Self::from_parts(theta, &data.purchase, &data.dropout)
+        Self::from_parts(theta, [&data.purchase, &data.dropout, &data.shared])
     }
     fn with_values(&self, theta: &[f64]) -> Result<Self> {
-        let (p, d) = self.coefficient_names();
-        Self::from_parts(theta, &p, &d)
+        let [p, d, s] = self.coefficient_names();
+        Self::from_parts(theta, [&p, &d, &s])
     }
     fn to_vec(&self) -> Vec<f64> {
         self.base
@@ -406,23 +498,24 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
             .into_iter()
             .chain(self.purchase.iter().map(|p| p.1))
             .chain(self.dropout.iter().map(|p| p.1))
+            .chain(self.shared.iter().map(|p| p.1))
             .collect()
     }
     fn names_for(data: &CovariateData) -> Vec<String> {
-        all_names::<M>(&data.purchase, &data.dropout)
+        all_names::<M>([&data.purchase, &data.dropout, &data.shared])
     }
     fn kinds_for(data: &CovariateData) -> Vec<ParamKind> {
-        all_kinds::<M>(data.purchase.len() + data.dropout.len())
+        all_kinds::<M>(data.coefficients())
     }
     fn param_names(&self) -> Vec<String> {
-        let (p, d) = self.coefficient_names();
-        all_names::<M>(&p, &d)
+        let [p, d, s] = self.coefficient_names();
+        all_names::<M>([&p, &d, &s])
     }
     fn param_kinds(&self) -> Vec<ParamKind> {
-        all_kinds::<M>(self.purchase.len() + self.dropout.len())
+        all_kinds::<M>(self.coefficient_count())
     }
     fn starts(data: &CovariateData) -> Vec<Vec<f64>> {
-        let k = data.purchase.len() + data.dropout.len();
+        let k = data.coefficients();
         M::starts(&data.pooled)
             .into_iter()
             .map(|b| b.into_iter().chain(std::iter::repeat_n(0.0, k)).collect())
@@ -430,21 +523,21 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
     }
     fn penalty_scales(data: &CovariateData) -> Vec<f64> {
         // the coefficients only
-        let k = data.purchase.len() + data.dropout.len();
+        let k = data.coefficients();
         std::iter::repeat_n(0.0, M::NAMES.len())
             .chain(std::iter::repeat_n(1.0, k))
             .collect()
     }
     fn log_likelihood_grad(theta: &[f64], data: &CovariateData, grad: Option<&mut [f64]>) -> f64 {
-        let kt = data.purchase.len();
+        let (kt, kl) = (data.purchase.len(), data.dropout.len());
         let kb = M::NAMES.len();
-        let (base, gt, gl) = split::<M>(theta, kt);
+        let (base, g3) = split::<M>(theta, kt, kl);
         let want = grad.is_some();
         let mut total = 0.0;
         let mut g = vec![0.0; theta.len()];
         let mut gi = vec![0.0; kb];
         for grp in &data.groups {
-            let th = scaled::<M>(base, gt, gl, &grp.zt, &grp.zl);
+            let th = scaled::<M>(base, g3, [&grp.zt, &grp.zl, &grp.zs]);
             total += M::log_likelihood_grad(&th, &grp.rows, want.then_some(&mut gi[..]));
             if want {
                 for j in 0..kb {
@@ -460,6 +553,10 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
                 for (k, z) in grp.zl.iter().enumerate() {
                     g[kb + kt + k] += d * z;
                 }
+                // a shared coefficient acts on both
+                for (k, z) in grp.zs.iter().enumerate() {
+                    g[kb + kt + kl + k] += (d - p) * z;
+                }
             }
         }
         if let Some(out) = grad {
@@ -471,11 +568,14 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
 
 /// Which process a coefficient acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Process {
     /// The purchase process (α).
     Purchase,
     /// The dropout process.
     Dropout,
+    /// Both, with one coefficient ([`WithCovariates::with_shared`]).
+    Both,
 }
 
 /// One covariate coefficient with its Wald inference and its effect in words.
@@ -537,6 +637,7 @@ pub fn coefficients<M: Covariated>(f: &crate::fit::Fitted<WithCovariates<M>>) ->
         .iter()
         .map(|c| (Process::Purchase, c))
         .chain(p.dropout.iter().map(|c| (Process::Dropout, c)))
+        .chain(p.shared.iter().map(|c| (Process::Both, c)))
         .enumerate()
         .map(|(k, (process, (name, g)))| {
             let s = se
@@ -548,9 +649,11 @@ pub fn coefficients<M: Covariated>(f: &crate::fit::Fitted<WithCovariates<M>>) ->
             let p_value = z.map(|z| 2.0 * normal.cdf(-z.abs()));
             // mean purchase rate r/α_i: × e^{γ}; Pareto dropout s/β_i: × e^{γ}; BG: a, b × e^{γ}
             let multiplier = (g.exp(), ci.map(|(lo, hi)| (lo.exp(), hi.exp())));
+            let both = format!("mean purchase rate and {dropout_what}");
             let what = match process {
                 Process::Purchase => "mean purchase rate",
                 Process::Dropout => dropout_what,
+                Process::Both => both.as_str(),
             };
             let interval = multiplier
                 .1
