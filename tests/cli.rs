@@ -1769,6 +1769,38 @@ fn fit_with_covariates_reports_coefficients_and_refuses_bad_covariates() {
         serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     assert_eq!(json["model"], "pareto-nbd-cov");
     assert!((json["params"]["dropout[Channel]"].as_f64().unwrap() - 0.789759).abs() < 1e-5);
+    // each customer scored with their own covariates; refused without them
+    let pred = tmp("pcov_pred.csv");
+    let go = |extra: &[&str]| {
+        let mut v = vec![
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+            "--horizon",
+            "52",
+            "-o",
+            pred.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        run(&v).unwrap()
+    };
+    let out = go(&["--covariates", &cov]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&pred).unwrap();
+    assert_eq!(text.lines().count(), 601);
+    assert!(text.starts_with("customer_id,p_alive,expected_purchases,prob_no_purchase\n1,"));
+    let out = go(&[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("pass the customers' covariates with --covariates")
+    );
     // Channel with one coefficient for both processes
     let out = fit(
         &cov,

@@ -317,3 +317,53 @@ fn a_coefficient_shared_by_both_processes() {
     assert!((own.alpha() / base.alpha() - (-shared).exp()).abs() < 1e-12);
     assert!((own.beta() / base.beta() - (-shared).exp()).abs() < 1e-12);
 }
+
+/// A model file with covariates round-trips (names carry the covariates), and each customer's
+/// predictions are the base model's at their own α_i = α e^{−γ_tᵀz}, β_i = β e^{−γ_lᵀz}.
+#[test]
+fn model_files_and_per_customer_predictions() {
+    use clv::TransactionModel;
+    use clv::fit::{MaximumLikelihood, ModelFile};
+    let (s, z) = apparel();
+    let input = CovariateSummary::new(&s, &z, &z).unwrap();
+    let f = fit::<ParetoNbdCovParams>(&input, &FitOptions::default()).unwrap();
+    let json = ModelFile::from_fitted(&f).to_json().unwrap();
+    let back = ModelFile::from_json(&json)
+        .unwrap()
+        .to_fitted::<ParetoNbdCovParams>()
+        .unwrap();
+    assert_eq!(back.params(), f.params());
+    assert_eq!(back.names(), f.names());
+    // another model's file, or a name that is no coefficient, is refused
+    assert!(
+        ModelFile::from_json(&json)
+            .unwrap()
+            .to_fitted::<ParetoNbdParams>()
+            .is_err()
+    );
+    let renamed = json.replace("purchase[Channel]", "channel");
+    assert!(
+        ModelFile::from_json(&renamed)
+            .and_then(|m| m.to_fitted::<ParetoNbdCovParams>())
+            .is_err()
+    );
+    // the same history, four covariate patterns: four different predictions, each the base
+    // model's at the customer's own parameters
+    let th = f.params().to_vec();
+    let c = clv::Customer::new(3.0, 40.0, 104.0).unwrap();
+    let mut seen = vec![];
+    for (g, ch) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
+        let own = f.params().for_customer(&[g, ch], &[g, ch]).unwrap();
+        let by_hand = ParetoNbdParams::new(
+            th[0],
+            th[1] * (-(th[4] * g + th[5] * ch)).exp(),
+            th[2],
+            th[3] * (-(th[6] * g + th[7] * ch)).exp(),
+        )
+        .unwrap();
+        assert_eq!(own, by_hand);
+        let e = own.conditional_expected_purchases(&c, 52.0);
+        assert!(!seen.contains(&e));
+        seen.push(e);
+    }
+}

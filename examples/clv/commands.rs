@@ -1269,6 +1269,10 @@ pub struct PredictArgs {
     /// Bootstrap draws for --intervals.
     #[arg(long, default_value_t = 200)]
     draws: usize,
+    /// Customer covariates (a CSV keyed by customer id) for a model fitted with
+    /// `--covariates`: each customer is scored with their own parameters.
+    #[arg(long)]
+    covariates: Option<PathBuf>,
     /// Simulated futures per customer for the CLV predictive interval.
     #[arg(long, default_value_t = 2000)]
     pi_draws: usize,
@@ -1284,6 +1288,74 @@ pub fn load_model_file(path: &Path) -> Result<ModelFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     ModelFile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `clv predict` with a model fitted with covariates: each customer scored with their own
+/// parameters (`--covariates` required).
+fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
+    let path = a.covariates.as_ref().ok_or_else(|| {
+        format!(
+            "{} holds a {} model: pass the customers' covariates with --covariates",
+            a.inputs.model.display(),
+            file.model
+        )
+    })?;
+    if a.intervals.is_some() {
+        return Err("--intervals is not available for models with covariates yet".into());
+    }
+    let (sm, _) = clv::io::read_summary_csv_noting_unit(
+        &a.inputs.summary,
+        SummaryUnit::RecordedOr(file.time_unit),
+    )
+    .map_err(s)?;
+    let unit = file.time_unit;
+    let horizon = a.value.horizon_in(unit)?;
+    let gg = match &a.inputs.spend_model {
+        Some(p) => Some(
+            load_model_file(p)?
+                .to_fitted::<GammaGammaParams>()
+                .map_err(s)?,
+        ),
+        None => None,
+    };
+    let opts = a.value.clv_options(unit)?;
+    let preds = crate::covariates::predict_with_covariates(
+        file,
+        path,
+        &sm,
+        horizon,
+        gg.as_ref().map(|g| (g.params(), &opts)),
+    )?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "customer_id",
+        "p_alive",
+        "expected_purchases",
+        "prob_no_purchase",
+    ];
+    if gg.is_some() {
+        header.extend(["expected_spend", "clv"]);
+    }
+    w.write_record(&header).map_err(s)?;
+    for (id, p) in sm.ids().iter().zip(&preds) {
+        let mut rec = vec![
+            id.clone(),
+            fmt_num(p.p_alive),
+            fmt_num(p.expected_purchases),
+            fmt_num(p.prob_no_purchase),
+        ];
+        if let Some((es, v)) = p.value {
+            rec.extend([fmt_num(es), fmt_num(v)]);
+        }
+        w.write_record(&rec).map_err(s)?;
+    }
+    write_atomic(&a.output, &w.into_inner().map_err(s)?)?;
+    eprintln!(
+        "{} customers scored with their own covariates for a horizon of {horizon} {unit} -> {}",
+        sm.len(),
+        a.output.display()
+    );
+    Ok(())
 }
 
 /// `clv predict` with a BG/BB model: per row of a discrete summary, P(alive) now and at the
@@ -1356,6 +1428,16 @@ fn predict_discrete(a: &PredictArgs, file: &ModelFile) -> Res {
 
 pub fn predict(a: PredictArgs) -> Res {
     let file = load_model_file(&a.inputs.model)?;
+    if file.model.ends_with("-cov") {
+        return predict_covariates(&a, &file);
+    }
+    if a.covariates.is_some() {
+        return Err(format!(
+            "{} holds a {} model without covariates: --covariates is for a model fitted with them",
+            a.inputs.model.display(),
+            file.model
+        ));
+    }
     if file.model == crate::BGBB {
         return predict_discrete(&a, &file);
     }

@@ -384,3 +384,127 @@ fn rescale<M: Covariated>(
     )
     .map_err(s)
 }
+
+/// One customer's predictions with their own parameters.
+pub struct Prediction {
+    pub p_alive: f64,
+    pub expected_purchases: f64,
+    pub prob_no_purchase: f64,
+    /// (expected spend, CLV) with a spend model.
+    pub value: Option<(f64, f64)>,
+}
+
+/// The values of the design columns `names` (`Col` numeric, `Col=level` a category) of
+/// customer `id` from the covariate file.
+fn row_values(file: &CovFile, path: &Path, id: &str, names: &[String]) -> Result<Vec<f64>, String> {
+    let row = file.rows.get(id).ok_or_else(|| {
+        format!(
+            "customer {id} has no row in {} (covariates are needed for every customer)",
+            path.display()
+        )
+    })?;
+    names
+        .iter()
+        .map(|n| {
+            let (col, level) = match n.split_once('=') {
+                Some((c, l)) => (c, Some(l)),
+                None => (n.as_str(), None),
+            };
+            let j = file.columns.iter().position(|c| c == col).ok_or_else(|| {
+                format!(
+                    "{}: no column '{col}' (the model has a coefficient for it)",
+                    path.display()
+                )
+            })?;
+            let text = row[j].as_str();
+            match level {
+                Some(l) => Ok(if text == l { 1.0 } else { 0.0 }),
+                None => text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        format!("customer {id}: column '{col}' is '{text}', not a number")
+                    }),
+            }
+        })
+        .collect()
+}
+
+/// Predictions for every customer of `sm` from a model file with covariates (its model name
+/// ends in `-cov`), each with their own parameters from `covariates`.
+pub fn predict_with_covariates(
+    file: &ModelFile,
+    covariates: &Path,
+    sm: &RfmSummary,
+    horizon: f64,
+    spend: Option<(&clv::GammaGammaParams, &clv::value::ClvOptions)>,
+) -> Result<Vec<Prediction>, String> {
+    match file.model.as_str() {
+        "pareto-nbd-cov" => predict_as::<ParetoNbdParams>(file, covariates, sm, horizon, spend),
+        "bgnbd-cov" => predict_as::<BgNbdParams>(file, covariates, sm, horizon, spend),
+        "mbgnbd-cov" => predict_as::<MbgNbdParams>(file, covariates, sm, horizon, spend),
+        "nbd-cov" => predict_as::<NbdParams>(file, covariates, sm, horizon, spend),
+        other => Err(format!("'{other}' is not a model with covariates")),
+    }
+}
+
+fn predict_as<M: Covariated + clv::TransactionModel>(
+    file: &ModelFile,
+    path: &Path,
+    sm: &RfmSummary,
+    horizon: f64,
+    spend: Option<(&clv::GammaGammaParams, &clv::value::ClvOptions)>,
+) -> Result<Vec<Prediction>, String> {
+    use clv::SpendModel;
+    let f = file.to_fitted::<WithCovariates<M>>().map_err(s)?;
+    if sm.unit() != f.time_unit() {
+        return Err(format!(
+            "the summary is in {} but the model in {}",
+            sm.unit(),
+            f.time_unit()
+        ));
+    }
+    let cov = read_file(path)?;
+    let m = f.params();
+    let names = |c: &[(String, f64)]| c.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
+    let (pn, dn, sn) = (
+        names(m.purchase_coefficients()),
+        names(m.dropout_coefficients()),
+        names(m.shared_coefficients()),
+    );
+    let mv = sm.monetary_value();
+    (0..sm.len())
+        .map(|i| {
+            let id = &sm.ids()[i];
+            let own = m
+                .for_customer_with(
+                    &row_values(&cov, path, id, &pn)?,
+                    &row_values(&cov, path, id, &dn)?,
+                    &row_values(&cov, path, id, &sn)?,
+                )
+                .map_err(|e| format!("customer {id}: {e}"))?;
+            let c = sm.customer(i);
+            let sc = own.score(&c, horizon);
+            let value = match (spend, mv) {
+                (Some((gg, o)), Some(mv)) => {
+                    let es = gg
+                        .conditional_expected_spend(c.frequency(), mv[i])
+                        .map_err(s)?;
+                    let v = clv::value::customer_value(&own, gg, &c, mv[i], o).map_err(s)?;
+                    Some((es, v))
+                }
+                (Some(_), None) => {
+                    return Err("the summary has no monetary_value column for CLV".into());
+                }
+                _ => None,
+            };
+            Ok(Prediction {
+                p_alive: sc.p_alive,
+                expected_purchases: sc.expected_purchases,
+                prob_no_purchase: sc.prob_no_purchase,
+                value,
+            })
+        })
+        .collect()
+}

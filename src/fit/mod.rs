@@ -98,6 +98,33 @@ pub trait MaximumLikelihood: Sized + Clone {
     fn with_values(&self, theta: &[f64]) -> Result<Self> {
         Self::from_slice(theta)
     }
+    /// The parameter names a model file may list (`order`, its `parameter_order`): the
+    /// model's own [`NAMES`](Self::NAMES), unless its parameters depend on the data.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for names this model cannot have.
+    fn names_from_file(order: &[String]) -> Result<Vec<String>> {
+        if order
+            .iter()
+            .map(String::as_str)
+            .ne(Self::NAMES.iter().copied())
+        {
+            return Err(Error::InvalidOption {
+                name: "parameter_order",
+                reason: format!("parameter_order must be {:?}", Self::NAMES),
+            });
+        }
+        Ok(order.to_vec())
+    }
+    /// Parameters from names (as [`names_from_file`](Self::names_from_file) accepted them)
+    /// and values: [`from_slice`](Self::from_slice), unless the names carry the shape.
+    ///
+    /// # Errors
+    /// As [`from_slice`](Self::from_slice).
+    fn from_names(names: &[String], theta: &[f64]) -> Result<Self> {
+        let _ = names;
+        Self::from_slice(theta)
+    }
     /// This parameter set's names, in [`to_vec`](Self::to_vec) order.
     fn param_names(&self) -> Vec<String> {
         Self::NAMES.iter().map(|n| n.to_string()).collect()

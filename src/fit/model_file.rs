@@ -277,27 +277,25 @@ impl ModelFile {
             )));
         }
         self.check_numbers()?;
-        let theta = M::NAMES
+        // the names in the file's order: the model's own (or, with covariates, its base
+        // parameters and one coefficient per covariate)
+        let names = M::names_from_file(&self.parameter_order).map_err(|e| match e {
+            Error::InvalidOption { reason, .. } => bad(reason),
+            other => other,
+        })?;
+        let theta = names
             .iter()
             .map(|n| {
                 self.params
-                    .get(*n)
+                    .get(n)
                     .copied()
                     .ok_or_else(|| bad(format!("parameter '{n}' is missing")))
             })
             .collect::<Result<Vec<f64>>>()?;
-        if let Some(extra) = self.params.keys().find(|k| !M::NAMES.contains(&k.as_str())) {
+        if let Some(extra) = self.params.keys().find(|k| !names.contains(k)) {
             return Err(bad(format!("unknown parameter '{extra}'")));
         }
-        if self
-            .parameter_order
-            .iter()
-            .map(String::as_str)
-            .ne(M::NAMES.iter().copied())
-        {
-            return Err(bad(format!("parameter_order must be {:?}", M::NAMES)));
-        }
-        let params = M::from_slice(&theta).map_err(|e| bad(format!("params: {e}")))?;
+        let params = M::from_names(&names, &theta).map_err(|e| bad(format!("params: {e}")))?;
         let mut f = Fitted::from_parts(
             params,
             self.time_unit,
@@ -315,7 +313,7 @@ impl ModelFile {
         // the standard errors are the covariance's diagonal, to the bit
         let expected: Option<BTreeMap<String, f64>> = f
             .standard_errors()
-            .map(|se| M::NAMES.iter().map(|n| n.to_string()).zip(se).collect());
+            .map(|se| names.iter().cloned().zip(se).collect());
         let same = match (&self.standard_errors, &expected) {
             (None, None) => true,
             (Some(a), Some(b)) => {

@@ -457,6 +457,45 @@ impl<M: Covariated> WithCovariates<M> {
         let n = |v: &[(String, f64)]| v.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
         [n(&self.purchase), n(&self.dropout), n(&self.shared)]
     }
+    /// The covariate names of each process from parameter names (base names first, then
+    /// purchase, dropout and shared coefficients in that order).
+    fn parse_names(names: &[String]) -> Result<[Vec<String>; 3]> {
+        let bad = |reason: String| Error::InvalidOption {
+            name: "parameter_order",
+            reason,
+        };
+        let k = M::NAMES.len();
+        if names.len() < k
+            || names[..k]
+                .iter()
+                .map(String::as_str)
+                .ne(M::NAMES.iter().copied())
+        {
+            return Err(bad(format!(
+                "must start with {:?}, then purchase[..], dropout[..] and both[..] coefficients",
+                M::NAMES
+            )));
+        }
+        let mut out: [Vec<String>; 3] = Default::default();
+        let mut stage = 0;
+        for n in &names[k..] {
+            let (which, inner) = ["purchase[", "dropout[", "both["]
+                .iter()
+                .enumerate()
+                .find_map(|(i, p)| {
+                    n.strip_prefix(p)
+                        .and_then(|r| r.strip_suffix(']'))
+                        .map(|c| (i, c))
+                })
+                .ok_or_else(|| bad(format!("'{n}' is not a covariate coefficient")))?;
+            if which < stage {
+                return Err(bad(format!("'{n}' is out of order")));
+            }
+            stage = which;
+            out[which].push(inner.to_string());
+        }
+        Ok(out)
+    }
     fn coefficient_count(&self) -> usize {
         self.purchase.len() + self.dropout.len() + self.shared.len()
     }
@@ -490,6 +529,14 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
     }
     fn with_values(&self, theta: &[f64]) -> Result<Self> {
         let [p, d, s] = self.coefficient_names();
+        Self::from_parts(theta, [&p, &d, &s])
+    }
+    /// The base names, then `purchase[..]`, `dropout[..]` and `both[..]` coefficients.
+    fn names_from_file(order: &[String]) -> Result<Vec<String>> {
+        Self::parse_names(order).map(|_| order.to_vec())
+    }
+    fn from_names(names: &[String], theta: &[f64]) -> Result<Self> {
+        let [p, d, s] = Self::parse_names(names)?;
         Self::from_parts(theta, [&p, &d, &s])
     }
     fn to_vec(&self) -> Vec<f64> {
