@@ -1801,6 +1801,34 @@ fn fit_with_covariates_reports_coefficients_and_refuses_bad_covariates() {
         String::from_utf8_lossy(&out.stderr)
             .contains("pass the customers' covariates with --covariates")
     );
+    // spend covariates on the Gamma-Gamma model (apparel: no effect on spend)
+    let out = run(&[
+        "fit",
+        "--summary",
+        summary.to_str().unwrap(),
+        "--model",
+        "gamma-gamma",
+        "--covariates",
+        &cov,
+        "--spend-cov",
+        "Gender,Channel",
+        "--categorical",
+        "Channel",
+        "-o",
+        tmp("ggcov.json").to_str().unwrap(),
+    ])
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Channel=1 (vs Channel=0): mean spend per transaction × 1.041"),
+        "{text}"
+    );
+    assert!(text.contains("statistic 0.4552 on 2 df"), "{text}");
     // Channel with one coefficient for both processes
     let out = fit(
         &cov,

@@ -367,3 +367,77 @@ fn model_files_and_per_customer_predictions() {
         seen.push(e);
     }
 }
+
+/// Gamma-Gamma with spend covariates: gradients, an all-zero covariate leaves the fit as it
+/// was, and a simulated spend effect is recovered within 3 SE.
+#[test]
+fn spend_covariates() {
+    use clv::GammaGammaParams;
+    use clv::fit::MaximumLikelihood;
+    use clv::models::spend_covariates::{SpendCovariateSummary, SpendWithCovariates};
+    use rand::{Rng, SeedableRng};
+    let truth = SpendWithCovariates::new(
+        GammaGammaParams::new(6.25, 3.74, 15.44).unwrap(),
+        vec![("vip".into(), 0.5), ("region".into(), -0.2)],
+    )
+    .unwrap();
+    for seed in 1..=2u64 {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        let n = 3000;
+        let (mut x, mut m, mut rows) = (vec![], vec![], vec![]);
+        for i in 0..n {
+            let z = vec![
+                f64::from(u8::from(rng.random::<f64>() < 0.3)),
+                f64::from(rng.random_range(0..3u8)),
+            ];
+            let xi = f64::from(rng.random_range(0..6u8));
+            let own = truth.for_customer(&z).unwrap();
+            let mi =
+                clv::sim::simulate_gamma_gamma(&own, &[xi], seed * 100_003 + i as u64).unwrap()[0];
+            x.push(xi);
+            m.push(mi);
+            rows.push(z);
+        }
+        let s = RfmSummary::new(
+            (0..n).map(|i| i.to_string()).collect(),
+            x.clone(),
+            x.clone(),
+            vec![10.0; n],
+            TimeUnit::Weeks,
+        )
+        .unwrap()
+        .with_monetary_value(m)
+        .unwrap();
+        let z = Covariates::new(vec!["vip".into(), "region".into()], rows).unwrap();
+        let input = SpendCovariateSummary::new(&s, &z).unwrap();
+        let d = clv::fit::FitData::<SpendWithCovariates>::prepare(&input).unwrap();
+        let theta = [6.0, 3.5, 16.0, 0.4, -0.1];
+        assert!(gradient_discrepancy::<SpendWithCovariates>(&theta, &d, 1e-5) < 1e-6);
+        let f = fit::<SpendWithCovariates>(&input, &FitOptions::default()).unwrap();
+        let got = f.params().to_vec();
+        let se = f.standard_errors().unwrap();
+        let want = truth.to_vec();
+        for k in 3..5 {
+            assert!(
+                (got[k] - want[k]).abs() < 3.0 * se[k],
+                "seed {seed} {}: {} ± {} vs {}",
+                f.names()[k],
+                got[k],
+                se[k],
+                want[k]
+            );
+        }
+        // an all-zero covariate, held at 0 by a small penalty, leaves the base fit
+        if seed == 1 {
+            let zero = Covariates::new(vec!["none".into()], vec![vec![0.0]; n]).unwrap();
+            let f0 = fit::<SpendWithCovariates>(
+                &SpendCovariateSummary::new(&s, &zero).unwrap(),
+                &FitOptions::default().with_penalizer(0.1).unwrap(),
+            )
+            .unwrap();
+            let base = GammaGammaParams::fit(&s, &FitOptions::default()).unwrap();
+            assert!((f0.log_likelihood() - base.log_likelihood()).abs() < 1e-7);
+            assert!(f0.params().to_vec()[3].abs() < 1e-8);
+        }
+    }
+}

@@ -29,6 +29,9 @@ pub struct CovArgs {
     /// coefficient in both processes").
     #[arg(long, value_delimiter = ',', requires = "covariates")]
     pub shared_cov: Vec<String>,
+    /// Covariate columns of spend per transaction (with --model gamma-gamma).
+    #[arg(long, value_delimiter = ',', requires = "covariates")]
+    pub spend_cov: Vec<String>,
     /// Columns read as categories (one-hot, the first level in sorted order the reference);
     /// the others must be numbers.
     #[arg(long, value_delimiter = ',', requires = "covariates")]
@@ -198,6 +201,12 @@ pub fn fit_with_covariates(
     output: &Path,
 ) -> Res {
     let path = a.covariates.as_ref().expect("called with --covariates");
+    if model == crate::GAMMA_GAMMA {
+        return fit_spend(sm, opts, a, path, output);
+    }
+    if !a.spend_cov.is_empty() {
+        return Err("--spend-cov goes with --model gamma-gamma".into());
+    }
     if a.purchase_cov.is_empty() && a.dropout_cov.is_empty() && a.shared_cov.is_empty() {
         return Err("--covariates needs --purchase-cov, --dropout-cov and/or --shared-cov".into());
     }
@@ -276,13 +285,39 @@ fn run<M: Covariated + FromRfm>(
         println!("  {n}");
     }
     print!("{}", parameter_table(&f));
+    print_coefficients(&coefficients(&f), &notes);
+    let df = bt.len() + bl.len() + bs.len();
+    let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), df).map_err(s)?;
+    println!(
+        "\nlikelihood-ratio test against {} without covariates (log-likelihood {:.5}): \
+         statistic {:.4} on {} df, p = {:.3e}",
+        M::LABEL,
+        base.log_likelihood(),
+        lr.statistic,
+        lr.df,
+        lr.p_value
+    );
+    for w in &warnings {
+        println!("{}: {w}", w.severity());
+    }
+    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
+    write_atomic(output, json.as_bytes())?;
+    eprintln!("model written to {}", output.display());
+    Ok(())
+}
+
+/// The coefficient table and the effects in words (a category against its reference level,
+/// a number per unit).
+fn print_coefficients(table: &[clv::models::covariates::Coefficient], notes: &[String]) {
+    use clv::models::covariates::Process;
     println!(
         "\ncovariate        process      estimate     std.err        z   p-value  95% interval"
     );
-    for c in coefficients(&f) {
+    for c in table {
         let process = match c.process {
-            clv::models::covariates::Process::Purchase => "purchase",
-            clv::models::covariates::Process::Dropout => "dropout",
+            Process::Purchase => "purchase",
+            Process::Dropout => "dropout",
+            Process::Spend => "spend",
             _ => "both",
         };
         let opt = |v: Option<f64>, w: usize, p: usize| {
@@ -301,8 +336,7 @@ fn run<M: Covariated + FromRfm>(
         );
     }
     println!();
-    for c in coefficients(&f) {
-        // a category against its reference level, a number per unit
+    for c in table {
         let effect = match c.covariate.split_once('=') {
             Some((col, _)) => {
                 let reference = notes
@@ -319,12 +353,32 @@ fn run<M: Covariated + FromRfm>(
         };
         println!("  {effect}");
     }
-    let df = bt.len() + bl.len() + bs.len();
-    let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), df).map_err(s)?;
+}
+
+/// `clv fit --model gamma-gamma --covariates F --spend-cov A,B`.
+fn fit_spend(sm: &RfmSummary, opts: &FitOptions, a: &CovArgs, path: &Path, output: &Path) -> Res {
+    use clv::models::spend_covariates::{SpendCovariateSummary, SpendWithCovariates};
+    if a.spend_cov.is_empty() {
+        return Err("--model gamma-gamma with --covariates needs --spend-cov".into());
+    }
+    let file = read_file(path)?;
+    let mut notes = Vec::new();
+    let (z, back) = design(&file, path, sm, &a.spend_cov, a, &mut notes)?;
+    let input = SpendCovariateSummary::new(sm, &z).map_err(s)?;
+    let base = fit::<clv::GammaGammaParams>(sm, opts).map_err(crate::commands::spend_error)?;
+    let f = fit::<SpendWithCovariates>(&input, opts).map_err(crate::commands::spend_error)?;
+    let warnings = f.warnings().to_vec();
+    let f = rescale_any(f, 3, &back)?;
+    println!("{} on {} customers", SpendWithCovariates::LABEL, sm.len());
+    for n in &notes {
+        println!("  {n}");
+    }
+    print!("{}", parameter_table(&f));
+    print_coefficients(&clv::models::spend_covariates::coefficients(&f), &notes);
+    let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), back.len()).map_err(s)?;
     println!(
-        "\nlikelihood-ratio test against {} without covariates (log-likelihood {:.5}): \
+        "\nlikelihood-ratio test against Gamma-Gamma without covariates (log-likelihood {:.5}): \
          statistic {:.4} on {} df, p = {:.3e}",
-        M::LABEL,
         base.log_likelihood(),
         lr.statistic,
         lr.df,
@@ -346,9 +400,17 @@ fn rescale<M: Covariated>(
     bt: &[f64],
     bl: &[f64],
 ) -> Result<Fitted<WithCovariates<M>>, String> {
-    let factors: Vec<f64> = std::iter::repeat_n(1.0, M::NAMES.len())
-        .chain(bt.iter().copied())
-        .chain(bl.iter().copied())
+    rescale_any(f, M::NAMES.len(), &[bt, bl].concat())
+}
+
+/// [`rescale`] for any model: `base` parameters left alone, then one factor per coefficient.
+fn rescale_any<T: MaximumLikelihood>(
+    f: Fitted<T>,
+    base: usize,
+    coefficient_factors: &[f64],
+) -> Result<Fitted<T>, String> {
+    let factors: Vec<f64> = std::iter::repeat_n(1.0, base)
+        .chain(coefficient_factors.iter().copied())
         .collect();
     if factors.iter().all(|&v| v == 1.0) {
         return Ok(f);

@@ -623,6 +623,8 @@ pub enum Process {
     Dropout,
     /// Both, with one coefficient ([`WithCovariates::with_shared`]).
     Both,
+    /// Spend per transaction ([`crate::models::spend_covariates`]).
+    Spend,
 }
 
 /// One covariate coefficient with its Wald inference and its effect in words.
@@ -670,8 +672,6 @@ pub struct Coefficient {
 /// # Ok::<(), clv::Error>(())
 /// ```
 pub fn coefficients<M: Covariated>(f: &crate::fit::Fitted<WithCovariates<M>>) -> Vec<Coefficient> {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    let normal = Normal::new(0.0, 1.0).expect("standard normal");
     let kb = M::NAMES.len();
     let se = f.standard_errors();
     let p = f.params();
@@ -680,44 +680,52 @@ pub fn coefficients<M: Covariated>(f: &crate::fit::Fitted<WithCovariates<M>>) ->
     } else {
         "dropout shapes a and b (mean dropout probability unchanged)"
     };
+    let both = format!("mean purchase rate and {dropout_what}");
     p.purchase
         .iter()
-        .map(|c| (Process::Purchase, c))
-        .chain(p.dropout.iter().map(|c| (Process::Dropout, c)))
-        .chain(p.shared.iter().map(|c| (Process::Both, c)))
+        .map(|c| (Process::Purchase, c, "mean purchase rate"))
+        .chain(
+            p.dropout
+                .iter()
+                .map(|c| (Process::Dropout, c, dropout_what)),
+        )
+        .chain(p.shared.iter().map(|c| (Process::Both, c, both.as_str())))
         .enumerate()
-        .map(|(k, (process, (name, g)))| {
-            let s = se
-                .as_ref()
-                .map(|v| v[kb + k])
-                .filter(|v| v.is_finite() && *v > 0.0);
-            let ci = s.map(|s| (g - 1.959_963_984_540_054 * s, g + 1.959_963_984_540_054 * s));
-            let z = s.map(|s| g / s);
-            let p_value = z.map(|z| 2.0 * normal.cdf(-z.abs()));
-            // mean purchase rate r/α_i: × e^{γ}; Pareto dropout s/β_i: × e^{γ}; BG: a, b × e^{γ}
-            let multiplier = (g.exp(), ci.map(|(lo, hi)| (lo.exp(), hi.exp())));
-            let both = format!("mean purchase rate and {dropout_what}");
-            let what = match process {
-                Process::Purchase => "mean purchase rate",
-                Process::Dropout => dropout_what,
-                Process::Both => both.as_str(),
-            };
-            let interval = multiplier
-                .1
-                .map_or(String::new(), |(lo, hi)| format!(" [{lo:.3}, {hi:.3}]"));
-            Coefficient {
-                process,
-                covariate: name.clone(),
-                estimate: *g,
-                se: s,
-                z,
-                p_value,
-                ci,
-                multiplier,
-                effect: format!("{name}: {what} × {:.3}{interval} per unit", multiplier.0),
-            }
+        .map(|(k, (process, (name, g), what))| {
+            coefficient(process, name, *g, se.as_ref().map(|v| v[kb + k]), what)
         })
         .collect()
+}
+
+/// One coefficient's inference and words: `what` is the quantity e^{γ} multiplies.
+pub(crate) fn coefficient(
+    process: Process,
+    name: &str,
+    g: f64,
+    se: Option<f64>,
+    what: &str,
+) -> Coefficient {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let normal = Normal::new(0.0, 1.0).expect("standard normal");
+    let s = se.filter(|v| v.is_finite() && *v > 0.0);
+    let ci = s.map(|s| (g - 1.959_963_984_540_054 * s, g + 1.959_963_984_540_054 * s));
+    let z = s.map(|s| g / s);
+    let p_value = z.map(|z| 2.0 * normal.cdf(-z.abs()));
+    let multiplier = (g.exp(), ci.map(|(lo, hi)| (lo.exp(), hi.exp())));
+    let interval = multiplier
+        .1
+        .map_or(String::new(), |(lo, hi)| format!(" [{lo:.3}, {hi:.3}]"));
+    Coefficient {
+        process,
+        covariate: name.to_string(),
+        estimate: g,
+        se: s,
+        z,
+        p_value,
+        ci,
+        multiplier,
+        effect: format!("{name}: {what} × {:.3}{interval} per unit", multiplier.0),
+    }
 }
 
 /// A likelihood-ratio test of a model against a restriction of it.

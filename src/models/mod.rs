@@ -27,6 +27,7 @@ mod pareto_nbd_plan;
 pub mod plan;
 pub mod registry;
 pub mod sbg;
+pub mod spend_covariates;
 
 pub use bgbb::BgBbParams;
 pub use bgnbd::BgNbdParams;
