@@ -534,6 +534,19 @@ fn fit_from<M: MaximumLikelihood>(
                 detail: fitted::describe_boundary(&names, &theta, &kinds),
             });
         }
+        // a parameter run off to the edge of its domain with a standard error above its own
+        // size: the data do not bound it, whatever the curvature says numerically
+        if let (Some(c), Some(_)) = (&cov, &boundary) {
+            let unbounded = (0..k).any(|i| {
+                kinds[i].at_boundary(theta[i])
+                    && c[i][i].sqrt() > theta[i].abs().max(f64::MIN_POSITIVE)
+            });
+            if unbounded {
+                return Err(Error::SingularHessian {
+                    detail: fitted::describe_boundary(&names, &theta, &kinds),
+                });
+            }
+        }
     }
     let mut warnings = Vec::new();
     if !run.converged {

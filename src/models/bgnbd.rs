@@ -9,8 +9,8 @@ use crate::error::{Error, Result, nonnegative_option, positive_parameter};
 use crate::fit::{FromRfm, MaximumLikelihood};
 use crate::models::TransactionModel;
 use crate::special::{
-    adaptive_gauss_legendre, frac_of_sum, integrate_graded_to_one, ln_hyp2f1, ln_hyp2f1_with_loss,
-    ln1p_div, log_add_exp, trigamma,
+    adaptive_gauss_legendre, digamma_diff, frac_of_sum, integrate_graded_to_one, ln_gamma_diff,
+    ln_hyp2f1, ln_hyp2f1_with_loss, ln1p_div, log_add_exp, trigamma, trigamma_diff,
 };
 use statrs::function::beta::{beta_reg, ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
@@ -173,7 +173,10 @@ pub(crate) fn family_ll_grad_hess(
     let b = if dropout_at_zero { b0 + 1.0 } else { b0 };
     let theta = &[r, alpha, a, b][..];
     let ln_alpha = alpha.ln();
-    let common = r * ln_alpha - ln_gamma(r) + ln_gamma(a + b) - ln_gamma(b);
+    // the Beta ratio B(a, b+x)/B(a, b) is taken per row from differences of lnΓ and ψ at
+    // b and a+b (`ln_gamma_diff`, `digamma_diff`), which stay exact for a, b ≫ x, where the
+    // plain differences of lnΓ(a+b) ~ 10^12 cancel to noise
+    let common = r * ln_alpha - ln_gamma(r);
     let want_hess = hess.is_some();
     let want_grad = grad.is_some() || want_hess;
     let sums = super::sum_rows(
@@ -190,11 +193,11 @@ pub(crate) fn family_ll_grad_hess(
     let (g, mut h) = (sums.g, sums.h);
     let n = d.total_weight();
     if let Some(out) = grad {
-        let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
+        let dg_r = digamma(r);
         out[0] = g[0] + n * (ln_alpha - dg_r);
         out[1] = g[1] + n * r / alpha;
-        out[2] = g[2] + n * dg_ab;
-        out[3] = g[3] + n * (dg_ab - dg_b);
+        out[2] = g[2];
+        out[3] = g[3];
         if dropout_at_zero {
             // n ln(b/(a+b))
             out[2] -= n / (a + b0);
@@ -202,13 +205,9 @@ pub(crate) fn family_ll_grad_hess(
         }
     }
     if let Some(out) = hess {
-        let tg_ab = trigamma(a + b);
         h[0] -= n * trigamma(r);
         h[1] += n / alpha;
         h[5] -= n * r / (alpha * alpha);
-        h[10] += n * tg_ab;
-        h[11] += n * tg_ab;
-        h[15] += n * (tg_ab - trigamma(b));
         if dropout_at_zero {
             let iab2 = (a + b0).powi(-2);
             h[10] += n * iab2;
@@ -267,16 +266,19 @@ fn row_sums(
         let rx = r + x;
         if x != last_x {
             last_x = x;
-            base = ln_gamma(rx) + ln_gamma(b + x) - ln_gamma(a + b + x);
+            // ln Γ(r+x) + ln B(a, b+x)/B(a, b)
+            base = ln_gamma(rx) + ln_gamma_diff(b, x) - ln_gamma_diff(a + b, x);
             if x > 0.0 || dropout_at_zero {
                 bx1 = b + x - 1.0;
                 ln_bx1 = bx1.ln();
             }
             if want_grad {
-                (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma(b + x), digamma(a + b + x));
+                // ψ(r+x); ψ(b+x) − ψ(b) and ψ(a+b+x) − ψ(a+b)
+                (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma_diff(b, x), digamma_diff(a + b, x));
             }
             if want_hess {
-                (tg_rx, tg_bx, tg_abx) = (trigamma(rx), trigamma(b + x), trigamma(a + b + x));
+                (tg_rx, tg_bx, tg_abx) =
+                    (trigamma(rx), trigamma_diff(b, x), trigamma_diff(a + b, x));
             }
         }
         let ln_at = (alpha + t).ln();

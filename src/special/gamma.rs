@@ -112,10 +112,88 @@ pub fn ln_gamma_diff(x: f64, d: f64) -> f64 {
     }
 }
 
+/// Bernoulli numbers B_{2k}, k = 1..7.
+const BERNOULLI: [f64; 7] = [
+    1.0 / 6.0,
+    -1.0 / 30.0,
+    1.0 / 42.0,
+    -1.0 / 30.0,
+    5.0 / 66.0,
+    -691.0 / 2730.0,
+    7.0 / 6.0,
+];
+
+/// `(z+d)^{-n} − z^{-n}` without cancellation: z^{-n} · expm1(−n ln(1 + d/z)).
+fn inv_pow_diff(z: f64, d: f64, n: f64) -> f64 {
+    z.powf(-n) * (-n * (d / z).ln_1p()).exp_m1()
+}
+
+/// `ψ(z + d) − ψ(z)` for z > 0, d >= 0, accurate in relative terms however large z is (the
+/// plain difference of two digammas loses everything once z ≫ d): below 10 by the
+/// recurrence ψ(z+1) = ψ(z) + 1/z, above by the difference of the asymptotic series
+/// ψ(y) ~ ln y − 1/(2y) − Σ B_{2k}/(2k y^{2k}) term by term.
+pub(crate) fn digamma_diff(z: f64, d: f64) -> f64 {
+    if d == 0.0 {
+        return 0.0;
+    }
+    let (mut z, mut acc) = (z, 0.0);
+    while z < 10.0 {
+        // 1/z − 1/(z+d)
+        acc += d / (z * (z + d));
+        z += 1.0;
+    }
+    let mut s = (d / z).ln_1p() - 0.5 * inv_pow_diff(z, d, 1.0);
+    for (k, b) in BERNOULLI.iter().enumerate() {
+        let n = 2.0 * (k + 1) as f64;
+        s -= b / n * inv_pow_diff(z, d, n);
+    }
+    acc + s
+}
+
+/// `ψ'(z + d) − ψ'(z)` for z > 0, d >= 0, as [`digamma_diff`]: ψ'(z) = ψ'(z+1) + 1/z² below
+/// 10, ψ'(y) ~ 1/y + 1/(2y²) + Σ B_{2k}/y^{2k+1} above.
+pub(crate) fn trigamma_diff(z: f64, d: f64) -> f64 {
+    if d == 0.0 {
+        return 0.0;
+    }
+    let (mut z, mut acc) = (z, 0.0);
+    while z < 10.0 {
+        // 1/(z+d)² − 1/z²
+        acc += inv_pow_diff(z, d, 2.0);
+        z += 1.0;
+    }
+    let mut s = inv_pow_diff(z, d, 1.0) + 0.5 * inv_pow_diff(z, d, 2.0);
+    for (k, b) in BERNOULLI.iter().enumerate() {
+        let n = 2.0 * (k + 1) as f64 + 1.0;
+        s += b * inv_pow_diff(z, d, n);
+    }
+    acc + s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use statrs::function::gamma::digamma;
+
+    #[test]
+    fn digamma_and_trigamma_differences_are_exact_sums() {
+        // for whole d, ψ(z+d) − ψ(z) = Σ_{j<d} 1/(z+j) and ψ'(z+d) − ψ'(z) = −Σ 1/(z+j)²
+        for &z in &[0.3, 1.0, 7.5, 10.0, 123.4, 2.3e6, 4.1e11, 1.7e12] {
+            for d in [1u32, 2, 5, 37, 1000] {
+                let (mut s1, mut s2) = (0.0, 0.0);
+                for j in (0..d).rev() {
+                    let y = z + f64::from(j);
+                    s1 += 1.0 / y;
+                    s2 -= 1.0 / (y * y);
+                }
+                let df = f64::from(d);
+                let (a, b) = (digamma_diff(z, df), trigamma_diff(z, df));
+                assert!((a - s1).abs() <= 1e-13 * s1.abs(), "{z} {d}: {a} vs {s1}");
+                assert!((b - s2).abs() <= 1e-12 * s2.abs(), "{z} {d}: {b} vs {s2}");
+            }
+        }
+        assert_eq!(digamma_diff(3.0, 0.0), 0.0);
+    }
 
     #[test]
     fn diff_ratio_matches_digamma_and_lgamma() {

@@ -23,6 +23,7 @@ mod logspace;
 mod quadrature;
 
 pub(crate) use chebyshev::{Chebyshev, Piecewise};
+pub(crate) use gamma::{digamma_diff, trigamma_diff};
 pub use gamma::{ln_beta, ln_gamma_diff, ln_gamma_signed, trigamma};
 pub use hyp2f1::{ln_hyp2f1, ln_hyp2f1_signed};
 pub(crate) use hyp2f1::{ln_hyp2f1_complement, ln_hyp2f1_with_loss};
