@@ -228,6 +228,59 @@ pub(crate) fn family_ll_grad_hess(
     sums.ll + n * common + shift
 }
 
+/// Above this a + b, lnΓ(z+x) − lnΓ(z) and the ψ, ψ' differences at z = b and a + b are taken
+/// from the difference functions (exact however large z is); below, from the plain functions
+/// with the values at z computed once per evaluation, whose cancellation is then below ~1e-11
+/// and which cost half as much.
+const LARGE_SHAPE: f64 = 1e4;
+
+/// lnΓ, ψ and ψ' differences from z to z + x, at z = b and z = a + b.
+struct Shifts {
+    large: bool,
+    at: [[f64; 3]; 2],
+    z: [f64; 2],
+}
+
+impl Shifts {
+    fn new(a: f64, b: f64, derivs: bool) -> Self {
+        let z = [b, a + b];
+        let large = a + b >= LARGE_SHAPE;
+        let at = if large {
+            [[0.0; 3]; 2]
+        } else {
+            z.map(|z| {
+                if derivs {
+                    [ln_gamma(z), digamma(z), trigamma(z)]
+                } else {
+                    [ln_gamma(z), 0.0, 0.0]
+                }
+            })
+        };
+        Shifts { large, at, z }
+    }
+    fn ln_gamma(&self, i: usize, x: f64) -> f64 {
+        if self.large {
+            ln_gamma_diff(self.z[i], x)
+        } else {
+            ln_gamma(self.z[i] + x) - self.at[i][0]
+        }
+    }
+    fn digamma(&self, i: usize, x: f64) -> f64 {
+        if self.large {
+            digamma_diff(self.z[i], x)
+        } else {
+            digamma(self.z[i] + x) - self.at[i][1]
+        }
+    }
+    fn trigamma(&self, i: usize, x: f64) -> f64 {
+        if self.large {
+            trigamma_diff(self.z[i], x)
+        } else {
+            trigamma(self.z[i] + x) - self.at[i][2]
+        }
+    }
+}
+
 /// Rows from which the likelihood is summed in parallel chunks of [`CHUNK_ROWS`].
 const PARALLEL_ROWS: usize = 32_768;
 const CHUNK_ROWS: usize = 8_192;
@@ -251,6 +304,7 @@ fn row_sums(
 ) -> RowSums {
     let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
     let ln_a = a.ln();
+    let sh = Shifts::new(a, b, want_grad);
     let mut ll = 0.0;
     let mut g = [0.0; 4];
     // upper triangle: rr, rα, ra, rb, αα, αa, αb, aa, ab, bb
@@ -267,18 +321,17 @@ fn row_sums(
         if x != last_x {
             last_x = x;
             // ln Γ(r+x) + ln B(a, b+x)/B(a, b)
-            base = ln_gamma(rx) + ln_gamma_diff(b, x) - ln_gamma_diff(a + b, x);
+            base = ln_gamma(rx) + sh.ln_gamma(0, x) - sh.ln_gamma(1, x);
             if x > 0.0 || dropout_at_zero {
                 bx1 = b + x - 1.0;
                 ln_bx1 = bx1.ln();
             }
             if want_grad {
                 // ψ(r+x); ψ(b+x) − ψ(b) and ψ(a+b+x) − ψ(a+b)
-                (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma_diff(b, x), digamma_diff(a + b, x));
+                (dg_rx, dg_bx, dg_abx) = (digamma(rx), sh.digamma(0, x), sh.digamma(1, x));
             }
             if want_hess {
-                (tg_rx, tg_bx, tg_abx) =
-                    (trigamma(rx), trigamma_diff(b, x), trigamma_diff(a + b, x));
+                (tg_rx, tg_bx, tg_abx) = (trigamma(rx), sh.trigamma(0, x), sh.trigamma(1, x));
             }
         }
         let ln_at = (alpha + t).ln();
