@@ -1829,6 +1829,32 @@ fn fit_with_covariates_reports_coefficients_and_refuses_bad_covariates() {
         "{text}"
     );
     assert!(text.contains("statistic 0.4552 on 2 df"), "{text}");
+    // CLV with each customer's own purchase, dropout and spend parameters
+    let out = run(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--spend-model",
+        tmp("ggcov.json").to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+        "--covariates",
+        &cov,
+        "--horizon",
+        "52",
+        "-o",
+        tmp("pcov_clv.csv").to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(tmp("pcov_clv.csv")).unwrap();
+    assert!(text.starts_with(
+        "customer_id,p_alive,expected_purchases,prob_no_purchase,expected_spend,clv\n1,"
+    ));
     // Channel with one coefficient for both processes
     let out = fit(
         &cov,

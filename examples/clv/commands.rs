@@ -1310,13 +1310,30 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
     .map_err(s)?;
     let unit = file.time_unit;
     let horizon = a.value.horizon_in(unit)?;
-    let gg = match &a.inputs.spend_model {
-        Some(p) => Some(
-            load_model_file(p)?
-                .to_fitted::<GammaGammaParams>()
-                .map_err(s)?,
-        ),
-        None => None,
+    use clv::models::spend_covariates::SpendWithCovariates;
+    // the spend model: one Gamma-Gamma, or one fitted with spend covariates
+    let spend_file = a
+        .inputs
+        .spend_model
+        .as_ref()
+        .map(|p| load_model_file(p))
+        .transpose()?;
+    let with_cov = spend_file
+        .as_ref()
+        .is_some_and(|f| f.model.ends_with("-cov"));
+    let plain = match &spend_file {
+        Some(f) if !with_cov => Some(f.to_fitted::<GammaGammaParams>().map_err(s)?),
+        _ => None,
+    };
+    let covs = match &spend_file {
+        Some(f) if with_cov => Some(f.to_fitted::<SpendWithCovariates>().map_err(s)?),
+        _ => None,
+    };
+    let gg = spend_file.as_ref().map(|_| ());
+    let spend = match (&plain, &covs) {
+        (Some(g), _) => Some(crate::covariates::Spend::Plain(g.params())),
+        (_, Some(m)) => Some(crate::covariates::Spend::Covariates(m.params())),
+        _ => None,
     };
     let opts = a.value.clv_options(unit)?;
     let preds = crate::covariates::predict_with_covariates(
@@ -1324,7 +1341,7 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
         path,
         &sm,
         horizon,
-        gg.as_ref().map(|g| (g.params(), &opts)),
+        spend.map(|sp| (sp, &opts)),
     )?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![

@@ -447,6 +447,16 @@ fn rescale_any<T: MaximumLikelihood>(
     .map_err(s)
 }
 
+/// The spend model of a prediction: one Gamma-Gamma for everyone, or one with spend
+/// covariates (each customer's own scale from the covariate file).
+#[derive(Clone, Copy)]
+pub enum Spend<'a> {
+    /// The same for every customer.
+    Plain(&'a clv::GammaGammaParams),
+    /// Per customer, from their covariates.
+    Covariates(&'a clv::models::spend_covariates::SpendWithCovariates),
+}
+
 /// One customer's predictions with their own parameters.
 pub struct Prediction {
     pub p_alive: f64,
@@ -500,7 +510,7 @@ pub fn predict_with_covariates(
     covariates: &Path,
     sm: &RfmSummary,
     horizon: f64,
-    spend: Option<(&clv::GammaGammaParams, &clv::value::ClvOptions)>,
+    spend: Option<(Spend<'_>, &clv::value::ClvOptions)>,
 ) -> Result<Vec<Prediction>, String> {
     match file.model.as_str() {
         "pareto-nbd-cov" => predict_as::<ParetoNbdParams>(file, covariates, sm, horizon, spend),
@@ -516,7 +526,7 @@ fn predict_as<M: Covariated + clv::TransactionModel>(
     path: &Path,
     sm: &RfmSummary,
     horizon: f64,
-    spend: Option<(&clv::GammaGammaParams, &clv::value::ClvOptions)>,
+    spend: Option<(Spend<'_>, &clv::value::ClvOptions)>,
 ) -> Result<Vec<Prediction>, String> {
     use clv::SpendModel;
     let f = file.to_fitted::<WithCovariates<M>>().map_err(s)?;
@@ -549,11 +559,20 @@ fn predict_as<M: Covariated + clv::TransactionModel>(
             let c = sm.customer(i);
             let sc = own.score(&c, horizon);
             let value = match (spend, mv) {
-                (Some((gg, o)), Some(mv)) => {
+                (Some((spend, o)), Some(mv)) => {
+                    let gg = match spend {
+                        Spend::Plain(g) => *g,
+                        Spend::Covariates(m) => {
+                            let names: Vec<String> =
+                                m.coefficients().iter().map(|p| p.0.clone()).collect();
+                            m.for_customer(&row_values(&cov, path, id, &names)?)
+                                .map_err(|e| format!("customer {id}: {e}"))?
+                        }
+                    };
                     let es = gg
                         .conditional_expected_spend(c.frequency(), mv[i])
                         .map_err(s)?;
-                    let v = clv::value::customer_value(&own, gg, &c, mv[i], o).map_err(s)?;
+                    let v = clv::value::customer_value(&own, &gg, &c, mv[i], o).map_err(s)?;
                     Some((es, v))
                 }
                 (Some(_), None) => {
