@@ -125,6 +125,22 @@ pub enum Error {
         /// Which parameters look unidentified.
         detail: String,
     },
+    /// The likelihood has no finite maximum: the named parameters run off to the edge of their
+    /// domain (0 or infinity) while it keeps rising toward a supremum, and the data do not
+    /// bound them (standard errors above their own size). There are no estimates to report.
+    #[error(
+        "the {model} likelihood has no finite maximum: {parameters} run off to the edge of \
+         their domain, the log-likelihood rising toward {log_likelihood:.6}; the data do not \
+         determine them (simplify the model, e.g. fewer covariates, or another model)"
+    )]
+    NoFiniteMaximum {
+        /// The model fitted.
+        model: &'static str,
+        /// The parameters at the edge, with where they stopped: `"a = 2.0e12, b = 1.5e13"`.
+        parameters: String,
+        /// The log-likelihood where the fit stopped: the supremum, approached.
+        log_likelihood: f64,
+    },
     /// The likelihood's maximum lies on the boundary of the parameter space, where the model
     /// collapses to a simpler one (GGom/NBD with b, β → 0 is Pareto/NBD): its estimates there
     /// are not identified and standard errors would be meaningless, so there is no fit. Fit the

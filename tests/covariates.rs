@@ -135,13 +135,25 @@ fn apparel_bgnbd_with_covariates_has_no_finite_maximum() {
     let (s, z) = apparel();
     let input = CovariateSummary::new(&s, &z, &z).unwrap();
     let err = fit::<WithCovariates<BgNbdParams>>(&input, &FitOptions::default()).unwrap_err();
-    let clv::Error::SingularHessian { detail } = &err else {
+    let clv::Error::NoFiniteMaximum {
+        model,
+        parameters,
+        log_likelihood,
+    } = &err
+    else {
         panic!("{err:?}");
     };
+    assert_eq!(*model, "bgnbd-cov");
     assert!(
-        detail.starts_with("parameters at a boundary: a = ") && detail.contains(", b = "),
-        "{detail}"
+        parameters.starts_with("a = ") && parameters.contains(", b = "),
+        "{parameters}"
     );
+    // the supremum, −5839.86205
+    assert!(
+        (log_likelihood - -5839.86205).abs() < 1e-5,
+        "{log_likelihood}"
+    );
+    assert!(err.to_string().contains("has no finite maximum"), "{err}");
     let f =
         fit::<WithCovariates<BgNbdParams>>(&input, &FitOptions::default().allow_unconverged(true))
             .unwrap();

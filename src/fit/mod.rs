@@ -323,7 +323,8 @@ impl FitOptions {
 /// # Errors
 /// [`Error::NotIdentifiable`] for data that cannot identify the model (no repeat buyer, a
 /// single history); [`Error::InvalidOption`] for a start of the wrong length or outside the
-/// parameter domains; [`Error::NotConverged`] and [`Error::SingularHessian`] unless
+/// parameter domains; [`Error::NoFiniteMaximum`] for parameters the data do not bound (run off
+/// to the edge of their domain); [`Error::NotConverged`] and [`Error::SingularHessian`] unless
 /// [`FitOptions::allow_unconverged`]; [`Error::Numerical`] when the optimum is not finite.
 pub fn fit<M: MaximumLikelihood>(
     summary: &impl FitData<M>,
@@ -542,8 +543,10 @@ fn fit_from<M: MaximumLikelihood>(
                     && c[i][i].sqrt() > theta[i].abs().max(f64::MIN_POSITIVE)
             });
             if unbounded {
-                return Err(Error::SingularHessian {
-                    detail: fitted::describe_boundary(&names, &theta, &kinds),
+                return Err(Error::NoFiniteMaximum {
+                    model: M::MODEL,
+                    parameters: boundary.clone().unwrap_or_default(),
+                    log_likelihood: ll,
                 });
             }
         }
