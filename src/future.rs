@@ -26,12 +26,12 @@ pub trait FuturePurchases {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] when a posterior cannot be formed (a non-finite parameter).
-    fn draw_future(
+    fn draw_future<R: Rng + ?Sized>(
         &self,
         c: &Customer,
         p_alive: f64,
         horizon: f64,
-        rng: &mut SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()>;
 }
@@ -44,28 +44,28 @@ fn invalid(e: impl std::fmt::Display) -> Error {
 }
 
 /// A draw from Gamma(shape, rate).
-pub(crate) fn gamma(shape: f64, rate: f64, rng: &mut SimRng) -> Result<f64> {
+pub(crate) fn gamma<R: Rng + ?Sized>(shape: f64, rate: f64, rng: &mut R) -> Result<f64> {
     Ok(Gamma::new(shape, 1.0 / rate).map_err(invalid)?.sample(rng))
 }
 
 /// A draw from Beta(a, b).
-pub(crate) fn beta(a: f64, b: f64, rng: &mut SimRng) -> Result<f64> {
+pub(crate) fn beta<R: Rng + ?Sized>(a: f64, b: f64, rng: &mut R) -> Result<f64> {
     Ok(Beta::new(a, b).map_err(invalid)?.sample(rng))
 }
 
 /// Whether the customer is alive at T, drawn with probability `p_alive`.
-pub(crate) fn alive(p_alive: f64, rng: &mut SimRng) -> bool {
+pub(crate) fn alive<R: Rng + ?Sized>(p_alive: f64, rng: &mut R) -> bool {
     p_alive >= 1.0 || rng.random::<f64>() < p_alive
 }
 
 /// Purchases of a Poisson process of rate `lambda` in (0, min(`horizon`, `life`)], with a
 /// dropout draw of probability `p` after each purchase (0: none); times appended to `times`.
-pub(crate) fn poisson_times(
+pub(crate) fn poisson_times<R: Rng + ?Sized>(
     lambda: f64,
     horizon: f64,
     life: f64,
     p: f64,
-    rng: &mut SimRng,
+    rng: &mut R,
     times: &mut Vec<f64>,
 ) -> Result<()> {
     if lambda.is_nan() || lambda <= 0.0 {

@@ -845,12 +845,12 @@ impl BgNbdParams {
 /// surviving x purchases is (1 − p)^x; Fader, Hardie & Lee 2005, eq. 3); then Poisson
 /// purchases, each followed by a dropout draw.
 impl crate::future::FuturePurchases for BgNbdParams {
-    fn draw_future(
+    fn draw_future<R: rand::Rng + ?Sized>(
         &self,
         c: &Customer,
         p_alive: f64,
         horizon: f64,
-        rng: &mut crate::future::SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()> {
         use crate::future::{alive, beta, gamma, poisson_times};

@@ -1172,16 +1172,15 @@ fn dert_infinite(win: &Window, weights: &[f64], delta: f64) -> f64 {
 /// next purchase ends phase k of the current gap, later ones every k phases, each followed by
 /// a dropout draw.
 impl<const MBG: bool> crate::future::FuturePurchases for CnbdParams<MBG> {
-    fn draw_future(
+    fn draw_future<R: rand::Rng + ?Sized>(
         &self,
         c: &Customer,
         p_alive: f64,
         horizon: f64,
-        rng: &mut crate::future::SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()> {
         use crate::future::{alive, beta, gamma};
-        use rand::Rng;
         if !alive(p_alive, rng) {
             return Ok(());
         }

@@ -720,16 +720,15 @@ impl crate::sim::Simulate for GgomNbdParams {
 /// S(T + u | η)/S(T | η) = exp(−η e^{bT}(e^{bu} − 1)), drawn by inversion as
 /// u = ln(1 + E e^{−bT}/η)/b with E ~ Exp(1); Poisson purchases while alive.
 impl crate::future::FuturePurchases for GgomNbdParams {
-    fn draw_future(
+    fn draw_future<R: rand::Rng + ?Sized>(
         &self,
         c: &Customer,
         p_alive: f64,
         horizon: f64,
-        rng: &mut crate::future::SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()> {
         use crate::future::{alive, gamma, poisson_times};
-        use rand::Rng;
         if !alive(p_alive, rng) {
             return Ok(());
         }

@@ -333,12 +333,12 @@ impl crate::sim::Simulate for MbgNbdParams {
 /// at the first purchase too: survival (1 − p)^(x+1); Batislam, Denizel & Filiztekin 2007);
 /// then Poisson purchases, each followed by a dropout draw.
 impl crate::future::FuturePurchases for MbgNbdParams {
-    fn draw_future(
+    fn draw_future<R: rand::Rng + ?Sized>(
         &self,
         c: &Customer,
         p_alive: f64,
         horizon: f64,
-        rng: &mut crate::future::SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()> {
         use crate::future::{alive, beta, gamma, poisson_times};

@@ -326,12 +326,12 @@ impl crate::sim::Simulate for NbdParams {
 /// NBD: no dropout; λ ~ Gamma(r + x, α + T) (Ehrenberg 1959; the gamma-Poisson update), then
 /// Poisson purchases.
 impl crate::future::FuturePurchases for NbdParams {
-    fn draw_future(
+    fn draw_future<R: rand::Rng + ?Sized>(
         &self,
         c: &Customer,
         _p_alive: f64,
         horizon: f64,
-        rng: &mut crate::future::SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()> {
         let lambda = crate::future::gamma(self.r + c.frequency(), self.alpha + c.age(), rng)?;

@@ -1202,16 +1202,15 @@ impl ParetoNbdParams {
 /// Morrison & Colombo 1987; Fader, Hardie & Lee 2005b, eq. 21), a residual lifetime ~ Exp(μ)
 /// (memoryless), and Poisson purchases while alive.
 impl crate::future::FuturePurchases for ParetoNbdParams {
-    fn draw_future(
+    fn draw_future<R: rand::Rng + ?Sized>(
         &self,
         c: &Customer,
         p_alive: f64,
         horizon: f64,
-        rng: &mut crate::future::SimRng,
+        rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()> {
         use crate::future::{alive, gamma, poisson_times};
-        use rand::Rng;
         if !alive(p_alive, rng) {
             return Ok(());
         }

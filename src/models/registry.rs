@@ -342,12 +342,12 @@ macro_rules! registry {
         }
 
         impl crate::future::FuturePurchases for AnyParams {
-            fn draw_future(
+            fn draw_future<R: rand::Rng + ?Sized>(
                 &self,
                 c: &Customer,
                 p_alive: f64,
                 horizon: f64,
-                rng: &mut crate::future::SimRng,
+                rng: &mut R,
                 times: &mut Vec<f64>,
             ) -> Result<()> {
                 match self {
