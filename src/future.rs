@@ -16,7 +16,7 @@ use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The random number generator of the simulations (seeded, reproducible across platforms).
-pub type SimRng = Xoshiro256PlusPlus;
+pub(crate) type SimRng = Xoshiro256PlusPlus;
 
 /// A transaction model that can draw a customer's future purchases given their history.
 pub trait FuturePurchases {
