@@ -52,7 +52,6 @@ fn apparel_pareto_nbd_with_covariates_reaches_the_exact_maximum() {
     let input = CovariateSummary::new(&s, &z, &z).unwrap();
     let f = fit::<ParetoNbdCovParams>(&input, &FitOptions::default()).unwrap();
     let th = clv::fit::MaximumLikelihood::to_vec(f.params());
-    eprintln!("{:?} {:?} LL {}", f.names(), th, f.log_likelihood());
     // the exact maximum (the values; CLVTools prints r 1.8378, α 92.9123, s 0.5920,
     // β 49.6227, LL −5821.0627)
     let want = [
