@@ -1300,9 +1300,6 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
             file.model
         )
     })?;
-    if a.intervals.is_some() {
-        return Err("--intervals is not available for models with covariates yet".into());
-    }
     let (sm, _) = clv::io::read_summary_csv_noting_unit(
         &a.inputs.summary,
         SummaryUnit::RecordedOr(file.time_unit),
@@ -1342,7 +1339,18 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
         &sm,
         horizon,
         spend.map(|sp| (sp, &opts)),
+        a.intervals.map(|level| crate::covariates::Intervals {
+            level,
+            draws: a.pi_draws,
+            seed: a.seed,
+        }),
     )?;
+    if a.intervals.is_some() {
+        eprintln!(
+            "with covariates, --intervals gives the predictive intervals (what each customer will \
+             do); the bootstrap intervals of the expected values are not available yet"
+        );
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "customer_id",
@@ -1352,6 +1360,12 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
     ];
     if gg.is_some() {
         header.extend(["expected_spend", "clv"]);
+    }
+    if a.intervals.is_some() {
+        header.extend(["purchases_pi_low", "purchases_pi_high"]);
+        if gg.is_some() {
+            header.extend(["clv_pi_low", "clv_pi_high"]);
+        }
     }
     w.write_record(&header).map_err(s)?;
     for (id, p) in sm.ids().iter().zip(&preds) {
@@ -1363,6 +1377,12 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
         ];
         if let Some((es, v)) = p.value {
             rec.extend([fmt_num(es), fmt_num(v)]);
+        }
+        if let Some((lo, hi)) = p.purchases_pi {
+            rec.extend([lo.to_string(), hi.to_string()]);
+        }
+        if let Some((lo, hi)) = p.clv_pi {
+            rec.extend([fmt_num(lo), fmt_num(hi)]);
         }
         w.write_record(&rec).map_err(s)?;
     }

@@ -464,6 +464,18 @@ pub struct Prediction {
     pub prob_no_purchase: f64,
     /// (expected spend, CLV) with a spend model.
     pub value: Option<(f64, f64)>,
+    /// The predictive interval of the purchases, when asked for.
+    pub purchases_pi: Option<(u64, u64)>,
+    /// The predictive interval of the CLV, when asked for with a spend model.
+    pub clv_pi: Option<(f64, f64)>,
+}
+
+/// Predictive intervals: level, simulated futures per customer, seed.
+#[derive(Clone, Copy)]
+pub struct Intervals {
+    pub level: f64,
+    pub draws: usize,
+    pub seed: u64,
 }
 
 /// The values of the design columns `names` (`Col` numeric, `Col=level` a category) of
@@ -511,22 +523,25 @@ pub fn predict_with_covariates(
     sm: &RfmSummary,
     horizon: f64,
     spend: Option<(Spend<'_>, &clv::value::ClvOptions)>,
+    intervals: Option<Intervals>,
 ) -> Result<Vec<Prediction>, String> {
+    let (f, c, h) = (file, covariates, horizon);
     match file.model.as_str() {
-        "pareto-nbd-cov" => predict_as::<ParetoNbdParams>(file, covariates, sm, horizon, spend),
-        "bgnbd-cov" => predict_as::<BgNbdParams>(file, covariates, sm, horizon, spend),
-        "mbgnbd-cov" => predict_as::<MbgNbdParams>(file, covariates, sm, horizon, spend),
-        "nbd-cov" => predict_as::<NbdParams>(file, covariates, sm, horizon, spend),
+        "pareto-nbd-cov" => predict_as::<ParetoNbdParams>(f, c, sm, h, spend, intervals),
+        "bgnbd-cov" => predict_as::<BgNbdParams>(f, c, sm, h, spend, intervals),
+        "mbgnbd-cov" => predict_as::<MbgNbdParams>(f, c, sm, h, spend, intervals),
+        "nbd-cov" => predict_as::<NbdParams>(f, c, sm, h, spend, intervals),
         other => Err(format!("'{other}' is not a model with covariates")),
     }
 }
 
-fn predict_as<M: Covariated + clv::TransactionModel>(
+fn predict_as<M: Covariated + clv::TransactionModel + clv::future::FuturePurchases>(
     file: &ModelFile,
     path: &Path,
     sm: &RfmSummary,
     horizon: f64,
     spend: Option<(Spend<'_>, &clv::value::ClvOptions)>,
+    intervals: Option<Intervals>,
 ) -> Result<Vec<Prediction>, String> {
     use clv::SpendModel;
     let f = file.to_fitted::<WithCovariates<M>>().map_err(s)?;
@@ -573,18 +588,36 @@ fn predict_as<M: Covariated + clv::TransactionModel>(
                         .conditional_expected_spend(c.frequency(), mv[i])
                         .map_err(s)?;
                     let v = clv::value::customer_value(&own, &gg, &c, mv[i], o).map_err(s)?;
-                    Some((es, v))
+                    Some((es, v, gg, *o))
                 }
                 (Some(_), None) => {
                     return Err("the summary has no monetary_value column for CLV".into());
                 }
                 _ => None,
             };
+            // each customer's own model: the purchase quantiles of its conditional pmf, the
+            // CLV from simulated futures (seeded per customer)
+            let (mut purchases_pi, mut clv_pi) = (None, None);
+            if let Some(iv) = intervals {
+                let p = clv::predictive::purchase_interval(&own, &c, horizon, iv.level)
+                    .map_err(|e| format!("customer {id}: {e}"))?;
+                purchases_pi = Some((p.low, p.high));
+                if let (Some((_, _, gg, o)), Some(mv)) = (&value, mv) {
+                    let seed = iv.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    let v = clv::predictive::value_interval(
+                        &own, gg, &c, mv[i], o, iv.level, iv.draws, seed,
+                    )
+                    .map_err(|e| format!("customer {id}: {e}"))?;
+                    clv_pi = Some((v.low, v.high));
+                }
+            }
             Ok(Prediction {
                 p_alive: sc.p_alive,
                 expected_purchases: sc.expected_purchases,
                 prob_no_purchase: sc.prob_no_purchase,
-                value,
+                value: value.map(|(es, v, _, _)| (es, v)),
+                purchases_pi,
+                clv_pi,
             })
         })
         .collect()
