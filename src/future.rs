@@ -10,7 +10,8 @@
 //! draws against its exact conditional pmf.
 
 use crate::data::Customer;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::sim::invalid;
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -34,13 +35,6 @@ pub trait FuturePurchases {
         rng: &mut R,
         times: &mut Vec<f64>,
     ) -> Result<()>;
-}
-
-fn invalid(e: impl std::fmt::Display) -> Error {
-    Error::InvalidOption {
-        name: "simulation",
-        reason: e.to_string(),
-    }
 }
 
 /// A draw from Gamma(shape, rate).

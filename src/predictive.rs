@@ -275,9 +275,12 @@ fn value_interval_with<M: TransactionModel + FuturePurchases>(
             continue;
         }
         let nu = crate::future::gamma(shape, rate, &mut rng)?;
+        // each purchase's spend ~ Gamma(p, rate ν): one distribution per draw
+        let per_purchase =
+            rand_distr::Gamma::new(spend.p(), 1.0 / nu).map_err(crate::sim::invalid)?;
         let mut v = 0.0;
         for &u in &times {
-            let z = crate::future::gamma(spend.p(), nu, &mut rng)?;
+            let z: f64 = rand_distr::Distribution::sample(&per_purchase, &mut rng);
             let step = schedule
                 .horizons()
                 .partition_point(|&h| h < u)

@@ -138,3 +138,26 @@ impl Covariates {
         Ok(())
     }
 }
+
+/// The rows of `rows` grouped by their covariate values (compared bitwise), groups in order of
+/// first appearance: the customers who share one pattern share their parameters.
+pub(crate) fn group_by_pattern<'a>(
+    rows: impl Iterator<Item = usize>,
+    values: impl Fn(usize) -> Vec<&'a [f64]>,
+) -> Vec<Vec<usize>> {
+    let mut index: std::collections::HashMap<Vec<u64>, usize> = Default::default();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for i in rows {
+        let key: Vec<u64> = values(i)
+            .iter()
+            .flat_map(|r| r.iter())
+            .map(|v| v.to_bits())
+            .collect();
+        let g = *index.entry(key).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[g].push(i);
+    }
+    members
+}

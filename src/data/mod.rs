@@ -26,6 +26,7 @@ mod time;
 mod zstd;
 
 pub use covariates::Covariates;
+pub(crate) use covariates::group_by_pattern;
 pub use customer::Customer;
 pub use groups::FrequencyGroups;
 #[cfg(all(test, feature = "csv"))]

@@ -298,6 +298,22 @@ impl RfmSummary {
         self.monetary_value.as_deref()
     }
     /// The monetary values, or an error saying that `purpose` needs them.
+    /// The customers at `idx` (in that order), with their monetary values when the summary
+    /// has them: one covariate pattern's customers, for the models with covariates.
+    pub(crate) fn subset(&self, idx: &[usize]) -> Result<RfmSummary> {
+        let pick = |v: &[f64]| idx.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let sub = RfmSummary::new(
+            idx.iter().map(|&i| self.ids()[i].clone()).collect(),
+            pick(self.frequency()),
+            pick(self.recency()),
+            pick(self.age()),
+            self.unit(),
+        )?;
+        match self.monetary_value() {
+            Some(m) => sub.with_monetary_value(pick(m)),
+            None => Ok(sub),
+        }
+    }
     pub(crate) fn require_monetary_value(&self, purpose: &str) -> Result<&[f64]> {
         self.monetary_value().ok_or_else(|| Error::InvalidOption {
             name: "summary",

@@ -90,6 +90,12 @@ pub trait MaximumLikelihood: Sized + Clone {
         let _ = data;
         Self::from_slice(theta)
     }
+    /// Whether `theta` is a valid parameter vector for `data`: what the optimiser asks of every
+    /// point it evaluates, so models whose [`from_slice_for`](Self::from_slice_for) allocates
+    /// (covariate names) answer without building the parameters.
+    fn valid_for(theta: &[f64], data: &Self::Data) -> bool {
+        Self::from_slice_for(theta, data).is_ok()
+    }
     /// Parameters of the same shape as these (the same names) with the values `theta`:
     /// [`from_slice`](Self::from_slice), unless the shape depends on the data.
     ///

@@ -136,7 +136,7 @@ impl<'a, M: MaximumLikelihood> LogProblem<'a, M> {
         let finite = f.is_finite()
             && g.iter().all(|v| v.is_finite())
             && h.as_ref().is_none_or(|h| h.iter().all(|v| v.is_finite()))
-            && M::from_slice_for(&theta, self.data).is_ok();
+            && M::valid_for(&theta, self.data);
         Some(if finite {
             Point {
                 phi: phi.to_vec(),

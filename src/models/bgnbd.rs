@@ -242,18 +242,19 @@ struct Shifts {
 }
 
 impl Shifts {
-    fn new(a: f64, b: f64, derivs: bool) -> Self {
+    /// `grad`, `hess`: whether ψ and ψ' differences will be asked for.
+    fn new(a: f64, b: f64, grad: bool, hess: bool) -> Self {
         let z = [b, a + b];
         let large = a + b >= LARGE_SHAPE;
         let at = if large {
             [[0.0; 3]; 2]
         } else {
             z.map(|z| {
-                if derivs {
-                    [ln_gamma(z), digamma(z), trigamma(z)]
-                } else {
-                    [ln_gamma(z), 0.0, 0.0]
-                }
+                [
+                    ln_gamma(z),
+                    if grad { digamma(z) } else { 0.0 },
+                    if hess { trigamma(z) } else { 0.0 },
+                ]
             })
         };
         Shifts { large, at, z }
@@ -304,7 +305,7 @@ fn row_sums(
 ) -> RowSums {
     let (r, alpha, a, b) = (theta[0], theta[1], theta[2], theta[3]);
     let ln_a = a.ln();
-    let sh = Shifts::new(a, b, want_grad);
+    let sh = Shifts::new(a, b, want_grad, want_hess);
     let mut ll = 0.0;
     let mut g = [0.0; 4];
     // upper triangle: rr, rα, ra, rb, αα, αa, αb, aa, ab, bb

@@ -219,13 +219,18 @@ fn dot(c: &[f64], z: &[f64]) -> f64 {
 /// dropout and shared covariates.
 fn scaled<M: Covariated>(base: &[f64], g: [&[f64]; 3], z: [&[f64]; 3]) -> Vec<f64> {
     let mut th = base.to_vec();
+    scale_into::<M>(&mut th, g, z);
+    th
+}
+
+/// [`scaled`] in place: `th` holds the base parameters on entry.
+fn scale_into<M: Covariated>(th: &mut [f64], g: [&[f64]; 3], z: [&[f64]; 3]) {
     let shared = dot(g[2], z[2]);
     th[M::PURCHASE] *= (-dot(g[0], z[0]) - shared).exp();
     let e = (M::DROPOUT_SIGN * (dot(g[1], z[1]) + shared)).exp();
     for &j in M::DROPOUT {
         th[j] *= e;
     }
-    th
 }
 
 /// The customers of one covariate pattern: its values and their compressed histories.
@@ -354,40 +359,16 @@ impl<M: Covariated> FitData<WithCovariates<M>> for CovariateSummary<'_> {
         }
         let zl = |i: usize| self.dropout.map_or(&[][..], |d| d.row(i));
         let zs = |i: usize| self.shared.map_or(&[][..], |d| d.row(i));
-        // one group per distinct covariate pattern (bitwise), in order of first appearance
-        let mut index: std::collections::HashMap<Vec<u64>, usize> = Default::default();
-        let mut members: Vec<Vec<usize>> = Vec::new();
-        for i in 0..s.len() {
-            let key: Vec<u64> = self
-                .purchase
-                .row(i)
-                .iter()
-                .chain(zl(i))
-                .chain(zs(i))
-                .map(|v| v.to_bits())
-                .collect();
-            let g = *index.entry(key).or_insert_with(|| {
-                members.push(Vec::new());
-                members.len() - 1
-            });
-            members[g].push(i);
-        }
+        let members =
+            crate::data::group_by_pattern(0..s.len(), |i| vec![self.purchase.row(i), zl(i), zs(i)]);
         let groups = members
             .iter()
             .map(|m| {
-                let pick = |v: &[f64]| m.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-                let sub = RfmSummary::new(
-                    m.iter().map(|&i| s.ids()[i].clone()).collect(),
-                    pick(s.frequency()),
-                    pick(s.recency()),
-                    pick(s.age()),
-                    s.unit(),
-                )?;
                 Ok(Group {
                     zt: self.purchase.row(m[0]).to_vec(),
                     zl: zl(m[0]).to_vec(),
                     zs: zs(m[0]).to_vec(),
-                    rows: sub.compress(),
+                    rows: s.subset(m)?.compress(),
                 })
             })
             .collect::<Result<Vec<Group>>>()?;
@@ -527,6 +508,12 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
     fn from_slice_for(theta: &[f64], data: &CovariateData) -> Result<Self> {
         Self::from_parts(theta, [&data.purchase, &data.dropout, &data.shared])
     }
+    fn valid_for(theta: &[f64], data: &CovariateData) -> bool {
+        let k = M::NAMES.len();
+        theta.len() == k + data.coefficients()
+            && M::from_slice(&theta[..k]).is_ok()
+            && theta[k..].iter().all(|g| g.is_finite())
+    }
     fn with_values(&self, theta: &[f64]) -> Result<Self> {
         let [p, d, s] = self.coefficient_names();
         Self::from_parts(theta, [&p, &d, &s])
@@ -583,8 +570,12 @@ impl<M: Covariated> MaximumLikelihood for WithCovariates<M> {
         let mut total = 0.0;
         let mut g = vec![0.0; theta.len()];
         let mut gi = vec![0.0; kb];
+        // one buffer for every pattern's parameters (the loop runs once per pattern and
+        // evaluation)
+        let mut th = base.to_vec();
         for grp in &data.groups {
-            let th = scaled::<M>(base, g3, [&grp.zt, &grp.zl, &grp.zs]);
+            th.copy_from_slice(base);
+            scale_into::<M>(&mut th, g3, [&grp.zt, &grp.zl, &grp.zs]);
             total += M::log_likelihood_grad(&th, &grp.rows, want.then_some(&mut gi[..]));
             if want {
                 for j in 0..kb {

@@ -124,32 +124,14 @@ impl FitData<SpendWithCovariates> for SpendCovariateSummary<'_> {
     fn prepare(&self) -> Result<SpendCovariateData> {
         let s = self.summary;
         let pooled = SpendData::from_summary(s)?;
-        let m = s.require_monetary_value("spend covariates need monetary values")?;
-        let mut index: std::collections::HashMap<Vec<u64>, usize> = Default::default();
-        let mut members: Vec<Vec<usize>> = Vec::new();
-        for i in (0..s.len()).filter(|&i| s.frequency()[i] > 0.0) {
-            let key: Vec<u64> = self.spend.row(i).iter().map(|v| v.to_bits()).collect();
-            let g = *index.entry(key).or_insert_with(|| {
-                members.push(Vec::new());
-                members.len() - 1
-            });
-            members[g].push(i);
-        }
-        let groups = members
+        // repeat customers only: spend is modelled on repeat transactions
+        let repeat = (0..s.len()).filter(|&i| s.frequency()[i] > 0.0);
+        let groups = crate::data::group_by_pattern(repeat, |i| vec![self.spend.row(i)])
             .iter()
             .map(|mem| {
-                let pick = |v: &[f64]| mem.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-                let sub = RfmSummary::new(
-                    mem.iter().map(|&i| s.ids()[i].clone()).collect(),
-                    pick(s.frequency()),
-                    pick(s.recency()),
-                    pick(s.age()),
-                    s.unit(),
-                )?
-                .with_monetary_value(pick(m))?;
                 Ok((
                     self.spend.row(mem[0]).to_vec(),
-                    SpendData::from_summary(&sub)?,
+                    SpendData::from_summary(&s.subset(mem)?)?,
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -204,6 +186,11 @@ impl MaximumLikelihood for SpendWithCovariates {
     }
     fn from_slice_for(theta: &[f64], data: &SpendCovariateData) -> Result<Self> {
         Self::from_parts(theta, &data.names)
+    }
+    fn valid_for(theta: &[f64], data: &SpendCovariateData) -> bool {
+        theta.len() == 3 + data.names.len()
+            && GammaGammaParams::new(theta[0], theta[1], theta[2]).is_ok()
+            && theta[3..].iter().all(|g| g.is_finite())
     }
     fn with_values(&self, theta: &[f64]) -> Result<Self> {
         Self::from_parts(theta, &self.names())
