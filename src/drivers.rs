@@ -172,15 +172,18 @@ where
         reason: "has no monetary values (a spend per customer is needed for CLV)".into(),
     })?;
     let now = summary_values(model, spend, summary, opts)?;
-    // order value: v and the observed means scaled together
+    // CLV = margin × E[spend] × discounted purchases: the Gamma-Gamma is a scale family, so
+    // scaling v and the observed means by f scales every expected spend, and CLV, by f
+    // (`order_value_is_the_moved_spend_model` checks it); the margin enters as a factor
     let f = 1.0 + sizes.order_value;
-    let richer = GammaGammaParams::new(spend.p(), spend.q(), spend.v() * f)?;
-    let scaled = summary
-        .clone()
-        .with_monetary_value(m.iter().map(|v| v * f).collect())?;
-    let order_value = summary_values(model, &richer, &scaled, opts)?;
+    let order_value = now.iter().map(|v| v * f).collect();
     let wider = (*opts).with_margin(opts.margin() + sizes.margin)?;
-    let margin = summary_values(model, spend, summary, &wider)?;
+    let margin = if opts.margin() > 0.0 {
+        let k = wider.margin() / opts.margin();
+        now.iter().map(|v| v * k).collect()
+    } else {
+        summary_values(model, spend, summary, &wider)?
+    };
     // the purchase and dropout levers: discounted expectations under the change, times
     // margin × expected spend
     let schedule = opts.schedule();
@@ -366,6 +369,46 @@ mod tests {
         );
         check_identity_and_direction(&BgCnbdParams::new(3, 1.5, 6.0, 0.5, 3.0).unwrap(), false);
         check_identity_and_direction(&MbgCnbdParams::new(2, 1.2, 4.0, 0.7, 2.5).unwrap(), false);
+    }
+
+    /// Order value as the issue states it: the Gamma-Gamma scale v and the observed mean spends
+    /// moved by 10% give exactly 1.1 × the CLV (what `lever_values` uses).
+    #[test]
+    fn order_value_is_the_moved_spend_model() {
+        use crate::value::{ClvOptions, summary_values};
+        let bg = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
+        let s = RfmSummary::new(
+            (0..4).map(|i| i.to_string()).collect(),
+            vec![0.0, 1.0, 2.0, 7.0],
+            vec![0.0, 5.0, 30.0, 35.0],
+            vec![38.0, 20.0, 38.0, 39.0],
+            crate::TimeUnit::Weeks,
+        )
+        .unwrap()
+        .with_monetary_value(vec![0.0, 12.0, 25.0, 40.0])
+        .unwrap();
+        let o = ClvOptions::new(52.0, crate::TimeUnit::Weeks)
+            .unwrap()
+            .with_margin(0.3)
+            .unwrap();
+        let now = summary_values(&bg, &gg, &s, &o).unwrap();
+        let richer = GammaGammaParams::new(6.25, 3.74, 15.44 * 1.1).unwrap();
+        let scaled = s
+            .clone()
+            .with_monetary_value(vec![0.0, 13.2, 27.5, 44.0])
+            .unwrap();
+        let moved = summary_values(&bg, &richer, &scaled, &o).unwrap();
+        let wider = summary_values(&bg, &gg, &s, &o.with_margin(0.31).unwrap()).unwrap();
+        let levers = lever_values(&bg, &gg, &s, &o, &LeverSizes::default()).unwrap();
+        for i in 0..4 {
+            assert!((moved[i] / now[i] - 1.1).abs() < 1e-12, "{i}");
+            assert!(
+                (levers.order_value[i] / moved[i] - 1.0).abs() < 1e-12,
+                "{i}"
+            );
+            assert!((levers.margin[i] / wider[i] - 1.0).abs() < 1e-12, "{i}");
+        }
     }
 
     /// The closed forms against a simulation of the same change: alive and the latent rates

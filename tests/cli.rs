@@ -232,6 +232,9 @@ fn summarize_fit_predict_round_trip() {
         assert!((r[11] - r[2] / 20.0).abs() < 1e-12, "{text}");
     }
     assert_eq!(rows[0][0] as usize, 2357);
+    // the figures docs/cli.md quotes for the whole base: +7.85% and +2.08%
+    assert!((rows[0][6] - 0.0785).abs() < 5e-5, "{text}");
+    assert!((rows[0][8] - 0.0208).abs() < 5e-5, "{text}");
     assert!((rows[1..].iter().map(|r| r[1]).sum::<f64>() - rows[0][1]).abs() < 1e-6);
 
     // segments: one row per customer, stable columns, the summary tables on stdout

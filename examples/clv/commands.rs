@@ -1326,7 +1326,6 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
         Some(f) if with_cov => Some(f.to_fitted::<SpendWithCovariates>().map_err(s)?),
         _ => None,
     };
-    let gg = spend_file.as_ref().map(|_| ());
     let spend = match (&plain, &covs) {
         (Some(g), _) => Some(crate::covariates::Spend::Plain(g.params())),
         (_, Some(m)) => Some(crate::covariates::Spend::Covariates(m.params())),
@@ -1358,12 +1357,12 @@ fn predict_covariates(a: &PredictArgs, file: &ModelFile) -> Res {
         "expected_purchases",
         "prob_no_purchase",
     ];
-    if gg.is_some() {
+    if spend.is_some() {
         header.extend(["expected_spend", "clv"]);
     }
     if a.intervals.is_some() {
         header.extend(["purchases_pi_low", "purchases_pi_high"]);
-        if gg.is_some() {
+        if spend.is_some() {
             header.extend(["clv_pi_low", "clv_pi_high"]);
         }
     }

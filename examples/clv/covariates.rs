@@ -98,6 +98,14 @@ fn read_file(path: &Path) -> Result<CovFile, String> {
     })
 }
 
+/// What building the design says: notes for people, and each categorical column's reference
+/// level (for the effects in words).
+#[derive(Default)]
+struct DesignNotes {
+    notes: Vec<String>,
+    references: HashMap<String, String>,
+}
+
 /// The design columns of `names` for the summary's customers: numeric columns as they are (or
 /// divided by their SD), categorical ones one-hot against their first level. Returns the
 /// matrix and, per design column, the factor its coefficient is multiplied by to be per unit
@@ -108,7 +116,7 @@ fn design(
     sm: &RfmSummary,
     names: &[String],
     a: &CovArgs,
-    notes: &mut Vec<String>,
+    said: &mut DesignNotes,
 ) -> Result<(Covariates, Vec<f64>), String> {
     let mut cols: Vec<String> = Vec::new();
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); sm.len()];
@@ -143,11 +151,12 @@ fn design(
                     levels.join("")
                 ));
             }
-            notes.push(format!(
+            said.notes.push(format!(
                 "{name}: categories {}, reference {}",
                 levels.join(", "),
                 levels[0]
             ));
+            said.references.insert(name.clone(), levels[0].clone());
             for level in &levels[1..] {
                 cols.push(format!("{name}={level}"));
                 back.push(1.0);
@@ -177,7 +186,8 @@ fn design(
             }
             let scale = if a.standardize { sd } else { 1.0 };
             if a.standardize {
-                notes.push(format!("{name}: divided by its SD {sd:.6} for the fit"));
+                said.notes
+                    .push(format!("{name}: divided by its SD {sd:.6} for the fit"));
             }
             cols.push(name.clone());
             back.push(1.0 / scale);
@@ -229,27 +239,27 @@ fn run<M: Covariated + FromRfm>(
     output: &Path,
 ) -> Res {
     let file = read_file(path)?;
-    let mut notes = Vec::new();
+    let mut said = DesignNotes::default();
     let (zt, bt) = if a.purchase_cov.is_empty() {
         (None, Vec::new())
     } else {
-        let (z, b) = design(&file, path, sm, &a.purchase_cov, a, &mut notes)?;
+        let (z, b) = design(&file, path, sm, &a.purchase_cov, a, &mut said)?;
         (Some(z), b)
     };
     let (zl, bl) = if a.dropout_cov.is_empty() {
         (None, Vec::new())
     } else {
-        let (z, b) = design(&file, path, sm, &a.dropout_cov, a, &mut notes)?;
+        let (z, b) = design(&file, path, sm, &a.dropout_cov, a, &mut said)?;
         (Some(z), b)
     };
     let (zs, bs) = if a.shared_cov.is_empty() {
         (None, Vec::new())
     } else {
-        let (z, b) = design(&file, path, sm, &a.shared_cov, a, &mut notes)?;
+        let (z, b) = design(&file, path, sm, &a.shared_cov, a, &mut said)?;
         (Some(z), b)
     };
-    notes.sort();
-    notes.dedup();
+    said.notes.sort();
+    said.notes.dedup();
     // a process without covariates: a design with no columns
     let zt = match zt {
         Some(z) => z,
@@ -281,11 +291,11 @@ fn run<M: Covariated + FromRfm>(
         sm.len(),
         sm.unit()
     );
-    for n in &notes {
+    for n in &said.notes {
         println!("  {n}");
     }
     print!("{}", parameter_table(&f));
-    print_coefficients(&coefficients(&f), &notes);
+    print_coefficients(&coefficients(&f), &said.references);
     let df = bt.len() + bl.len() + bs.len();
     let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), df).map_err(s)?;
     println!(
@@ -308,7 +318,10 @@ fn run<M: Covariated + FromRfm>(
 
 /// The coefficient table and the effects in words (a category against its reference level,
 /// a number per unit).
-fn print_coefficients(table: &[clv::models::covariates::Coefficient], notes: &[String]) {
+fn print_coefficients(
+    table: &[clv::models::covariates::Coefficient],
+    references: &HashMap<String, String>,
+) {
     use clv::models::covariates::Process;
     println!(
         "\ncovariate        process      estimate     std.err        z   p-value  95% interval"
@@ -339,11 +352,7 @@ fn print_coefficients(table: &[clv::models::covariates::Coefficient], notes: &[S
     for c in table {
         let effect = match c.covariate.split_once('=') {
             Some((col, _)) => {
-                let reference = notes
-                    .iter()
-                    .find_map(|n| n.strip_prefix(&format!("{col}: categories ")))
-                    .and_then(|n| n.rsplit("reference ").next())
-                    .unwrap_or("the reference");
+                let reference = references.get(col).map_or("the reference", String::as_str);
                 c.effect
                     .replacen(": ", &format!(" (vs {col}={reference}): "), 1)
                     .trim_end_matches(" per unit")
@@ -362,19 +371,22 @@ fn fit_spend(sm: &RfmSummary, opts: &FitOptions, a: &CovArgs, path: &Path, outpu
         return Err("--model gamma-gamma with --covariates needs --spend-cov".into());
     }
     let file = read_file(path)?;
-    let mut notes = Vec::new();
-    let (z, back) = design(&file, path, sm, &a.spend_cov, a, &mut notes)?;
+    let mut said = DesignNotes::default();
+    let (z, back) = design(&file, path, sm, &a.spend_cov, a, &mut said)?;
     let input = SpendCovariateSummary::new(sm, &z).map_err(s)?;
     let base = fit::<clv::GammaGammaParams>(sm, opts).map_err(crate::commands::spend_error)?;
     let f = fit::<SpendWithCovariates>(&input, opts).map_err(crate::commands::spend_error)?;
     let warnings = f.warnings().to_vec();
     let f = rescale_any(f, 3, &back)?;
     println!("{} on {} customers", SpendWithCovariates::LABEL, sm.len());
-    for n in &notes {
+    for n in &said.notes {
         println!("  {n}");
     }
     print!("{}", parameter_table(&f));
-    print_coefficients(&clv::models::spend_covariates::coefficients(&f), &notes);
+    print_coefficients(
+        &clv::models::spend_covariates::coefficients(&f),
+        &said.references,
+    );
     let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), back.len()).map_err(s)?;
     println!(
         "\nlikelihood-ratio test against Gamma-Gamma without covariates (log-likelihood {:.5}): \
