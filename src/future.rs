@@ -26,7 +26,7 @@ pub trait FuturePurchases {
     /// model's P(alive | x, t_x, T) for the customer, computed once by the caller.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when a posterior cannot be formed (a non-finite parameter).
+    /// [`crate::Error::InvalidOption`] when a posterior cannot be formed (a non-finite parameter).
     fn draw_future<R: Rng + ?Sized>(
         &self,
         c: &Customer,

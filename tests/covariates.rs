@@ -491,13 +491,12 @@ fn own_model_predictive_intervals_cover_the_apparel_holdout() {
     let o = ClvOptions::new(h.duration, TimeUnit::Weeks).unwrap();
     let mv = s.monetary_value().unwrap();
     let (mut counts, mut spends) = (0, 0);
-    for i in 0..s.len() {
+    for (i, (c, &m_i)) in s.customers().zip(mv).enumerate() {
         let own = m.params().for_customer(z.row(i), z.row(i)).unwrap();
-        let c = s.customer(i);
         let p = purchase_interval(&own, &c, h.duration, 0.9).unwrap();
         counts += usize::from(p.contains(h.frequency[i]));
         let seed = 2 + i as u64;
-        let v = value_interval(&own, gg.params(), &c, mv[i], &o, 0.9, 2000, seed).unwrap();
+        let v = value_interval(&own, gg.params(), &c, m_i, &o, 0.9, 2000, seed).unwrap();
         spends += usize::from(v.contains(h.frequency[i] * h.monetary_value[i]));
     }
     let n = s.len() as f64;
