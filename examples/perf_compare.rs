@@ -2,7 +2,7 @@
 //! them and prints one JSON object per line. Run through the script, or alone:
 //!
 //! ```sh
-//! cargo run --release --example perf_compare -- OUT_DIR [--big]
+//! cargo run --release --example perf_compare -- OUT_DIR [--big] [--data-only]
 //! ```
 //!
 //! Data sets: CDNOW (bundled summary), 100k and 1M simulated customers (BG/NBD, T uniform over
@@ -11,7 +11,8 @@
 //! Times are medians over repeated runs of: the BG/NBD and Pareto/NBD fits (from the summary,
 //! compression and covariance included), scoring (E[Y(39)] and P(alive) for every customer:
 //! `predict::alive_and_expected`; and `predict::score`, which also returns P(Y(39) = 0)), and
-//! summarising the log (reading the CSV included).
+//! summarising the log (reading the CSV included). `--data-only` writes the data sets (a log
+//! only where its file is missing) and times nothing.
 
 use chrono::NaiveDate;
 use clv::io::{TransactionFormat, read_summary_csv, read_transactions_into};
@@ -101,7 +102,9 @@ fn summarise(path: &Path) -> clv::Summarized {
 fn main() {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().expect("usage: perf_compare OUT_DIR [--big]"));
-    let big = args.any(|a| a == "--big");
+    let rest: Vec<String> = args.collect();
+    let big = rest.iter().any(|a| a == "--big");
+    let data_only = rest.iter().any(|a| a == "--data-only");
     std::fs::create_dir_all(&out).unwrap();
     let cdnow_path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/cdnow_customers_summary.csv");
@@ -122,6 +125,19 @@ fn main() {
             p.clone(),
             read_summary_csv(&p, TimeUnit::Weeks).unwrap(),
         ));
+    }
+    if data_only {
+        let mut logs = vec![1_000_000usize];
+        if big {
+            logs.push(10_000_000);
+        }
+        for rows in logs {
+            let p = out.join(format!("transactions_{rows}.csv"));
+            if !p.exists() {
+                write_log(rows, &p);
+            }
+        }
+        return;
     }
     for (name, path, s) in &sets {
         let runs = if s.len() > 500_000 { 7 } else { 21 };

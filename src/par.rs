@@ -84,3 +84,127 @@ pub(crate) fn sort_unstable<K: Ord + Send>(v: &mut [K]) {
         v.sort_unstable();
     }
 }
+
+/// Items from `next` mapped by `work` on all cores and handed to `consume` in the order
+/// they were read.
+///
+/// The calling thread reads (`next`), [`threads`] workers map, and one more thread consumes,
+/// putting the outputs back in order. The reader runs at most `ahead` items ahead of the
+/// consumer (it takes a ticket per item, the consumer gives one back per item consumed), so
+/// at most `ahead` items and their outputs are held at once, however uneven the work.
+/// Stops at the first error of `next` or `consume` (the workers then wind down).
+#[cfg(feature = "csv")]
+pub(crate) fn pipeline<I: Send, O: Send, E: Send>(
+    mut next: impl FnMut() -> Result<Option<I>, E>,
+    ahead: usize,
+    work: impl Fn(I) -> O + Sync + Send,
+    mut consume: impl FnMut(O) -> Result<(), E> + Send,
+) -> Result<(), E> {
+    let workers = threads();
+    if workers <= 1 {
+        while let Some(item) = next()? {
+            consume(work(item))?;
+        }
+        return Ok(());
+    }
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, mpsc};
+    let ahead = ahead.max(workers + 1);
+    let (item_tx, item_rx) = mpsc::sync_channel::<(usize, I)>(ahead);
+    let item_rx = Mutex::new(item_rx);
+    let (ticket_tx, ticket_rx) = mpsc::sync_channel::<()>(ahead);
+    for _ in 0..ahead {
+        ticket_tx.send(()).expect("room for every ticket");
+    }
+    std::thread::scope(|scope| {
+        let (out_tx, out_rx) = mpsc::channel::<(usize, O)>();
+        let work = &work;
+        for _ in 0..workers {
+            let out_tx = out_tx.clone();
+            let item_rx = &item_rx;
+            scope.spawn(move || {
+                // once the consumer has stopped, items are drained unworked until the reader
+                // (which then gets no more tickets) closes the channel
+                let mut consumer_gone = false;
+                loop {
+                    let got = item_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((k, item))) = got else { break };
+                    if !consumer_gone && out_tx.send((k, work(item))).is_err() {
+                        consumer_gone = true;
+                    }
+                }
+            });
+        }
+        drop(out_tx);
+        let consumer = scope.spawn(move || -> Result<usize, E> {
+            let mut waiting: BTreeMap<usize, O> = BTreeMap::new();
+            let mut want = 0usize;
+            for (k, o) in out_rx.iter() {
+                waiting.insert(k, o);
+                while let Some(o) = waiting.remove(&want) {
+                    want += 1;
+                    // an error drops the tickets, which stops the reader
+                    consume(o)?;
+                    let _ = ticket_tx.send(());
+                }
+            }
+            Ok(want)
+        });
+        let mut read = 0usize;
+        let mut failed: Option<E> = None;
+        // no ticket: the consumer stopped
+        while ticket_rx.recv().is_ok() {
+            match next() {
+                Ok(Some(item)) => {
+                    if item_tx.send((read, item)).is_err() {
+                        break;
+                    }
+                    read += 1;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(item_tx);
+        let consumed = consumer.join().expect("the consumer does not panic");
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let consumed = consumed?;
+        debug_assert_eq!(read, consumed);
+        Ok(())
+    })
+}
+
+/// The number of worker threads the parallel functions use: rayon's (`RAYON_NUM_THREADS`
+/// where set, else one per core); 1 without the `parallel` feature.
+#[cfg(feature = "csv")]
+pub(crate) fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+/// `(a(), b())`, in parallel where the `parallel` feature is on.
+#[cfg(feature = "csv")]
+pub(crate) fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}

@@ -271,9 +271,10 @@ fn catalogue() -> Vec<(&'static str, clv::Result<()>, Error)> {
         (
             "summary: invalid UTF-8",
             summary(&b"customer_id,frequency,recency,T\na,1,2,10\nb,\xff1,2,10\n"[..]),
+            // the field is read on its own: the customer is named
             data(
                 Some(2),
-                None,
+                Some("b"),
                 "frequency",
                 DataIssue::NotUtf8 { valid_up_to: 0 },
             ),

@@ -888,8 +888,11 @@ pub fn fit(
         Some(u) => SummaryUnit::Expect(u),
         None => SummaryUnit::RecordedOr(TimeUnit::Weeks),
     };
-    let sm: RfmSummary = read_summary_csv(summary, how).map_err(s)?;
     let opts = FitOptions::default().with_penalizer(penalizer).map_err(s)?;
+    if model != crate::GAMMA_GAMMA && !model.ends_with("cnbd") {
+        return fit_histories(summary, model, how, &opts, output);
+    }
+    let sm: RfmSummary = read_summary_csv(summary, how).map_err(s)?;
     let t0 = Instant::now();
     let progress = Progress::new();
     let pb = progress.step(&format!("fitting {model}"));
@@ -925,6 +928,40 @@ pub fn fit(
         println!("{}: {w}", w.severity());
     }
     let json = file.to_json().map_err(s)?;
+    write_atomic(output, json.as_bytes())?;
+    eprintln!("model written to {}", output.display());
+    Ok(())
+}
+
+/// `clv fit` for the models that need only the histories (x, t_x, T): the summary is read
+/// compressed, without its ids or other columns, so memory follows the distinct histories.
+fn fit_histories(
+    summary: &Path,
+    model: &str,
+    how: SummaryUnit,
+    opts: &FitOptions,
+    output: &Path,
+) -> Res {
+    let (data, unit, _) = clv::io::read_summary_compressed(summary, how).map_err(s)?;
+    let t0 = Instant::now();
+    let progress = Progress::new();
+    let pb = progress.step(&format!("fitting {model}"));
+    let f = AnyFitted::fit_compressed(model, &data, unit, opts)
+        .ok_or_else(|| format!("{model} needs the whole summary"))?
+        .map_err(s)?;
+    let elapsed = t0.elapsed();
+    progress.done(pb, format!("{} fitted", f.label()));
+    println!(
+        "{} on {} customers, times in {unit} ({:.2} ms)",
+        f.label(),
+        data.total_weight(),
+        elapsed.as_secs_f64() * 1e3
+    );
+    print!("{}", any_parameter_table(&f));
+    for w in f.warnings() {
+        println!("{}: {w}", w.severity());
+    }
+    let json = f.to_model_file().to_json().map_err(s)?;
     write_atomic(output, json.as_bytes())?;
     eprintln!("model written to {}", output.display());
     Ok(())

@@ -5,6 +5,8 @@
 //! the first purchase (0 when x = 0), and `T` the time from the first purchase to the end of
 //! calibration. Times are in a [`TimeUnit`].
 
+#[cfg(feature = "csv")]
+mod blocks;
 mod covariates;
 mod customer;
 #[cfg(feature = "csv")]
@@ -17,10 +19,14 @@ pub mod io;
 #[cfg(feature = "csv")]
 mod line_guard;
 #[cfg(feature = "csv")]
+mod numfmt;
+#[cfg(feature = "csv")]
 pub mod returns;
 #[cfg(feature = "logs")]
 mod summarize;
 pub(crate) mod summary;
+#[cfg(feature = "csv")]
+mod summary_csv;
 mod time;
 #[cfg(feature = "csv")]
 mod zstd;

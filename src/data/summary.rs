@@ -341,20 +341,16 @@ impl RfmSummary {
     /// Merges identical `(x, t_x, T)` rows into weighted rows: fitting cost then grows with the
     /// number of distinct histories, not customers.
     pub fn compress(&self) -> CompressedRfm {
-        // non-negative finite floats order like their bit patterns (+ 0.0 turns -0.0 into 0.0)
-        let bits = |v: f64| (v + 0.0).to_bits();
         let keys: Vec<(u64, u64, u64)> = (0..self.len())
             .map(|i| (bits(self.x[i]), bits(self.t_x[i]), bits(self.t[i])))
             .collect();
-        let mut c = CompressedRfm::default();
-        for ((x, t_x, t), w) in weighted_distinct(keys) {
-            c.x.push(f64::from_bits(x));
-            c.t_x.push(f64::from_bits(t_x));
-            c.t.push(f64::from_bits(t));
-            c.weight.push(w);
-        }
-        c
+        CompressedRfm::from_keys(keys)
     }
+}
+
+/// A non-negative finite float as a key that orders like the float (+ 0.0 turns -0.0 into 0.0).
+fn bits(v: f64) -> u64 {
+    (v + 0.0).to_bits()
 }
 
 /// Distinct `(x, t_x, T)` rows with weights (how many customers share each): what the
@@ -368,6 +364,47 @@ pub struct CompressedRfm {
 }
 
 impl CompressedRfm {
+    /// The distinct `(x, t_x, T)` keys (bit patterns of valid histories) with their counts,
+    /// sorted. The key column is given back to the allocator as the rows are built from its
+    /// end, so the peak memory is about the larger of the two, not their sum.
+    pub(crate) fn from_keys(mut keys: Vec<(u64, u64, u64)>) -> CompressedRfm {
+        crate::par::sort_unstable(&mut keys);
+        // distinct keys in place, with their counts beside them
+        let mut weight: Vec<f64> = Vec::new();
+        let mut m = 0usize;
+        for i in 0..keys.len() {
+            if m > 0 && keys[m - 1] == keys[i] {
+                *weight.last_mut().expect("m > 0") += 1.0;
+            } else {
+                keys[m] = keys[i];
+                m += 1;
+                weight.push(1.0);
+            }
+        }
+        keys.truncate(m);
+        keys.shrink_to_fit();
+        let (mut x, mut t_x, mut t) = (
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+        );
+        // from the end, shrinking the keys as they are used (a large allocation shrinks in
+        // place), then reversed
+        const STEP: usize = 1 << 16;
+        while let Some((a, b, c)) = keys.pop() {
+            x.push(f64::from_bits(a));
+            t_x.push(f64::from_bits(b));
+            t.push(f64::from_bits(c));
+            if keys.len().is_multiple_of(STEP) {
+                keys.shrink_to_fit();
+            }
+        }
+        x.reverse();
+        t_x.reverse();
+        t.reverse();
+        CompressedRfm { x, t_x, t, weight }
+    }
+
     /// Frequencies, ascending.
     pub fn frequency(&self) -> &[f64] {
         &self.x

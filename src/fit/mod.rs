@@ -340,6 +340,34 @@ pub fn fit<M: MaximumLikelihood>(
     fit_prepared(&data, options, summary.unit())
 }
 
+/// [`fit`] on histories already compressed: from [`RfmSummary::compress`](crate::RfmSummary::compress)
+/// or read compressed by [`read_summary_compressed`](crate::io::read_summary_compressed),
+/// which needs no [`RfmSummary`] (and none of its ids) in memory. For every model whose
+/// likelihood iterates over the distinct `(x, t_x, T)` rows: BG/NBD, Pareto/NBD, MBG/NBD, NBD
+/// and GGom/NBD. The same optimum as [`fit`] on the summary, to the last bit.
+///
+/// ```
+/// use clv::{fit::{fit, fit_compressed}, BgNbdParams, FitOptions, RfmSummary, TimeUnit};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+/// let s = clv::io::read_summary_csv(path, TimeUnit::Weeks)?;
+/// let opts = FitOptions::default();
+/// let a = fit::<BgNbdParams>(&s, &opts)?;
+/// let b = fit_compressed::<BgNbdParams>(&s.compress(), s.unit(), &opts)?;
+/// assert_eq!(a.params(), b.params());
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`fit`].
+pub fn fit_compressed<M: FromRfm<Data = crate::CompressedRfm>>(
+    data: &crate::CompressedRfm,
+    unit: crate::data::TimeUnit,
+    options: &FitOptions,
+) -> Result<Fitted<M>> {
+    crate::models::check_identifiable(data, M::MODEL)?;
+    fit_prepared(data, options, unit)
+}
+
 /// A model fitted from an RFM summary (every continuous-time model, Gamma-Gamma, and BG/BB
 /// from a summary in opportunities).
 pub trait FromRfm: MaximumLikelihood {

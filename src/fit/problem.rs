@@ -403,7 +403,13 @@ pub(crate) fn minimise<M: MaximumLikelihood>(
     };
     for s in starts {
         tried += 1;
-        if !p.eval(s).0.is_finite() {
+        // with the Hessian where the model has one: Newton starts from the same point, so
+        // the evaluation is not repeated
+        let start = match p.eval_hessian(s) {
+            Some((f, _, _)) => f,
+            None => p.eval(s).0,
+        };
+        if !start.is_finite() {
             continue;
         }
         // a converged attempt from this start ends the search

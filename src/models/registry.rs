@@ -379,9 +379,63 @@ registry! {
     MbgCnbd(MbgCnbdParams),
 }
 
+impl AnyFitted {
+    /// Fits the model named `model` to histories already compressed
+    /// ([`crate::fit::fit_compressed`]): for the models whose likelihood iterates over the
+    /// distinct `(x, t_x, T)` rows. `None` for a model that needs more of the summary (the
+    /// Erlang-k models need litt) or a name that is not a model.
+    ///
+    /// # Errors
+    /// As [`crate::fit::fit`].
+    pub fn fit_compressed(
+        model: &str,
+        data: &crate::CompressedRfm,
+        unit: TimeUnit,
+        options: &FitOptions,
+    ) -> Option<Result<Self>> {
+        use crate::fit::fit_compressed as f;
+        Some(match model {
+            <BgNbdParams as MaximumLikelihood>::MODEL => {
+                f::<BgNbdParams>(data, unit, options).map(AnyFitted::BgNbd)
+            }
+            <ParetoNbdParams as MaximumLikelihood>::MODEL => {
+                f::<ParetoNbdParams>(data, unit, options).map(AnyFitted::ParetoNbd)
+            }
+            <MbgNbdParams as MaximumLikelihood>::MODEL => {
+                f::<MbgNbdParams>(data, unit, options).map(AnyFitted::MbgNbd)
+            }
+            <NbdParams as MaximumLikelihood>::MODEL => {
+                f::<NbdParams>(data, unit, options).map(AnyFitted::Nbd)
+            }
+            <GgomNbdParams as MaximumLikelihood>::MODEL => {
+                f::<GgomNbdParams>(data, unit, options).map(AnyFitted::GgomNbd)
+            }
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "csv")]
+    #[test]
+    fn compressed_fits_are_the_summary_fits() {
+        let s = crate::data::cdnow_log_summary();
+        let opts = FitOptions::default();
+        let c = s.compress();
+        for name in AnyFitted::MODELS {
+            match AnyFitted::fit_compressed(name, &c, s.unit(), &opts) {
+                None => assert!(name.ends_with("cnbd")),
+                Some(got) => match (got, AnyFitted::fit(name, &s, &opts)) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+                    (a, b) => panic!("{name}: {a:?} against {b:?}"),
+                },
+            }
+        }
+    }
 
     /// Every model fits CDNOW summarised from its log (with litt, which the Erlang-k models
     /// need), except GGom/NBD, whose maximum there is its Pareto/NBD boundary.

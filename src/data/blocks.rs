@@ -1,0 +1,363 @@
+//! Delimited text cut into blocks of whole records, for parsing on several cores.
+//!
+//! **Where a block ends.** A block ends just after a line end that is *outside* a quoted field,
+//! so every block starts at the beginning of a record and can be parsed on its own. A block
+//! without a quote character ends after its last `\n` (found with `memrchr`). A block with one
+//! is scanned from its start (a record start, so the quote state is known there) with the
+//! CSV quote rules the `csv` crate applies: a `"` opens a quoted field only at the start of a
+//! field; inside one, `""` is an escaped quote and a lone `"` closes it; a delimiter or a line
+//! end inside a quoted field is text. The block ends after the last `\n` met outside quotes. A
+//! record longer than the block (a quoted field holding many lines) makes the block grow until
+//! the record ends.
+//!
+//! **Parsing a block.** A block without quotes is split at `\n` (a trailing `\r` dropped) and
+//! at the delimiter by hand; a block with quotes goes through the `csv` crate, so quoted fields,
+//! escaped quotes and quoted line ends read exactly as the sequential readers read them. Blank
+//! lines are skipped and not counted as rows, as the `csv` crate does.
+
+use super::line_guard::LineGuard;
+use std::io::{self, Read};
+
+/// The bytes of a block: whole records.
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub(crate) bytes: Vec<u8>,
+    /// Whether the block goes through the `csv` crate (quotes, or a bare `\r`).
+    quoted: bool,
+}
+
+/// The longest record (quoted line ends included) a block may grow to: 64 MiB.
+pub(crate) const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// The error for a record with no end within [`MAX_RECORD_BYTES`].
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a record runs over {MAX_RECORD_BYTES} bytes without ending (an unclosed quote?)"
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+/// Cuts a byte stream into blocks of about `size` bytes of whole records.
+pub(crate) struct Blocks<R> {
+    inner: LineGuard<R>,
+    pending: Vec<u8>,
+    eof: bool,
+    delimiter: u8,
+    size: usize,
+}
+
+impl<R: Read> Blocks<R> {
+    /// Blocks of about `size` bytes of `inner` (lines over
+    /// [`MAX_LINE_BYTES`](super::line_guard::MAX_LINE_BYTES) refused, as every reader does).
+    pub(crate) fn new(inner: R, delimiter: u8, size: usize) -> Self {
+        Blocks {
+            inner: LineGuard::new(inner),
+            pending: Vec::new(),
+            eof: false,
+            delimiter,
+            size: size.max(1),
+        }
+    }
+
+    /// Reads until `pending` holds `target` bytes or the input ends.
+    fn fill(&mut self, target: usize) -> io::Result<()> {
+        let mut len = self.pending.len();
+        self.pending.resize(target.max(len), 0);
+        while len < target {
+            match self.inner.read(&mut self.pending[len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.pending.truncate(len);
+                    return Err(e);
+                }
+            }
+        }
+        self.pending.truncate(len);
+        Ok(())
+    }
+
+    /// The next block, `None` at the end of the input.
+    ///
+    /// # Errors
+    /// The reader's I/O errors (an over-long line included), and a record with no end within
+    /// [`MAX_RECORD_BYTES`].
+    pub(crate) fn next_block(&mut self) -> io::Result<Option<Block>> {
+        let mut target = self.size;
+        loop {
+            if !self.eof {
+                self.fill(target)?;
+            }
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            let quoted = needs_csv(&self.pending);
+            if self.eof {
+                let bytes = std::mem::take(&mut self.pending);
+                return Ok(Some(Block { bytes, quoted }));
+            }
+            let end = if memchr::memchr(b'"', &self.pending).is_some() {
+                last_record_end(&self.pending, self.delimiter)
+            } else {
+                memchr::memrchr(b'\n', &self.pending).map(|p| p + 1)
+            };
+            match end {
+                Some(end) => {
+                    let rest = self.pending.split_off(end);
+                    let bytes = std::mem::replace(&mut self.pending, rest);
+                    let quoted = quoted && needs_csv(&bytes);
+                    return Ok(Some(Block { bytes, quoted }));
+                }
+                None if self.pending.len() >= MAX_RECORD_BYTES => {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong));
+                }
+                None => target = self.pending.len() + self.size,
+            }
+        }
+    }
+}
+
+/// Whether `bytes` need the `csv` crate: a quote, or a `\r` that is not part of a `\r\n`
+/// (a record end the hand-written splitter does not know).
+fn needs_csv(bytes: &[u8]) -> bool {
+    memchr::memchr(b'"', bytes).is_some()
+        || memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// The position just after the last `\n` of `bytes` that is outside a quoted field, scanning
+/// from a record start with the `csv` crate's quote rules (see the module docs).
+fn last_record_end(bytes: &[u8], delimiter: u8) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let mut end = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        state = match state {
+            State::Quoted => {
+                if b == b'"' {
+                    State::QuoteInQuoted
+                } else {
+                    State::Quoted
+                }
+            }
+            State::FieldStart if b == b'"' => State::Quoted,
+            State::QuoteInQuoted if b == b'"' => State::Quoted,
+            _ if b == b'\n' || b == b'\r' => {
+                if b == b'\n' {
+                    end = Some(i + 1);
+                }
+                State::FieldStart
+            }
+            _ if b == delimiter => State::FieldStart,
+            _ => State::Unquoted,
+        };
+    }
+    end
+}
+
+/// Calls `f(fields)` for each record of `block` (blank lines skipped) after the first `skip`
+/// records, and returns how many records it passed to `f`. `f`'s error stops the walk.
+///
+/// # Errors
+/// `f`'s errors, and the `csv` crate's for a quoted block it cannot read (`on_csv` maps them,
+/// given the 0-based index of the record that failed).
+pub(crate) fn for_each_record<E>(
+    block: &Block,
+    delimiter: u8,
+    skip: usize,
+    mut f: impl FnMut(&[&[u8]]) -> Result<(), E>,
+    on_csv: impl Fn(&csv::Error, usize) -> E,
+) -> Result<usize, E> {
+    let mut seen = 0usize;
+    if block.quoted {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(&block.bytes[..]);
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(on_csv(&e, seen.saturating_sub(skip))),
+            }
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            let fields: Vec<&[u8]> = rec.iter().collect();
+            f(&fields)?;
+        }
+    } else {
+        let bytes = &block.bytes[..];
+        let mut fields: Vec<&[u8]> = Vec::new();
+        let mut start = 0usize;
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+        for end in ends {
+            let line = &bytes[start..end];
+            start = end + 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            fields.clear();
+            let mut from = 0usize;
+            for p in memchr::memchr_iter(delimiter, line) {
+                fields.push(&line[from..p]);
+                from = p + 1;
+            }
+            fields.push(&line[from..]);
+            f(&fields)?;
+        }
+    }
+    Ok(seen.saturating_sub(skip))
+}
+
+/// The number of records of `block` after the first `skip` (blank lines not counted), as
+/// [`for_each_record`] would pass them.
+pub(crate) fn count_records(block: &Block, delimiter: u8, skip: usize) -> usize {
+    if block.quoted {
+        return for_each_record(block, delimiter, skip, |_| Ok::<(), ()>(()), |_, _| ())
+            .unwrap_or(0);
+    }
+    let bytes = &block.bytes[..];
+    let mut start = 0usize;
+    let mut n = 0usize;
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        let line = &bytes[start..end];
+        start = end + 1;
+        if !(line.is_empty() || line == b"\r") {
+            n += 1;
+        }
+    }
+    n.saturating_sub(skip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record of `text` cut into blocks of `size`, with the fields as strings.
+    fn records(text: &[u8], size: usize) -> Vec<Vec<String>> {
+        let mut blocks = Blocks::new(text, b',', size);
+        let mut out = Vec::new();
+        while let Some(b) = blocks.next_block().unwrap() {
+            for_each_record(
+                &b,
+                b',',
+                0,
+                |fields| {
+                    out.push(
+                        fields
+                            .iter()
+                            .map(|f| String::from_utf8(f.to_vec()).unwrap())
+                            .collect(),
+                    );
+                    Ok::<(), ()>(())
+                },
+                |_, _| (),
+            )
+            .unwrap();
+        }
+        out
+    }
+
+    /// The records the `csv` crate reads from the whole text in one piece.
+    fn csv_records(text: &[u8]) -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text)
+            .byte_records()
+            .map(|r| {
+                r.unwrap()
+                    .iter()
+                    .map(|f| String::from_utf8(f.to_vec()).unwrap())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn any_block_size_reads_the_records_the_csv_crate_reads() {
+        let text = b"id,date,amount\r\n\
+            a,2024-01-01,1.5\r\n\
+            \"b,with comma\",2024-01-02,\"2\"\n\
+            \n\
+            \"c\nwith a line end\",2024-01-03,3\n\
+            \"d \"\"quoted\"\" \n,\",2024-01-04,4\n\
+            e\"stray,2024-01-05,5\n\
+            f,2024-01-06,6";
+        let want = csv_records(text);
+        assert_eq!(want.len(), 7);
+        assert_eq!(want[4][0], "d \"quoted\" \n,");
+        for size in 1..text.len() + 2 {
+            assert_eq!(records(text, size), want, "block size {size}");
+        }
+        let mut blocks = Blocks::new(&text[..], b',', 10_000);
+        let whole = blocks.next_block().unwrap().unwrap();
+        assert_eq!(count_records(&whole, b',', 1), 6);
+    }
+
+    #[test]
+    fn blocks_end_at_record_ends_outside_quotes() {
+        let text = b"a,\"x\ny\"\nb,2\n";
+        let mut blocks = Blocks::new(&text[..], b',', 4);
+        let first = blocks.next_block().unwrap().unwrap();
+        assert_eq!(first.bytes, b"a,\"x\ny\"\n");
+        assert!(first.quoted);
+        let second = blocks.next_block().unwrap().unwrap();
+        assert_eq!(second.bytes, b"b,2\n");
+        assert!(!second.quoted);
+        assert!(blocks.next_block().unwrap().is_none());
+    }
+
+    #[test]
+    fn generated_logs_with_quotes_split_the_same_at_every_size() {
+        // records with quoted delimiters, quoted line ends and escaped quotes, at random
+        let mut text = Vec::new();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for i in 0..300 {
+            let id = match next() % 5 {
+                0 => format!("\"c{i},x\""),
+                1 => format!("\"c{i}\nnext\""),
+                2 => format!("\"c{i} \"\"q\"\"\""),
+                _ => format!("c{i}"),
+            };
+            let end = if next() % 3 == 0 { "\r\n" } else { "\n" };
+            text.extend(format!("{id},2024-01-{:02},{}{end}", i % 28 + 1, i).bytes());
+        }
+        let want = csv_records(&text);
+        assert_eq!(want.len(), 300);
+        for size in [1, 2, 3, 5, 17, 64, 100, 1000, 4096] {
+            assert_eq!(records(&text, size), want, "block size {size}");
+        }
+    }
+}

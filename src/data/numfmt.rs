@@ -1,0 +1,78 @@
+//! Numbers written as the shortest decimal text that reads back to the same `f64`.
+//!
+//! The digits come from the `zmij` crate (Schubfach: the shortest round-tripping digits, as
+//! Rust's `{}` gives, several times faster); whole numbers are written without a trailing
+//! `.0` (`7`, as `{}` writes them), and very large or small magnitudes in exponent form
+//! (`1e-7`, `1e+16`) where `{}` would write every zero.
+
+/// Appends `v` to `out` in the shortest text that parses back to `v` (`NaN`, `inf`, `-inf`
+/// for the non-finite values).
+///
+/// ```
+/// let mut out = Vec::new();
+/// for v in [7.0, 0.5, 38.714285714285715, 1e-7, 1e16] {
+///     clv::io::write_number(&mut out, v);
+///     out.push(b' ');
+/// }
+/// assert_eq!(out, b"7 0.5 38.714285714285715 1e-7 1e+16 ");
+/// ```
+pub fn write_number(out: &mut Vec<u8>, v: f64) {
+    let mut buf = zmij::Buffer::new();
+    let text = buf.format(v).as_bytes();
+    out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text));
+}
+
+/// [`write_number`] into a new `String`.
+///
+/// ```
+/// assert_eq!(clv::io::format_number(0.1 + 0.2), "0.30000000000000004");
+/// assert_eq!(clv::io::format_number(-0.0), "-0");
+/// ```
+pub fn format_number(v: f64) -> String {
+    let mut buf = zmij::Buffer::new();
+    let text = buf.format(v);
+    text.strip_suffix(".0").unwrap_or(text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn every_number_reads_back_to_itself() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            7.0,
+            0.1,
+            1e-7,
+            5e-324,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::EPSILON,
+            1e15,
+            1e16,
+            123456789.0,
+            38.714285714285715,
+        ];
+        values.extend((0..100_000).map(|_| f64::from_bits(rng.random::<u64>())));
+        values.extend((0..100_000).map(|_| rng.random::<f64>() * 100.0));
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            let s = format_number(v);
+            assert_eq!(s.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{s}");
+            // as few significant digits as Rust's own shortest representation (where two
+            // shortest candidates round-trip, the last digit may differ)
+            let digits = |t: &str| {
+                let m = t.split('e').next().unwrap_or("");
+                let d: String = m.chars().filter(char::is_ascii_digit).collect();
+                d.trim_start_matches('0').trim_end_matches('0').to_string()
+            };
+            assert_eq!(digits(&s).len(), digits(&format!("{v:e}")).len(), "{s}");
+        }
+        assert_eq!(format_number(f64::NAN), "NaN");
+        assert_eq!(format_number(f64::NEG_INFINITY), "-inf");
+    }
+}
