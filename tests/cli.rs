@@ -1946,3 +1946,149 @@ fn fit_with_covariates_reports_coefficients_and_refuses_bad_covariates() {
     .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no dropout process"));
 }
+
+/// `clv predict` streams the summary in chunks (about 1 MiB of text each) scored on all
+/// cores: a summary of several chunks, with quoted ids, gives every customer, in order, the
+/// scores and CLV the library computes on the whole summary (to the plans' tolerance: the
+/// per-frequency tables are built per chunk); a duplicate id in another chunk still fails
+/// with no output file.
+#[test]
+fn predict_streams_many_chunks_in_order() {
+    use clv::sim::{simulate_bgnbd, uniform_ages};
+    use clv::{BgNbdParams, FitOptions, GammaGammaParams, TimeUnit};
+    let truth = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let n = 90_000;
+    let s = simulate_bgnbd(
+        &truth,
+        &uniform_ages(n, 1.0, 78.0, 3).unwrap(),
+        TimeUnit::Weeks,
+        4,
+    )
+    .unwrap();
+    let mut text = String::from("customer_id,frequency,recency,T,monetary_value\n");
+    let ids: Vec<String> = (0..n)
+        .map(|i| match i % 1000 {
+            0 => format!("q,{i}"),
+            1 => format!("say \"{i}\""),
+            _ => format!("c{i}"),
+        })
+        .collect();
+    let m: Vec<f64> = (0..n)
+        .map(|i| {
+            if s.frequency()[i] > 0.0 {
+                10.0 + (i % 17) as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    for i in 0..n {
+        let id = if ids[i].contains([',', '"']) {
+            format!("\"{}\"", ids[i].replace('"', "\"\""))
+        } else {
+            ids[i].clone()
+        };
+        text.push_str(&format!(
+            "{id},{},{:?},{:?},{}\n",
+            s.frequency()[i],
+            s.recency()[i],
+            s.age()[i],
+            m[i]
+        ));
+    }
+    assert!(text.len() > 3 << 20, "several chunks: {} bytes", text.len());
+    let (sp, bg, gg, p) = (
+        tmp("stream-s.csv"),
+        tmp("stream-bg.json"),
+        tmp("stream-gg.json"),
+        tmp("stream-p.csv"),
+    );
+    std::fs::write(&sp, &text).unwrap();
+    let sp_s = sp.to_str().unwrap();
+    for (model, out) in [("bgnbd", &bg), ("gamma-gamma", &gg)] {
+        let Some(o) = run(&[
+            "fit",
+            "--summary",
+            sp_s,
+            "--model",
+            model,
+            "-o",
+            out.to_str().unwrap(),
+        ]) else {
+            return;
+        };
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = run(&[
+        "predict",
+        "--model",
+        bg.to_str().unwrap(),
+        "--spend-model",
+        gg.to_str().unwrap(),
+        "--summary",
+        sp_s,
+        "--horizon",
+        "52",
+        "--discount-rate",
+        "0.1",
+        "-o",
+        p.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the library on the whole summary
+    let whole = clv::io::read_summary_csv(&sp, TimeUnit::Weeks).unwrap();
+    assert_eq!(whole.ids(), &ids[..]);
+    let bgf = clv::fit::fit::<BgNbdParams>(&whole, &FitOptions::default()).unwrap();
+    let ggf = clv::fit::fit::<GammaGammaParams>(&whole, &FitOptions::default()).unwrap();
+    let scores = clv::predict::score(bgf.params(), &whole, 52.0).unwrap();
+    let opts = clv::value::ClvOptions::new(52.0, TimeUnit::Weeks)
+        .unwrap()
+        .with_step(1.0)
+        .unwrap()
+        .with_discount(clv::value::DiscountRate::annual(0.1).unwrap())
+        .unwrap();
+    let values = clv::value::summary_values(bgf.params(), ggf.params(), &whole, &opts).unwrap();
+    let mut rdr = csv::Reader::from_path(&p).unwrap();
+    let mut rows = 0;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1e-300);
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.unwrap();
+        let v = |j: usize| rec[j].parse::<f64>().unwrap();
+        assert_eq!(&rec[0], ids[i].as_str());
+        assert!(close(v(1), scores[i].p_alive), "row {i}");
+        assert!(close(v(2), scores[i].expected_purchases), "row {i}");
+        assert!(close(v(3), scores[i].prob_no_purchase), "row {i}");
+        assert!(
+            close(v(5), values[i]),
+            "row {i}: {} against {}",
+            v(5),
+            values[i]
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, n);
+    // a duplicate id far from its twin: an error, and no output
+    let dup = text.replacen("c89999,", "c2,", 1);
+    std::fs::write(&sp, dup).unwrap();
+    std::fs::remove_file(&p).unwrap();
+    let o = run(&[
+        "predict",
+        "--model",
+        bg.to_str().unwrap(),
+        "--summary",
+        sp_s,
+        "--horizon",
+        "52",
+        "-o",
+        p.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("row 90000 (customer c2): customer_id appears more than once"),
+        "{err}"
+    );
+    assert!(!p.exists());
+}

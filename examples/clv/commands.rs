@@ -59,7 +59,7 @@ pub fn parse_date(name: &str, text: &str) -> Result<NaiveDate, String> {
 
 pub fn fmt_num(v: f64) -> String {
     // shortest representation that reads back to the same f64
-    format!("{v}")
+    clv::io::format_number(v)
 }
 
 pub fn demo(data_dir: &Path, top: usize, horizon: f64) -> Res {
@@ -1499,6 +1499,121 @@ fn predict_discrete(a: &PredictArgs, file: &ModelFile) -> Res {
     Ok(())
 }
 
+/// Appends `text` to a CSV line, quoted (quotes doubled) when it holds a comma, a quote or a
+/// line end.
+fn push_csv_field(out: &mut Vec<u8>, text: &str) {
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// `clv predict` without intervals: the summary streams through in chunks scored on all cores
+/// and written in order, so memory stays a few chunks whatever the number of customers. The
+/// output goes to a temporary file beside the target, renamed into place on success.
+fn predict_streaming(
+    a: &PredictArgs,
+    fitted: &AnyFitted,
+    gg: Option<&Fitted<GammaGammaParams>>,
+) -> Res {
+    use std::io::Write;
+    let unit = fitted.time_unit();
+    let horizon = a.value.horizon_in(unit)?;
+    let opts = match gg {
+        Some(_) => Some(a.value.clv_options(unit)?),
+        None => None,
+    };
+    let mut header = String::from("customer_id,p_alive,expected_purchases,prob_no_purchase");
+    if gg.is_some() {
+        header.push_str(",expected_spend,clv");
+    }
+    header.push('\n');
+    let progress = Progress::new();
+    let pb = progress.step("reading the summary and scoring");
+    let tmp = crate::output::temp_beside(&a.output)?;
+    let file =
+        std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let write_error = |e: std::io::Error| clv::Error::Io {
+        path: tmp.display().to_string(),
+        message: e.to_string(),
+        source: None,
+    };
+    let score_chunk = |chunk: &RfmSummary| -> clv::Result<Vec<u8>> {
+        fitted.check_unit(chunk)?;
+        let scores = fitted.score(chunk, horizon)?;
+        let values = match (gg, &opts) {
+            (Some(gg), Some(o)) => Some(fitted.values(gg.params(), chunk, o)?),
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(chunk.len() * 96);
+        for (i, sc) in scores.iter().enumerate() {
+            push_csv_field(&mut out, &chunk.ids()[i]);
+            for v in [sc.p_alive, sc.expected_purchases, sc.prob_no_purchase] {
+                out.push(b',');
+                clv::io::write_number(&mut out, v);
+            }
+            if let (Some(gg), Some(values)) = (gg, &values) {
+                let m = chunk.monetary_value().expect("checked by values");
+                let spend = gg
+                    .params()
+                    .conditional_expected_spend(chunk.frequency()[i], m[i])?;
+                for v in [spend, values[i]] {
+                    out.push(b',');
+                    clv::io::write_number(&mut out, v);
+                }
+            }
+            out.push(b'\n');
+        }
+        Ok(out)
+    };
+    let result = w
+        .write_all(header.as_bytes())
+        .map_err(write_error)
+        .and_then(|()| {
+            clv::io::for_each_summary_chunk(
+                &a.inputs.summary,
+                SummaryUnit::RecordedOr(unit),
+                score_chunk,
+                |bytes| w.write_all(&bytes).map_err(write_error),
+            )
+        })
+        .and_then(|done| w.flush().map(|()| done).map_err(write_error));
+    let (n, recorded) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(match e {
+                clv::Error::UnitMismatch { .. } => {
+                    format!("{}: {e}", a.inputs.summary.display())
+                }
+                e => spend_error(e),
+            });
+        }
+    };
+    drop(w);
+    std::fs::rename(&tmp, &a.output).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", a.output.display())
+    })?;
+    progress.done(pb, format!("{n} customers scored"));
+    if recorded.is_none() {
+        eprintln!(
+            "note: {} records no time unit (no time_unit column); its times were read in the \
+             model's unit, {unit}",
+            a.inputs.summary.display()
+        );
+    }
+    eprintln!(
+        "{n} customers scored for a horizon of {horizon} {unit} -> {}",
+        a.output.display()
+    );
+    Ok(())
+}
+
 pub fn predict(a: PredictArgs) -> Res {
     let file = load_model_file(&a.inputs.model)?;
     if file.model.ends_with("-cov") {
@@ -1521,6 +1636,9 @@ pub fn predict(a: PredictArgs) -> Res {
         ));
     }
     let (fitted, gg) = load_models(&a.inputs.model, a.inputs.spend_model.as_ref())?;
+    if a.intervals.is_none() {
+        return predict_streaming(&a, &fitted, gg.as_ref());
+    }
     let unit = fitted.time_unit();
     let progress = Progress::new();
     let pb = progress.step("reading the summary and scoring");

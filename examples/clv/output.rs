@@ -49,6 +49,16 @@ use std::path::Path;
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
 /// failed run never leaves a partial output file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let tmp = temp_beside(path)?;
+    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}
+
+/// A temporary file name beside `path` (same directory, so a rename moves it into place).
+pub fn temp_beside(path: &Path) -> Result<std::path::PathBuf, String> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -56,16 +66,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
     let name = path
         .file_name()
         .ok_or_else(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
+    Ok(dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
         std::process::id()
-    ));
-    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+    )))
 }
 
 /// The parameter table: estimate, standard error, 95% interval; then fit statistics.
