@@ -208,3 +208,18 @@ pub(crate) fn join<A: Send, B: Send>(
         (a(), b())
     }
 }
+
+/// Whether `f` holds for some item (each consumed), in parallel where the `parallel` feature
+/// is on.
+#[cfg(feature = "csv")]
+pub(crate) fn any_owned<T: Send>(items: Vec<T>, f: impl Fn(T) -> bool + Sync + Send) -> bool {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().any(f)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.into_iter().any(f)
+    }
+}

@@ -155,6 +155,39 @@ impl RfmSummary {
         })
     }
 
+    /// A summary from columns whose rows the caller has already validated (each with
+    /// `Customer::check`) and whose ids it checks for duplicates itself (the block readers
+    /// check them across the whole file).
+    #[cfg(feature = "csv")]
+    pub(crate) fn from_checked_rows(
+        ids: Vec<String>,
+        x: Vec<f64>,
+        t_x: Vec<f64>,
+        t: Vec<f64>,
+        unit: TimeUnit,
+    ) -> Result<Self> {
+        let n = ids.len();
+        if x.len() != n || t_x.len() != n || t.len() != n {
+            return Err(Error::InvalidOption {
+                name: "summary columns",
+                reason: "columns differ in length".into(),
+            });
+        }
+        if n == 0 {
+            return Err(Error::EmptyData("the summary has no customers"));
+        }
+        Ok(RfmSummary {
+            ids,
+            x,
+            t_x,
+            t,
+            monetary_value: None,
+            litt: None,
+            holdout: None,
+            unit,
+        })
+    }
+
     /// Attaches each customer's litt, the sum of the logarithms of their x inter-purchase
     /// times in the calibration period (in the summary's time unit): what the Erlang-k models
     /// (BG/CNBD-k, MBG/CNBD-k) need beyond (x, t_x, T). `clv summarize` and

@@ -573,7 +573,7 @@ pub(crate) fn read_compressed(
     rows_hint: usize,
 ) -> Result<(CompressedRfm, TimeUnit, Option<TimeUnit>, DuplicateCheck)> {
     let mut keys: Vec<(u64, u64, u64)> = Vec::with_capacity(rows_hint);
-    let mut hashes: Vec<u64> = Vec::with_capacity(rows_hint);
+    let mut hashes = IdHashes::new();
     let (layout, running) = read_blocks(
         reader,
         BLOCK_BYTES,
@@ -582,7 +582,7 @@ pub(crate) fn read_compressed(
         |rows, running, _| {
             running.admit(&rows)?;
             keys.extend_from_slice(&rows.keys);
-            hashes.extend_from_slice(&rows.id_hashes);
+            hashes.extend(&rows.id_hashes);
             Ok(())
         },
     )?;
@@ -595,10 +595,8 @@ pub(crate) fn read_compressed(
     let (check, c) = crate::par::join(
         move || {
             if !has_ids {
-                return DuplicateCheck::NoIds;
-            }
-            crate::par::sort_unstable(&mut hashes);
-            if hashes.windows(2).any(|w| w[0] == w[1]) {
+                DuplicateCheck::NoIds
+            } else if hashes.any_repeated() {
                 DuplicateCheck::Suspect
             } else {
                 DuplicateCheck::Distinct
@@ -607,6 +605,37 @@ pub(crate) fn read_compressed(
         move || CompressedRfm::from_keys(keys),
     );
     Ok((c, unit_read, running.recorded_unit(), check))
+}
+
+/// Id hashes bucketed by their top bits as they arrive, so that finding a repeated hash at
+/// the end is many small sorts (in cache, on all cores) rather than one large one.
+#[derive(Debug)]
+pub(crate) struct IdHashes {
+    buckets: Vec<Vec<u64>>,
+}
+
+impl IdHashes {
+    const BITS: u32 = 12;
+
+    pub(crate) fn new() -> Self {
+        IdHashes {
+            buckets: vec![Vec::new(); 1 << Self::BITS],
+        }
+    }
+
+    pub(crate) fn extend(&mut self, hashes: &[u64]) {
+        for &h in hashes {
+            self.buckets[(h >> (64 - Self::BITS)) as usize].push(h);
+        }
+    }
+
+    /// Whether some hash occurs twice.
+    pub(crate) fn any_repeated(self) -> bool {
+        crate::par::any_owned(self.buckets, |mut b| {
+            b.sort_unstable();
+            b.windows(2).any(|w| w[0] == w[1])
+        })
+    }
 }
 
 /// What the id hashes of [`read_compressed`] say about duplicate ids.
@@ -623,7 +652,8 @@ pub(crate) enum DuplicateCheck {
 /// One block's rows as a summary of their own (errors naming rows within the block).
 fn chunk_summary(rows: Rows, layout: &Layout, unit: crate::io::SummaryUnit) -> Result<RfmSummary> {
     let unit = resolve_unit(unit, rows.unit)?;
-    let mut s = RfmSummary::new(rows.ids, rows.x, rows.t_x, rows.t, unit)?;
+    // rows were checked as they were parsed; duplicate ids are checked across the whole file
+    let mut s = RfmSummary::from_checked_rows(rows.ids, rows.x, rows.t_x, rows.t, unit)?;
     if layout.mi.is_some() {
         s = s.with_monetary_value(rows.m)?;
     }
@@ -653,7 +683,7 @@ pub(crate) fn for_each_chunk<T: Send>(
     work: impl Fn(&RfmSummary) -> Result<T> + Sync + Send,
     mut consume: impl FnMut(T) -> Result<()> + Send,
 ) -> Result<(usize, Option<TimeUnit>, DuplicateCheck)> {
-    let mut hashes: Vec<u64> = Vec::new();
+    let mut hashes = IdHashes::new();
     let (layout, running) = read_blocks(
         reader,
         BLOCK_BYTES,
@@ -680,7 +710,7 @@ pub(crate) fn for_each_chunk<T: Send>(
                 ..Rows::default()
             };
             running.admit(&probe)?;
-            hashes.extend_from_slice(&hashed);
+            hashes.extend(&hashed);
             consume(out)
         },
     )?;
@@ -689,13 +719,10 @@ pub(crate) fn for_each_chunk<T: Send>(
     }
     let check = if layout.ci.is_none() {
         DuplicateCheck::NoIds
+    } else if hashes.any_repeated() {
+        DuplicateCheck::Suspect
     } else {
-        crate::par::sort_unstable(&mut hashes);
-        if hashes.windows(2).any(|w| w[0] == w[1]) {
-            DuplicateCheck::Suspect
-        } else {
-            DuplicateCheck::Distinct
-        }
+        DuplicateCheck::Distinct
     };
     Ok((running.base, running.recorded_unit(), check))
 }
