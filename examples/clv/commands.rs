@@ -800,52 +800,9 @@ pub fn summarize(args: SummarizeArgs) -> Res {
     let Log { rows, out, .. } = read_log(&args.log)?;
     progress.done(pb, format!("{rows} transactions read"));
     let sm = &out.summary;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    // litt: the sum of log inter-purchase times, which the Erlang-k models need
-    let mut header = vec![
-        "customer_id",
-        "frequency",
-        "recency",
-        "T",
-        "monetary_value",
-        "litt",
-    ];
-    if sm.holdout().is_some() {
-        header.extend([
-            "frequency_holdout",
-            "monetary_value_holdout",
-            "duration_holdout",
-        ]);
-    }
-    // the unit travels with the data: `clv fit` takes it from here
-    header.push("time_unit");
-    let unit_token = sm.unit().token();
-    w.write_record(&header).map_err(s)?;
-    let m = sm
-        .monetary_value()
-        .expect("summaries from transactions carry monetary values");
-    let litt = sm.litt().expect("summaries from transactions carry litt");
-    for (i, (mv, l)) in m.iter().zip(litt).enumerate() {
-        let mut rec = vec![
-            sm.ids()[i].clone(),
-            fmt_num(sm.frequency()[i]),
-            fmt_num(sm.recency()[i]),
-            fmt_num(sm.age()[i]),
-            fmt_num(*mv),
-            fmt_num(*l),
-        ];
-        if let Some(h) = sm.holdout() {
-            rec.extend([
-                fmt_num(h.frequency[i]),
-                fmt_num(h.monetary_value[i]),
-                fmt_num(h.duration),
-            ]);
-        }
-        rec.push(unit_token.clone());
-        w.write_record(&rec).map_err(s)?;
-    }
-    let bytes = w.into_inner().map_err(s)?;
-    write_atomic(&args.output, &bytes)?;
+    // litt (the sum of log inter-purchase times, which the Erlang-k models need) and the unit
+    // travel with the data: `clv fit` takes them from here
+    clv::io::write_summary_csv(&args.output, sm).map_err(s)?;
     eprintln!(
         "{rows} transactions -> {} customers written to {}",
         sm.len(),
@@ -1499,18 +1456,6 @@ fn predict_discrete(a: &PredictArgs, file: &ModelFile) -> Res {
     Ok(())
 }
 
-/// Appends `text` to a CSV line, quoted (quotes doubled) when it holds a comma, a quote or a
-/// line end.
-fn push_csv_field(out: &mut Vec<u8>, text: &str) {
-    if text.contains([',', '"', '\n', '\r']) {
-        out.push(b'"');
-        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(text.as_bytes());
-    }
-}
-
 /// `clv predict` without intervals: the summary streams through in chunks scored on all cores
 /// and written in order, so memory stays a few chunks whatever the number of customers. The
 /// output goes to a temporary file beside the target, renamed into place on success.
@@ -1551,7 +1496,7 @@ fn predict_streaming(
         };
         let mut out = Vec::with_capacity(chunk.len() * 96);
         for (i, sc) in scores.iter().enumerate() {
-            push_csv_field(&mut out, &chunk.ids()[i]);
+            clv::io::write_csv_field(&mut out, &chunk.ids()[i]);
             for v in [sc.p_alive, sc.expected_purchases, sc.prob_no_purchase] {
                 out.push(b',');
                 clv::io::write_number(&mut out, v);

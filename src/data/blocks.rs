@@ -26,6 +26,17 @@ pub(crate) struct Block {
     quoted: bool,
 }
 
+/// Gives parsed blocks' buffers back to their [`Blocks`].
+#[derive(Debug, Clone)]
+pub(crate) struct Recycler(std::sync::mpsc::Sender<Vec<u8>>);
+
+impl Recycler {
+    /// Gives `block`'s buffer back (dropped if the reader is gone).
+    pub(crate) fn give(&self, block: Block) {
+        let _ = self.0.send(block.bytes);
+    }
+}
+
 /// The longest record (quoted line ends included) a block may grow to: 64 MiB.
 pub(crate) const MAX_RECORD_BYTES: usize = 64 << 20;
 
@@ -48,6 +59,9 @@ impl std::error::Error for RecordTooLong {}
 pub(crate) struct Blocks<R> {
     inner: LineGuard<R>,
     pending: Vec<u8>,
+    /// Buffers of blocks already parsed, given back through [`Blocks::recycler`].
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    give_back: std::sync::mpsc::Sender<Vec<u8>>,
     eof: bool,
     delimiter: u8,
     size: usize,
@@ -57,9 +71,12 @@ impl<R: Read> Blocks<R> {
     /// Blocks of about `size` bytes of `inner` (lines over
     /// [`MAX_LINE_BYTES`](super::line_guard::MAX_LINE_BYTES) refused, as every reader does).
     pub(crate) fn new(inner: R, delimiter: u8, size: usize) -> Self {
+        let (give_back, spare) = std::sync::mpsc::channel();
         Blocks {
             inner: LineGuard::new(inner),
             pending: Vec::new(),
+            spare,
+            give_back,
             eof: false,
             delimiter,
             size: size.max(1),
@@ -88,6 +105,11 @@ impl<R: Read> Blocks<R> {
         Ok(())
     }
 
+    /// Where a parsed block's buffer can be given back for reuse.
+    pub(crate) fn recycler(&self) -> Recycler {
+        Recycler(self.give_back.clone())
+    }
+
     /// The next block, `None` at the end of the input.
     ///
     /// # Errors
@@ -102,9 +124,9 @@ impl<R: Read> Blocks<R> {
             if self.pending.is_empty() {
                 return Ok(None);
             }
-            let quoted = needs_csv(&self.pending);
             if self.eof {
                 let bytes = std::mem::take(&mut self.pending);
+                let quoted = needs_csv(&bytes);
                 return Ok(Some(Block { bytes, quoted }));
             }
             let end = if memchr::memchr(b'"', &self.pending).is_some() {
@@ -114,9 +136,14 @@ impl<R: Read> Blocks<R> {
             };
             match end {
                 Some(end) => {
-                    let rest = self.pending.split_off(end);
+                    // the unfinished record goes to a recycled buffer, which becomes the next
+                    // block (no fresh pages for every block)
+                    let mut rest = self.spare.try_recv().unwrap_or_default();
+                    rest.clear();
+                    rest.extend_from_slice(&self.pending[end..]);
+                    self.pending.truncate(end);
                     let bytes = std::mem::replace(&mut self.pending, rest);
-                    let quoted = quoted && needs_csv(&bytes);
+                    let quoted = needs_csv(&bytes);
                     return Ok(Some(Block { bytes, quoted }));
                 }
                 None if self.pending.len() >= MAX_RECORD_BYTES => {
@@ -131,8 +158,10 @@ impl<R: Read> Blocks<R> {
 /// Whether `bytes` need the `csv` crate: a quote, or a `\r` that is not part of a `\r\n`
 /// (a record end the hand-written splitter does not know).
 fn needs_csv(bytes: &[u8]) -> bool {
-    memchr::memchr(b'"', bytes).is_some()
-        || memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
+    // one pass in the usual case (neither byte anywhere)
+    memchr::memchr2(b'"', b'\r', bytes).is_some()
+        && (memchr::memchr(b'"', bytes).is_some()
+            || memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')))
 }
 
 /// The position just after the last `\n` of `bytes` that is outside a quoted field, scanning
@@ -232,6 +261,52 @@ pub(crate) fn for_each_record<E>(
         }
     }
     Ok(seen.saturating_sub(skip))
+}
+
+/// [`for_each_record`] with the fields as text, for a block without quotes that is valid
+/// UTF-8 as a whole: one validation for the block instead of one per field. `None` (and `f`
+/// never called) when the block does not qualify; the caller then reads it as bytes.
+///
+/// # Errors
+/// `f`'s errors.
+pub(crate) fn for_each_text_record<E>(
+    block: &Block,
+    delimiter: u8,
+    skip: usize,
+    mut f: impl FnMut(&[&str]) -> Result<(), E>,
+) -> Option<Result<usize, E>> {
+    if block.quoted || !delimiter.is_ascii() {
+        return None;
+    }
+    let text = std::str::from_utf8(&block.bytes).ok()?;
+    let bytes = text.as_bytes();
+    let mut seen = 0usize;
+    let mut fields: Vec<&str> = Vec::new();
+    let mut start = 0usize;
+    // line ends and delimiters are ASCII: every cut is on a character boundary
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        let line = &text[start..end];
+        start = end + 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        seen += 1;
+        if seen <= skip {
+            continue;
+        }
+        fields.clear();
+        let mut from = 0usize;
+        for p in memchr::memchr_iter(delimiter, line.as_bytes()) {
+            fields.push(&line[from..p]);
+            from = p + 1;
+        }
+        fields.push(&line[from..]);
+        if let Err(e) = f(&fields) {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(seen.saturating_sub(skip)))
 }
 
 /// The number of records of `block` after the first `skip` (blank lines not counted), as

@@ -47,6 +47,30 @@ fn number(b: &[u8]) -> Option<u32> {
     })
 }
 
+/// `NaiveDate::from_ymd_opt`, remembered: a log has a few hundred or thousand distinct days
+/// among millions of rows, so each thread keeps the last date seen in each of 1024 slots
+/// (indexed by the day's number) and builds it only on a miss.
+fn cached_date(y: u32, m: u32, d: u32) -> Option<NaiveDate> {
+    use std::cell::Cell;
+    const SLOTS: usize = 1024;
+    thread_local! {
+        static SEEN: [Cell<(u32, Option<NaiveDate>)>; SLOTS] =
+            const { [const { Cell::new((u32::MAX, None)) }; SLOTS] };
+    }
+    // y < 10^4, m, d < 100 (two digits): a unique key
+    let key = y * 10_000 + m * 100 + d;
+    let slot = (y as usize * 372 + m as usize * 31 + d as usize) % SLOTS;
+    SEEN.with(|seen| {
+        let (k, date) = seen[slot].get();
+        if k == key {
+            return date;
+        }
+        let date = NaiveDate::from_ymd_opt(y as i32, m, d);
+        seen[slot].set((key, date));
+        date
+    })
+}
+
 /// `text` in `shape`, or `None` when it does not have exactly that layout or is not a valid
 /// date and time (then chrono decides).
 fn parse_shape(text: &[u8], shape: Shape) -> Option<NaiveDateTime> {
@@ -56,7 +80,8 @@ fn parse_shape(text: &[u8], shape: Shape) -> Option<NaiveDateTime> {
             Some(s) if text[4] == s && text[7] == s => (&text[0..4], &text[5..7], &text[8..10]),
             Some(_) => return None,
         };
-        NaiveDate::from_ymd_opt(number(y)? as i32, number(m)?, number(d)?)
+        let (y, m, d) = (number(y)?, number(m)?, number(d)?);
+        cached_date(y, m, d)
     };
     let time = |with_seconds: bool| {
         if text[13] != b':' || (with_seconds && text[16] != b':') {
@@ -110,7 +135,7 @@ impl DateParser {
     }
 
     pub(crate) fn parse(&self, text: &str) -> Option<NaiveDateTime> {
-        let text = text.trim();
+        let text = super::trim(text);
         let b = text.as_bytes();
         match &self.format {
             Some(f) => self

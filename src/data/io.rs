@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 pub use super::line_guard::MAX_LINE_BYTES;
-pub use super::numfmt::{format_number, write_number};
+pub use super::numfmt::{format_number, write_csv_field, write_number};
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::Io {
@@ -87,15 +87,17 @@ fn csv_header<R: Read>(rdr: &mut csv::Reader<R>, what: &str) -> Result<Vec<Strin
 }
 
 fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Result<f64> {
-    text.trim().parse::<f64>().map_err(|_| Error::InvalidData {
-        row: Some(row),
-        customer: Some(customer.to_string()),
-        field,
-        issue: DataIssue::Unparseable {
-            text: text.to_string(),
-            expected: "a number".into(),
-        },
-    })
+    super::trim(text)
+        .parse::<f64>()
+        .map_err(|_| Error::InvalidData {
+            row: Some(row),
+            customer: Some(customer.to_string()),
+            field,
+            issue: DataIssue::Unparseable {
+                text: text.to_string(),
+                expected: "a number".into(),
+            },
+        })
 }
 
 /// The customer id of a summary record: column `ci` (a blank one is an error), or the row
@@ -336,6 +338,113 @@ pub fn for_each_summary_chunk<T: Send>(
         read_summary_csv(path, unit)?;
     }
     Ok((n, recorded))
+}
+
+/// Writes a summary as CSV, the format [`read_summary`] reads and `clv summarize` writes:
+/// `customer_id,frequency,recency,T`, then `monetary_value`, `litt` and the holdout columns
+/// (`frequency_holdout,monetary_value_holdout,duration_holdout`) where the summary has them,
+/// and `time_unit`. Numbers in their shortest round-tripping form ([`write_number`]), so the
+/// file reads back to the same summary bit for bit. Rows are formatted on all cores in chunks
+/// and written in order through a temporary file in the same folder, renamed into place at
+/// the end (a failed write leaves no partial file).
+///
+/// ```
+/// use clv::{io::{read_summary_csv, write_summary_csv, SummaryUnit}, TimeUnit};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary.csv");
+/// let s = read_summary_csv(path, TimeUnit::Weeks)?;
+/// let out = std::env::temp_dir().join(format!("clv-doc-write-{}.csv", std::process::id()));
+/// write_summary_csv(&out, &s)?;
+/// assert_eq!(read_summary_csv(&out, TimeUnit::Weeks)?, s);
+/// # std::fs::remove_file(&out).unwrap();
+/// # Ok::<(), clv::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] naming the file when it cannot be written.
+pub fn write_summary_csv(path: impl AsRef<Path>, summary: &RfmSummary) -> Result<()> {
+    use std::io::Write;
+    let path = path.as_ref();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::Io {
+        path: path.display().to_string(),
+        message: "not a file path".into(),
+        source: None,
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| -> Result<()> {
+        let file = std::fs::File::create(&tmp).map_err(|e| io_error(&tmp, e))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut header = String::from("customer_id,frequency,recency,T");
+        if summary.monetary_value().is_some() {
+            header.push_str(",monetary_value");
+        }
+        if summary.litt().is_some() {
+            header.push_str(",litt");
+        }
+        if summary.holdout().is_some() {
+            header.push_str(",frequency_holdout,monetary_value_holdout,duration_holdout");
+        }
+        header.push_str(",time_unit\n");
+        w.write_all(header.as_bytes())
+            .map_err(|e| io_error(&tmp, e))?;
+        let unit = summary.unit().token();
+        const ROWS: usize = 1 << 14;
+        let chunks = summary.len().div_ceil(ROWS);
+        let mut k = 0usize;
+        let next = || -> Result<Option<usize>> {
+            k += 1;
+            Ok((k <= chunks).then_some(k - 1))
+        };
+        let format = |c: usize| -> Vec<u8> {
+            let mut out = Vec::with_capacity(ROWS * 120);
+            for i in c * ROWS..((c + 1) * ROWS).min(summary.len()) {
+                write_csv_field(&mut out, &summary.ids()[i]);
+                let mut num = |v: f64| {
+                    out.push(b',');
+                    write_number(&mut out, v);
+                };
+                num(summary.frequency()[i]);
+                num(summary.recency()[i]);
+                num(summary.age()[i]);
+                if let Some(m) = summary.monetary_value() {
+                    num(m[i]);
+                }
+                if let Some(l) = summary.litt() {
+                    num(l[i]);
+                }
+                if let Some(h) = summary.holdout() {
+                    num(h.frequency[i]);
+                    num(h.monetary_value[i]);
+                    num(h.duration);
+                }
+                out.push(b',');
+                out.extend_from_slice(unit.as_bytes());
+                out.push(b'\n');
+            }
+            out
+        };
+        crate::par::pipeline(next, 2 * crate::par::threads(), format, |bytes| {
+            w.write_all(&bytes).map_err(|e| io_error(&tmp, e))
+        })?;
+        w.flush().map_err(|e| io_error(&tmp, e))
+    })();
+    match written {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io_error(path, e)
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// Whether the file at `path` is read as it is (not through a decompressor).
@@ -665,12 +774,24 @@ pub fn read_transactions_counted(
     let late = options
         .skips_lines_after_end()
         .then_some(&late as &dyn Fn(NaiveDateTime) -> bool);
-    let rows = parse_rows_counted(
-        open(path)?,
-        format,
-        late,
-        &mut |row, customer, time, amount| builder.push(row, customer, time, amount),
-    )
+    let parallel = match format.delimiter {
+        Delimiter::Byte(d) if format.returns != Returns::Net && builder.is_fresh() => {
+            (crate::par::threads() > 1).then_some(d)
+        }
+        _ => None,
+    };
+    let rows = match parallel {
+        // blocks parsed on all cores, customers summarised in shards (netting needs the
+        // whole log in order, and a builder that already holds customers takes rows one by
+        // one)
+        Some(d) => super::log_blocks::summarize_blocks(open(path)?, format, d, builder),
+        None => parse_rows_counted(
+            open(path)?,
+            format,
+            late,
+            &mut |row, customer, time, amount| builder.push(row, customer, time, amount),
+        ),
+    }
     .map_err(with_path)?;
     if builder.needs_replay() {
         builder.begin_replay();
@@ -821,42 +942,106 @@ fn next_line<'a>(
 
 /// The raw fields of one data row: `None` when the row is too short for a column; the
 /// optional columns are `None` when the format has no such column.
-struct RowFields<'a> {
-    customer: Option<&'a str>,
-    date: Option<&'a str>,
-    amount: Option<Option<&'a str>>,
-    quantity: Option<Option<&'a str>>,
-    invoice: Option<Option<&'a str>>,
+pub(crate) struct RowFields<'a> {
+    pub(crate) customer: Option<&'a str>,
+    pub(crate) date: Option<&'a str>,
+    pub(crate) amount: Option<Option<&'a str>>,
+    pub(crate) quantity: Option<Option<&'a str>>,
+    pub(crate) invoice: Option<Option<&'a str>>,
 }
 
-/// Parses every data row of a transaction file and hands (row, customer, time, amount) to
-/// `sink`; returns the account of lines used and skipped, after the format's policies
-/// (missing customers, negative amounts, netting) and `late`: lines for which it holds are
-/// skipped and counted as after the end.
-fn parse_rows_counted(
-    reader: impl Read,
-    format: &TransactionFormat,
-    late: Option<&dyn Fn(NaiveDateTime) -> bool>,
-    sink: &mut impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
-) -> Result<LineCounts> {
-    let mut rows = 0usize;
-    let mut counts = LineCounts::default();
-    // the first negative amount under Returns::Error, reported with the file's count of them
-    let mut first_negative: Option<(usize, String, f64)> = None;
-    let mut negatives = 0usize;
-    let mut netting = super::returns::Netting::default();
-    let dates = DateParser::new(format.date_format.as_deref());
-    let mut handle = |row: usize, fields: RowFields<'_>| -> Result<()> {
+/// The account of a stretch of rows (a block, or the whole file): lines by reason, and under
+/// [`Returns::Error`] the negative amounts met (the first one is reported with their count).
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) counts: LineCounts,
+    pub(crate) negatives: usize,
+    pub(crate) first_negative: Option<(usize, String, f64)>,
+}
+
+impl Tally {
+    /// Adds a later stretch's account (its rows after this one's).
+    pub(crate) fn add(&mut self, later: Tally) {
+        let (a, b) = (&mut self.counts, later.counts);
+        a.read += b.read;
+        a.used += b.used;
+        a.missing_customer += b.missing_customer;
+        a.returns_dropped += b.returns_dropped;
+        a.zero_dropped += b.zero_dropped;
+        a.returns_netted += b.returns_netted;
+        a.returns_unmatched += b.returns_unmatched;
+        a.netted_out += b.netted_out;
+        a.purchases_reduced += b.purchases_reduced;
+        a.after_end += b.after_end;
+        self.negatives += later.negatives;
+        if self.first_negative.is_none() {
+            self.first_negative = later.first_negative;
+        }
+    }
+
+    /// The error for the negative amounts met under [`Returns::Error`], if any.
+    pub(crate) fn negative_error(&mut self) -> Option<Error> {
+        self.first_negative
+            .take()
+            .map(|(row, customer, amount)| Error::InvalidData {
+                row: Some(row),
+                customer: Some(customer),
+                field: "amount",
+                issue: DataIssue::NegativeAmounts {
+                    amount,
+                    lines: self.negatives,
+                },
+            })
+    }
+}
+
+/// What a data row comes to under the format's policies.
+pub(crate) enum Verdict<'a> {
+    /// A transaction for the summariser.
+    Use(&'a str, NaiveDateTime, f64),
+    /// A purchase or return line for the netting ([`Returns::Net`]): customer, time,
+    /// amount (>= 0), invoice, whether it is a return.
+    Net(&'a str, NaiveDateTime, f64, Option<&'a str>, bool),
+    /// Left out (counted in the tally).
+    Skip,
+}
+
+/// Reads the fields of data rows under a transaction format: parsing, validation, and the
+/// policies for missing ids, returns, zero amounts and lines after the end.
+pub(crate) struct RowJudge<'f> {
+    format: &'f TransactionFormat,
+    dates: DateParser,
+}
+
+impl<'f> RowJudge<'f> {
+    pub(crate) fn new(format: &'f TransactionFormat) -> Self {
+        RowJudge {
+            format,
+            dates: DateParser::new(format.date_format.as_deref()),
+        }
+    }
+
+    /// The verdict on data row `row` (1-based, for errors); `late` says which times are after
+    /// the window (skipped and counted). Counts the row's reason in `tally` when it is left out.
+    pub(crate) fn judge<'a>(
+        &self,
+        row: usize,
+        fields: RowFields<'a>,
+        late: Option<&dyn Fn(NaiveDateTime) -> bool>,
+        tally: &mut Tally,
+    ) -> Result<Verdict<'a>> {
+        let format = self.format;
+        let counts = &mut tally.counts;
         let missing = |field| Error::InvalidData {
             row: Some(row),
             customer: None,
             field,
             issue: DataIssue::MissingField,
         };
-        let customer = fields.customer.ok_or_else(|| missing("customer"))?.trim();
+        let customer = super::trim(fields.customer.ok_or_else(|| missing("customer"))?);
         if customer.is_empty() && format.skip_missing_customer {
             counts.missing_customer += 1;
-            return Ok(());
+            return Ok(Verdict::Skip);
         }
         if customer.is_empty() {
             return Err(Error::InvalidData {
@@ -867,7 +1052,7 @@ fn parse_rows_counted(
             });
         }
         let date_text = fields.date.ok_or_else(|| missing("date"))?;
-        let time = dates.parse(date_text).ok_or_else(|| {
+        let time = self.dates.parse(date_text).ok_or_else(|| {
             Error::InvalidData {
                 row: Some(row),
                 customer: Some(customer.to_string()),
@@ -936,53 +1121,107 @@ fn parse_rows_counted(
         };
         if late.is_some_and(|late| late(time)) {
             counts.after_end += 1;
-            return Ok(());
+            return Ok(Verdict::Skip);
         }
         // (a non-finite amount goes on to the summariser, which names it as such)
         let is_return = (amount < 0.0 && amount.is_finite()) || cancelled;
         if is_return {
-            match format.returns {
-                Returns::Drop => counts.returns_dropped += 1,
+            return Ok(match format.returns {
+                Returns::Drop => {
+                    counts.returns_dropped += 1;
+                    Verdict::Skip
+                }
                 Returns::Error => {
-                    negatives += 1;
-                    if first_negative.is_none() {
-                        first_negative = Some((row, customer.to_string(), -amount.abs()));
+                    tally.negatives += 1;
+                    if tally.first_negative.is_none() {
+                        tally.first_negative = Some((row, customer.to_string(), -amount.abs()));
                     }
+                    Verdict::Skip
                 }
-                Returns::Net => {
-                    netting.push(row, customer, time, amount.abs(), invoice, true);
-                }
-            }
-            return Ok(());
+                Returns::Net => Verdict::Net(customer, time, amount.abs(), invoice, true),
+            });
         }
         if amount == 0.0 && format.drop_zero_amounts && fields.amount.is_some() {
             counts.zero_dropped += 1;
-            return Ok(());
+            return Ok(Verdict::Skip);
         }
         if format.returns == Returns::Net && amount.is_finite() {
-            netting.push(row, customer, time, amount, invoice, false);
-            return Ok(());
+            return Ok(Verdict::Net(customer, time, amount, invoice, false));
         }
         counts.used += 1;
-        sink(row, customer, time, amount)
-    };
-    type Cols = (usize, usize, Option<usize>, Option<usize>, Option<usize>);
-    let resolve = |header: Option<&[String]>| -> Result<Cols> {
-        let opt = |c: &Option<Column>| c.as_ref().map(|a| a.resolve(header)).transpose();
-        Ok((
-            format.customer.resolve(header)?,
-            format.date.resolve(header)?,
-            opt(&format.amount)?,
-            opt(&format.quantity)?,
-            opt(&format.invoice)?,
-        ))
-    };
+        Ok(Verdict::Use(customer, time, amount))
+    }
+}
+
+/// Where the customer, date, amount, quantity and invoice columns are.
+pub(crate) type Cols = (usize, usize, Option<usize>, Option<usize>, Option<usize>);
+
+/// The format's columns found in `header` (or by position without one).
+pub(crate) fn columns_of(format: &TransactionFormat, header: Option<&[String]>) -> Result<Cols> {
+    let opt = |c: &Option<Column>| c.as_ref().map(|a| a.resolve(header)).transpose();
+    Ok((
+        format.customer.resolve(header)?,
+        format.date.resolve(header)?,
+        opt(&format.amount)?,
+        opt(&format.quantity)?,
+        opt(&format.invoice)?,
+    ))
+}
+
+/// A cancellation prefix needs an invoice column to look at.
+pub(crate) fn check_cancel_prefix(format: &TransactionFormat) -> Result<()> {
     if format.cancel_prefix.is_some() && format.invoice.is_none() {
         return Err(Error::InvalidOption {
             name: "cancel prefix",
             reason: "marks cancellation invoices, so it needs an invoice column".into(),
         });
     }
+    Ok(())
+}
+
+/// The name of column `j` for errors (invalid UTF-8 names a column by index).
+pub(crate) fn column_name(cols: &Cols, j: usize) -> &'static str {
+    if j == cols.0 {
+        "customer"
+    } else if j == cols.1 {
+        "date"
+    } else if Some(j) == cols.2 {
+        "amount"
+    } else if Some(j) == cols.3 {
+        "quantity"
+    } else if Some(j) == cols.4 {
+        "invoice"
+    } else {
+        "line"
+    }
+}
+
+/// Parses every data row of a transaction file and hands (row, customer, time, amount) to
+/// `sink`; returns the account of lines used and skipped, after the format's policies
+/// (missing customers, negative amounts, netting) and `late`: lines for which it holds are
+/// skipped and counted as after the end.
+pub(crate) fn parse_rows_counted(
+    reader: impl Read,
+    format: &TransactionFormat,
+    late: Option<&dyn Fn(NaiveDateTime) -> bool>,
+    sink: &mut impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
+) -> Result<LineCounts> {
+    let mut rows = 0usize;
+    let mut tally = Tally::default();
+    let mut netting = super::returns::Netting::default();
+    let judge = RowJudge::new(format);
+    let mut handle = |row: usize, fields: RowFields<'_>| -> Result<()> {
+        match judge.judge(row, fields, late, &mut tally)? {
+            Verdict::Use(customer, time, amount) => sink(row, customer, time, amount),
+            Verdict::Net(customer, time, amount, invoice, is_return) => {
+                netting.push(row, customer, time, amount, invoice, is_return);
+                Ok(())
+            }
+            Verdict::Skip => Ok(()),
+        }
+    };
+    let resolve = |header: Option<&[String]>| columns_of(format, header);
+    check_cancel_prefix(format)?;
     match format.delimiter {
         Delimiter::Whitespace => {
             let mut r = BufReader::new(LineGuard::new(reader));
@@ -1047,21 +1286,7 @@ fn parse_rows_counted(
             } else {
                 resolve(None)?
             };
-            let column_name = |j: usize| -> &'static str {
-                if j == cols.0 {
-                    "customer"
-                } else if j == cols.1 {
-                    "date"
-                } else if Some(j) == cols.2 {
-                    "amount"
-                } else if Some(j) == cols.3 {
-                    "quantity"
-                } else if Some(j) == cols.4 {
-                    "invoice"
-                } else {
-                    "line"
-                }
-            };
+            let column_name = |j: usize| column_name(&cols, j);
             let mut rec = csv::StringRecord::new();
             while rdr
                 .read_record(&mut rec)
@@ -1085,21 +1310,13 @@ fn parse_rows_counted(
         return Err(Error::EmptyData("the file has no transactions"));
     }
     if format.returns == Returns::Net {
-        netting.finish(format.invoice.is_some(), &mut counts, sink)?;
+        netting.finish(format.invoice.is_some(), &mut tally.counts, sink)?;
     }
-    if let Some((row, customer, amount)) = first_negative {
-        return Err(Error::InvalidData {
-            row: Some(row),
-            customer: Some(customer),
-            field: "amount",
-            issue: DataIssue::NegativeAmounts {
-                amount,
-                lines: negatives,
-            },
-        });
+    if let Some(e) = tally.negative_error() {
+        return Err(e);
     }
-    counts.read = rows;
-    Ok(counts)
+    tally.counts.read = rows;
+    Ok(tally.counts)
 }
 
 /// Reads a discrete-time (BG/BB) summary CSV from a file. See [`read_discrete_summary`].

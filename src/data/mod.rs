@@ -19,6 +19,8 @@ pub mod io;
 #[cfg(feature = "csv")]
 mod line_guard;
 #[cfg(feature = "csv")]
+mod log_blocks;
+#[cfg(feature = "csv")]
 mod numfmt;
 #[cfg(feature = "csv")]
 pub mod returns;
@@ -46,3 +48,14 @@ pub use summary::{CompressedRfm, Holdout, RfmSummary};
 #[cfg(feature = "logs")]
 pub use time::Granularity;
 pub use time::{PeriodDays, TimeUnit};
+
+/// `s.trim()`, with a shortcut for the usual field: one that starts and ends with a visible
+/// ASCII character has nothing to trim.
+#[cfg(feature = "csv")]
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}

@@ -34,6 +34,31 @@ pub fn format_number(v: f64) -> String {
     text.strip_suffix(".0").unwrap_or(text).to_string()
 }
 
+/// Appends `text` as one CSV field: as it is, or quoted (with its quotes doubled) when it
+/// holds a comma, a quote or a line end, as the `csv` crate writes it.
+///
+/// ```
+/// let mut out = Vec::new();
+/// clv::io::write_csv_field(&mut out, "a,b");
+/// out.push(b',');
+/// clv::io::write_csv_field(&mut out, "plain");
+/// assert_eq!(out, b"\"a,b\",plain");
+/// ```
+pub fn write_csv_field(out: &mut Vec<u8>, text: &str) {
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        for part in text.split_inclusive('"') {
+            out.extend_from_slice(part.as_bytes());
+            if part.ends_with('"') {
+                out.push(b'"');
+            }
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,6 +276,71 @@ impl Folded {
     }
 }
 
+/// Customer ids → account numbers, without a heap string per customer: the ids are kept in
+/// one text arena in account order, and a map goes from a 64-bit hash of the id to the first
+/// account with that hash; an id whose hash an earlier, different id already took (rare) goes
+/// to a second map keyed by the id itself.
+#[derive(Debug, Default)]
+struct Index {
+    by_hash: FxHashMap<u64, usize>,
+    collided: FxHashMap<String, usize>,
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Index {
+    fn hash(id: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(id)
+    }
+
+    /// The id of account `i`.
+    fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn get(&self, id: &str) -> Option<usize> {
+        let &i = self.by_hash.get(&Self::hash(id))?;
+        if self.id(i) == id {
+            Some(i)
+        } else {
+            self.collided.get(id).copied()
+        }
+    }
+
+    /// Adds `id` (not yet in the index) as the next account.
+    fn insert(&mut self, id: &str) -> usize {
+        let i = self.ends.len();
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        match self.by_hash.entry(Self::hash(id)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(id.to_string(), i);
+            }
+        }
+        i
+    }
+
+    /// The ids in account order.
+    fn into_ids(self) -> Vec<String> {
+        (0..self.ends.len())
+            .map(|i| self.id(i).to_string())
+            .collect()
+    }
+
+    fn from_ids(ids: Vec<String>) -> Self {
+        let mut index = Index::default();
+        for id in &ids {
+            index.insert(id);
+        }
+        index
+    }
+}
+
 /// A customer's state while the log streams in.
 #[derive(Debug)]
 enum Account {
@@ -327,8 +392,18 @@ pub struct SummaryBuilder {
     unordered: usize,
     replaying: bool,
     /// customer id → position in `accounts` (the ids are kept only here until `finish`)
-    index: FxHashMap<String, usize>,
+    index: Index,
+    /// After [`absorb_shards`](Self::absorb_shards): the ids in account order, moved into
+    /// `index` only if more transactions come (`finish` needs no index).
+    merged_ids: Option<Vec<String>>,
     accounts: Vec<Account>,
+    /// The row of each account's first transaction (the order of first appearance when
+    /// shards are merged).
+    first_rows: Vec<usize>,
+    /// The last customer pushed and their account.
+    last: Option<(String, usize)>,
+    /// The buffer of an earlier `last`, for the next.
+    spare_id: Option<String>,
     last_time: Option<NaiveDateTime>,
     after_end: usize,
 }
@@ -347,8 +422,12 @@ impl SummaryBuilder {
             keep_all: false,
             unordered: 0,
             replaying: false,
-            index: FxHashMap::default(),
+            index: Index::default(),
+            merged_ids: None,
             accounts: Vec::new(),
+            first_rows: Vec::new(),
+            last: None,
+            spare_id: None,
             last_time: None,
             after_end: 0,
         }
@@ -387,14 +466,15 @@ impl SummaryBuilder {
         if amount < 0.0 {
             return Err(err("amount", DataIssue::Negative(amount)));
         }
-        if self.options.skip_after_end && self.options.is_after_end(time) {
+        let key = self.options.granularity.floor(time).and_utc().timestamp();
+        // after the summary's last occasion (`SummaryOptions::is_after_end`, on the key)
+        if self.options.skip_after_end && key > self.obs_key.unwrap_or(self.cal_key) {
             self.after_end += 1;
             return Ok(());
         }
         if !self.replaying && self.last_time.is_none_or(|t| time > t) {
             self.last_time = Some(time);
         }
-        let key = self.options.granularity.floor(time).and_utc().timestamp();
         match self.obs_key {
             Some(end) if key > end => {
                 return Err(err(
@@ -416,11 +496,26 @@ impl SummaryBuilder {
             }
             _ => {}
         }
-        let idx = match self.index.get(customer) {
-            Some(&i) => i,
+        self.ensure_index();
+        // logs grouped by customer repeat the last customer: no lookup then
+        let last = match self.last.take() {
+            Some(l) if l.0 == customer => Some(l),
+            Some(l) => {
+                self.spare_id = Some(l.0);
+                None
+            }
+            None => None,
+        };
+        let idx = match last
+            .as_ref()
+            .map(|l| l.1)
+            .or_else(|| self.index.get(customer))
+        {
+            Some(i) => i,
             None => {
-                let i = self.accounts.len();
-                self.index.insert(customer.to_string(), i);
+                let i = self.index.insert(customer);
+                debug_assert_eq!(i, self.accounts.len());
+                self.first_rows.push(row);
                 self.accounts.push(if self.keep_all {
                     Account::All(Vec::new())
                 } else {
@@ -432,6 +527,16 @@ impl SummaryBuilder {
                 i
             }
         };
+        self.last = Some(match last {
+            Some(l) => l,
+            None => {
+                // the previous customer's buffer, reused
+                let mut id = self.spare_id.take().unwrap_or_default();
+                id.clear();
+                id.push_str(customer);
+                (id, idx)
+            }
+        });
         let cal_key = self.cal_key;
         match &mut self.accounts[idx] {
             Account::InOrder { folded, open } => {
@@ -449,6 +554,73 @@ impl SummaryBuilder {
             Account::All(v) => v.push((key, amount)),
         }
         Ok(())
+    }
+
+    /// Moves the ids of merged shards into the index (before more transactions come).
+    fn ensure_index(&mut self) {
+        if let Some(ids) = self.merged_ids.take() {
+            self.index = Index::from_ids(ids);
+        }
+    }
+
+    /// Whether nothing has been pushed yet.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.accounts.is_empty() && !self.replaying && self.merged_ids.is_none()
+    }
+
+    /// An empty builder with the same options and policy (keep every occasion or not), for a
+    /// shard of the customers.
+    pub(crate) fn shard(&self) -> SummaryBuilder {
+        SummaryBuilder {
+            keep_all: self.keep_all,
+            ..Self::new(self.options)
+        }
+    }
+
+    /// Takes in shards that summarised disjoint sets of customers, each from the rows of a log
+    /// in file order (with the log's row numbers): the result is the builder that pushing
+    /// every row in order would have given, customers in order of first appearance.
+    /// `self` must be fresh.
+    pub(crate) fn absorb_shards(&mut self, shards: Vec<SummaryBuilder>) {
+        debug_assert!(self.is_fresh());
+        let mut order: Vec<(usize, u32, u32)> = Vec::new();
+        for (k, sh) in shards.iter().enumerate() {
+            order.extend(
+                sh.first_rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &row)| (row, k as u32, i as u32)),
+            );
+        }
+        crate::par::sort_unstable(&mut order);
+        let mut parts: Vec<(Vec<String>, Vec<Account>)> = Vec::with_capacity(shards.len());
+        for sh in shards {
+            let ids = match sh.merged_ids {
+                Some(m) => m,
+                None => sh.index.into_ids(),
+            };
+            self.unordered += sh.unordered;
+            self.after_end += sh.after_end;
+            self.last_time = match (self.last_time, sh.last_time) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            parts.push((ids, sh.accounts));
+        }
+        // each account is moved out once (a cheap placeholder left behind)
+        let mut merged = Vec::with_capacity(order.len());
+        self.accounts.reserve_exact(order.len());
+        self.first_rows.reserve_exact(order.len());
+        for (row, k, i) in order {
+            let (ids, accounts) = &mut parts[k as usize];
+            merged.push(std::mem::take(&mut ids[i as usize]));
+            self.accounts.push(std::mem::replace(
+                &mut accounts[i as usize],
+                Account::Unordered,
+            ));
+            self.first_rows.push(row);
+        }
+        self.merged_ids = Some(merged);
     }
 
     /// Whether some customer's transactions arrived out of time order, so that the log must be
@@ -470,7 +642,8 @@ impl SummaryBuilder {
     /// Pushes a transaction again during the replay (the rows were validated by
     /// [`push`](Self::push)); only the out-of-order customers' transactions are kept.
     pub fn replay(&mut self, customer: &str, time: NaiveDateTime, amount: f64) {
-        if let Some(&i) = self.index.get(customer)
+        self.ensure_index();
+        if let Some(i) = self.index.get(customer)
             && let Account::All(v) = &mut self.accounts[i]
             && !self.keep_all
             && !(self.options.skip_after_end && self.options.is_after_end(time))
@@ -512,10 +685,11 @@ impl SummaryBuilder {
         let unit = self.options.unit;
         let cal_key = self.cal_key;
         let n = self.accounts.len();
-        let mut all_ids = vec![String::new(); n];
-        for (id, i) in self.index {
-            all_ids[i] = id;
-        }
+        let all_ids = match self.merged_ids {
+            Some(ids) => ids,
+            None => self.index.into_ids(),
+        };
+        debug_assert_eq!(all_ids.len(), n);
         // ln of one second in the summary's unit: litt = Σ ln(gap in seconds) + x ln(that)
         let ln_second = unit.from_seconds(1).ln();
         let mut litt = Vec::with_capacity(n);
@@ -600,7 +774,8 @@ impl SummaryBuilder {
                 "every customer's first purchase is after the calibration end",
             ));
         }
-        let mut summary = RfmSummary::new(ids, x, t_x, t, unit)?
+        // the ids are the builder's keys: distinct
+        let mut summary = RfmSummary::with_distinct_ids(ids, x, t_x, t, unit)?
             .with_monetary_value(m)?
             .with_litt(litt)?;
         if let Some(obs) = self.obs_key {

@@ -132,16 +132,30 @@ impl RfmSummary {
             return Err(Error::EmptyData("the summary has no customers"));
         }
         let mut seen = HashSet::with_capacity(n);
-        for i in 0..n {
-            Customer::check(x[i], t_x[i], t[i], Some(i + 1), Some(&ids[i]))?;
-            if !seen.insert(ids[i].as_str()) {
+        for (i, id) in ids.iter().enumerate() {
+            if !seen.insert(id.as_str()) {
                 return Err(Error::InvalidData {
                     row: Some(i + 1),
-                    customer: Some(ids[i].clone()),
+                    customer: Some(id.clone()),
                     field: "customer_id",
                     issue: DataIssue::Duplicate,
                 });
             }
+        }
+        Self::with_distinct_ids(ids, x, t_x, t, unit)
+    }
+
+    /// [`new`](Self::new) for ids that are distinct by construction (the keys of a map): the
+    /// rows are validated, the ids not compared.
+    pub(crate) fn with_distinct_ids(
+        ids: Vec<String>,
+        x: Vec<f64>,
+        t_x: Vec<f64>,
+        t: Vec<f64>,
+        unit: TimeUnit,
+    ) -> Result<Self> {
+        for i in 0..ids.len() {
+            Customer::check(x[i], t_x[i], t[i], Some(i + 1), Some(&ids[i]))?;
         }
         Ok(RfmSummary {
             ids,

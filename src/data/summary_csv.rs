@@ -434,6 +434,7 @@ pub(crate) fn read_blocks<T: Send>(
     let header = header_of(&first)?;
     let layout = Layout::from_header(&header)?;
     let mut running = Running::default();
+    let recycler = blocks.recycler();
     let mut pending_first = Some(first);
     // Without an id column customers are named by row, so each block must know the rows
     // before it: they are counted as the blocks are read. With ids, a block's rows are
@@ -463,9 +464,9 @@ pub(crate) fn read_blocks<T: Send>(
         Ok(Some((block, skip, base)))
     };
     let per_block = |(block, skip, base): (Block, usize, usize)| -> Result<T> {
-        let rows = parse_block(&block, &layout, skip, keep, base)?;
-        drop(block);
-        work(rows, &layout)
+        let rows = parse_block(&block, &layout, skip, keep, base);
+        recycler.give(block);
+        work(rows?, &layout)
     };
     crate::par::pipeline(
         next,

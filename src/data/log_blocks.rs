@@ -1,0 +1,492 @@
+//! Transaction logs summarised on all cores: the log is cut into blocks of whole records
+//! ([`super::blocks`]: quote-aware cuts), the blocks are parsed in parallel, and their
+//! transactions go to one summariser per shard of the customers (by a hash of the id), each
+//! taking its customers' transactions in file order. A customer's fold therefore sees exactly
+//! the sequence the one-thread reader would give it; the shards are merged with customers in
+//! order of first appearance, rows and errors numbered as in the file.
+
+use super::SummaryBuilder;
+use super::blocks::{Block, Blocks, for_each_record, for_each_text_record};
+use super::io::{
+    Cols, LineCounts, RowFields, RowJudge, Tally, TransactionFormat, Verdict, check_cancel_prefix,
+    column_name, columns_of,
+};
+use super::line_guard::{from_csv, from_io};
+use super::summary_csv::shift_row;
+use crate::error::{DataIssue, Error, Result};
+use chrono::NaiveDateTime;
+use std::io::Read;
+use std::sync::{Arc, mpsc};
+
+/// Bytes per block.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// One transaction of a block, for its shard: the row within the block, the customer id as a
+/// range of the block's id text, the time and the amount.
+struct Rec {
+    row: u32,
+    id: (u32, u32),
+    time: NaiveDateTime,
+    amount: f64,
+}
+
+/// A parsed block: its rows, account, customer ids and transactions by shard, and the error
+/// that stopped it (rows numbered within the block).
+#[derive(Default)]
+struct BlockOut {
+    rows: usize,
+    tally: Tally,
+    ids: String,
+    shards: Vec<Vec<Rec>>,
+    error: Option<Error>,
+}
+
+fn shard_of(id: &str, shards: usize) -> usize {
+    use std::hash::BuildHasher;
+    (rustc_hash::FxBuildHasher.hash_one(id) % shards as u64) as usize
+}
+
+/// The header of the first block (the first record, BOM and blanks trimmed).
+fn header_of(block: &Block, delimiter: u8) -> Result<Option<Vec<String>>> {
+    let mut header = None;
+    let stop = for_each_record(
+        block,
+        delimiter,
+        0,
+        |fields| {
+            header = Some(
+                fields
+                    .iter()
+                    .map(|f| {
+                        String::from_utf8_lossy(f)
+                            .trim_start_matches('\u{feff}')
+                            .trim()
+                            .to_string()
+                    })
+                    .collect::<Vec<String>>(),
+            );
+            Err(None)
+        },
+        |e, _| Some(from_csv(e, "transactions", None, |_| "header")),
+    );
+    if let Err(Some(e)) = stop {
+        return Err(e);
+    }
+    Ok(header)
+}
+
+/// A field as text; invalid UTF-8 is an error naming the row and column.
+fn field_text<'a>(raw: &'a [u8], row: usize, name: &'static str) -> Result<&'a str> {
+    std::str::from_utf8(raw).map_err(|e| Error::InvalidData {
+        row: Some(row),
+        customer: None,
+        field: name,
+        issue: DataIssue::NotUtf8 {
+            valid_up_to: e.valid_up_to(),
+        },
+    })
+}
+
+/// Parses one block: every record judged under the format's policies, the transactions kept
+/// sorted into shards. Stops at the first error (kept in the output with the rows before it).
+fn parse_block(
+    block: &Block,
+    delimiter: u8,
+    skip: usize,
+    cols: &Cols,
+    judge: &RowJudge<'_>,
+    late: Option<&(dyn Fn(NaiveDateTime) -> bool + Sync)>,
+    shards: usize,
+) -> BlockOut {
+    let mut out = BlockOut {
+        shards: (0..shards).map(|_| Vec::new()).collect(),
+        ..BlockOut::default()
+    };
+    let mut row = 0usize;
+    let late = late.map(|l| l as &dyn Fn(NaiveDateTime) -> bool);
+    let take = |f: RowFields<'_>, row: usize, out: &mut BlockOut| -> Result<()> {
+        match judge.judge(row, f, late, &mut out.tally)? {
+            Verdict::Use(customer, time, amount) => {
+                let start = out.ids.len() as u32;
+                out.ids.push_str(customer);
+                let k = shard_of(customer, shards);
+                out.shards[k].push(Rec {
+                    row: row as u32,
+                    id: (start, customer.len() as u32),
+                    time,
+                    amount,
+                });
+            }
+            Verdict::Net(..) => unreachable!("netting logs are read on one thread"),
+            Verdict::Skip => {}
+        }
+        Ok(())
+    };
+    let as_text = for_each_text_record(block, delimiter, skip, |fields| {
+        row += 1;
+        let opt = |j: Option<usize>| j.map(|j| fields.get(j).copied());
+        let f = RowFields {
+            customer: fields.get(cols.0).copied(),
+            date: fields.get(cols.1).copied(),
+            amount: opt(cols.2),
+            quantity: opt(cols.3),
+            invoice: opt(cols.4),
+        };
+        take(f, row, &mut out)
+    });
+    let result = match as_text {
+        Some(r) => r,
+        None => for_each_record(
+            block,
+            delimiter,
+            skip,
+            |fields| {
+                row += 1;
+                let get = |j: usize| -> Result<Option<&str>> {
+                    fields
+                        .get(j)
+                        .map(|raw| field_text(raw, row, column_name(cols, j)))
+                        .transpose()
+                };
+                let opt = |j: Option<usize>| -> Result<Option<Option<&str>>> {
+                    j.map(&get).transpose()
+                };
+                let f = RowFields {
+                    customer: get(cols.0)?,
+                    date: get(cols.1)?,
+                    amount: opt(cols.2)?,
+                    quantity: opt(cols.3)?,
+                    invoice: opt(cols.4)?,
+                };
+                take(f, row, &mut out)
+            },
+            |e, i| from_csv(e, "transactions", Some(i + 1), |j| column_name(cols, j)),
+        ),
+    };
+    match result {
+        Ok(n) => out.rows = n,
+        Err(e) => {
+            out.rows = row;
+            out.error = Some(e);
+        }
+    }
+    out
+}
+
+/// The row an error names (errors without one sort last).
+fn row_of(e: &Error) -> usize {
+    match e {
+        Error::InvalidData { row: Some(r), .. } => *r,
+        _ => usize::MAX,
+    }
+}
+
+/// Summarises a delimited log into a fresh `builder` on all cores; see the module docs. The
+/// format must not net returns. Returns the account of lines, as the one-thread reader does.
+pub(crate) fn summarize_blocks(
+    reader: impl Read,
+    format: &TransactionFormat,
+    delimiter: u8,
+    builder: &mut SummaryBuilder,
+) -> Result<LineCounts> {
+    summarize_blocks_in(reader, format, delimiter, builder, BLOCK_BYTES)
+}
+
+/// [`summarize_blocks`] in blocks of `block_bytes`.
+fn summarize_blocks_in(
+    reader: impl Read,
+    format: &TransactionFormat,
+    delimiter: u8,
+    builder: &mut SummaryBuilder,
+    block_bytes: usize,
+) -> Result<LineCounts> {
+    check_cancel_prefix(format)?;
+    let mut blocks = Blocks::new(reader, delimiter, block_bytes);
+    let io = |e: std::io::Error, row: Option<usize>| from_io(&e, "transactions", row);
+    let first = blocks
+        .next_block()
+        .map_err(|e| io(e, if format.has_header { None } else { Some(1) }))?;
+    let Some(first) = first else {
+        return Err(Error::EmptyData(if format.has_header {
+            "the file is empty"
+        } else {
+            "the file has no transactions"
+        }));
+    };
+    let (cols, skip) = if format.has_header {
+        let header = header_of(&first, delimiter)?.ok_or(Error::EmptyData("the file is empty"))?;
+        (columns_of(format, Some(&header))?, 1)
+    } else {
+        (columns_of(format, None)?, 0)
+    };
+    let options = *builder.options();
+    let late_fn = move |t: NaiveDateTime| options.is_after_end(t);
+    let late: Option<&(dyn Fn(NaiveDateTime) -> bool + Sync)> =
+        options.skips_lines_after_end().then_some(&late_fn);
+    let judge = RowJudge::new(format);
+    let n_shards = crate::par::threads().max(1);
+
+    let recycler = blocks.recycler();
+    let mut pending_first = Some(first);
+    let mut read_error: Option<std::io::Error> = None;
+    let next = || -> Result<Option<(Block, usize)>> {
+        match pending_first.take() {
+            Some(b) => Ok(Some((b, skip))),
+            None if read_error.is_some() => Ok(None),
+            None => match blocks.next_block() {
+                Ok(b) => Ok(b.map(|b| (b, 0))),
+                Err(e) => {
+                    read_error = Some(e);
+                    Ok(None)
+                }
+            },
+        }
+    };
+    let work = |(block, skip): (Block, usize)| {
+        let out = parse_block(&block, delimiter, skip, &cols, &judge, late, n_shards);
+        recycler.give(block);
+        out
+    };
+
+    let mut tally = Tally::default();
+    let mut rows = 0usize;
+    let (shards, stopped) = std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(n_shards);
+        let mut handles = Vec::with_capacity(n_shards);
+        for k in 0..n_shards {
+            let (tx, rx) = mpsc::sync_channel::<Arc<(usize, BlockOut)>>(8);
+            senders.push(tx);
+            let mut b = builder.shard();
+            handles.push(scope.spawn(move || {
+                let mut failed: Option<Error> = None;
+                for item in rx {
+                    if failed.is_some() {
+                        continue;
+                    }
+                    let (base, out) = &*item;
+                    for r in &out.shards[k] {
+                        let id = &out.ids[r.id.0 as usize..(r.id.0 + r.id.1) as usize];
+                        if let Err(e) = b.push(base + r.row as usize, id, r.time, r.amount) {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                (b, failed)
+            }));
+        }
+        let stopped = crate::par::pipeline(next, 4 * n_shards, work, |mut out: BlockOut| {
+            let base = rows;
+            rows += out.rows;
+            if let Some((r, _, _)) = &mut out.tally.first_negative {
+                *r += base;
+            }
+            let error = out.error.take();
+            tally.add(std::mem::take(&mut out.tally));
+            let shared = Arc::new((base, out));
+            for tx in &senders {
+                // (a shard that stopped at an error drains its channel: it never hangs up)
+                let _ = tx.send(Arc::clone(&shared));
+            }
+            match error {
+                Some(e) => Err(shift_row(e, base)),
+                None => Ok(()),
+            }
+        });
+        drop(senders);
+        let shards: Vec<(SummaryBuilder, Option<Error>)> = handles
+            .into_iter()
+            .map(|h| h.join().expect("a shard does not panic"))
+            .collect();
+        (shards, stopped)
+    });
+    // the first error in file order wins, as when reading on one thread
+    let mut errors: Vec<Error> = Vec::new();
+    if let Err(e) = stopped {
+        errors.push(e);
+    }
+    if let Some(e) = read_error {
+        errors.push(io(e, Some(rows + 1)));
+    }
+    let mut builders = Vec::with_capacity(shards.len());
+    for (b, e) in shards {
+        errors.extend(e);
+        builders.push(b);
+    }
+    if let Some(e) = errors.into_iter().min_by_key(row_of) {
+        return Err(e);
+    }
+    if rows == 0 {
+        return Err(Error::EmptyData("the file has no transactions"));
+    }
+    if let Some(e) = tally.negative_error() {
+        return Err(e);
+    }
+    builder.absorb_shards(builders);
+    tally.counts.read = rows;
+    Ok(tally.counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{Returns, parse_rows_counted};
+    use crate::{Summarized, SummaryOptions, TimeUnit};
+
+    fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    }
+
+    fn options() -> SummaryOptions {
+        SummaryOptions::new(at(2024, 3, 31), TimeUnit::Weeks)
+            .with_observation_end(at(2024, 6, 30))
+            .unwrap()
+            .skipping_lines_after_end()
+    }
+
+    /// The summary, the account and the replay flag of one thread reading row by row.
+    fn one_thread(
+        text: &str,
+        format: &TransactionFormat,
+    ) -> std::result::Result<(Summarized, LineCounts), String> {
+        let opts = options();
+        let mut b = SummaryBuilder::new(opts);
+        let late = |t| opts.is_after_end(t);
+        let counts = parse_rows_counted(text.as_bytes(), format, Some(&late), &mut |r, c, t, a| {
+            b.push(r, c, t, a)
+        })
+        .map_err(|e| e.to_string())?;
+        if b.needs_replay() {
+            b.begin_replay();
+            parse_rows_counted(text.as_bytes(), format, Some(&late), &mut |_, c, t, a| {
+                b.replay(c, t, a);
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        Ok((b.finish().map_err(|e| e.to_string())?, counts))
+    }
+
+    fn in_blocks(
+        text: &str,
+        format: &TransactionFormat,
+        size: usize,
+    ) -> std::result::Result<(Summarized, LineCounts), String> {
+        let opts = options();
+        let mut b = SummaryBuilder::new(opts);
+        let counts = summarize_blocks_in(text.as_bytes(), format, b',', &mut b, size)
+            .map_err(|e| e.to_string())?;
+        if b.needs_replay() {
+            b.begin_replay();
+            let late = |t| opts.is_after_end(t);
+            parse_rows_counted(text.as_bytes(), format, Some(&late), &mut |_, c, t, a| {
+                b.replay(c, t, a);
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        Ok((b.finish().map_err(|e| e.to_string())?, counts))
+    }
+
+    /// A log of `n` rows: customers interleaved and grouped, quoted ids with commas and line
+    /// ends, CRLF and blank lines, missing ids, returns, zero amounts, lines after the end,
+    /// and some customers out of time order.
+    fn log(n: usize, seed: u64) -> String {
+        let mut text = String::from("customer,when,amount\r\n");
+        let mut s = seed;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 33) as usize
+        };
+        for i in 0..n {
+            let c = next() % 97;
+            let id = match c % 10 {
+                0 => format!("\"c{c},x\""),
+                1 => format!("\"c{c}\nline\""),
+                2 if next() % 9 == 0 => String::new(),
+                _ => format!("c{c}"),
+            };
+            // mostly in time order, now and then back in time or after the end
+            let day = match next() % 40 {
+                0 => 200,
+                1 => 3,
+                _ => (i * 180 / n) as u32 + 1,
+            };
+            let date = chrono::NaiveDate::from_yo_opt(2024, day).unwrap();
+            let amount = match next() % 25 {
+                0 => "-5.5".to_string(),
+                1 => "0".to_string(),
+                k => format!("{k}.25"),
+            };
+            let end = if next() % 4 == 0 { "\r\n" } else { "\n" };
+            text.push_str(&format!("{id},{date},{amount}{end}"));
+            if next() % 50 == 0 {
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn blocks_summarise_as_one_thread_does() {
+        let mut format = TransactionFormat::csv("customer", "when", Some("amount"));
+        format.skip_missing_customer = true;
+        format.returns = Returns::Drop;
+        for seed in 1..4 {
+            let text = log(3000, seed);
+            let want = one_thread(&text, &format).unwrap();
+            assert!(want.1.missing_customer > 0 && want.1.returns_dropped > 0);
+            assert!(want.1.after_end > 0);
+            for size in [7, 64, 1000, 1 << 20] {
+                assert_eq!(
+                    in_blocks(&text, &format, size),
+                    Ok(want.clone()),
+                    "seed {seed}, size {size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn errors_are_the_first_in_file_order() {
+        // without the skip policies: the first missing id, the negative amounts
+        let strict = TransactionFormat::csv("customer", "when", Some("amount"));
+        let text = log(2000, 5);
+        let want = one_thread(&text, &strict);
+        assert!(want.is_err());
+        for size in [9, 300, 1 << 20] {
+            assert_eq!(in_blocks(&text, &strict, size), want, "size {size}");
+        }
+        // a bad date and a bad amount in different blocks: the earlier row wins
+        let mut format = TransactionFormat::csv("customer", "when", Some("amount"));
+        format.skip_missing_customer = true;
+        format.returns = Returns::Drop;
+        let mut text = log(2000, 6);
+        text.push_str("c1,2024-01-xx,5\n");
+        let want = one_thread(&text, &format);
+        assert!(want.as_ref().unwrap_err().contains("date"), "{want:?}");
+        for size in [9, 300, 1 << 20] {
+            assert_eq!(in_blocks(&text, &format, size), want, "size {size}");
+        }
+        let bad_amount = text.replacen(",7.25", ",seven", 1);
+        let want = one_thread(&bad_amount, &format);
+        assert!(want.as_ref().unwrap_err().contains("amount"), "{want:?}");
+        for size in [9, 300, 1 << 20] {
+            assert_eq!(in_blocks(&bad_amount, &format, size), want, "size {size}");
+        }
+        // negative amounts under Returns::Error: the first, with their count
+        let mut no_returns = format.clone();
+        no_returns.returns = Returns::Error;
+        let text = log(2000, 7);
+        let want = one_thread(&text, &no_returns);
+        assert!(want.as_ref().unwrap_err().contains("negative"), "{want:?}");
+        for size in [9, 300, 1 << 20] {
+            assert_eq!(in_blocks(&text, &no_returns, size), want, "size {size}");
+        }
+    }
+}
