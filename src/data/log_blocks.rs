@@ -148,9 +148,8 @@ fn parse_block(
                         .map(|raw| field_text(raw, row, column_name(cols, j)))
                         .transpose()
                 };
-                let opt = |j: Option<usize>| -> Result<Option<Option<&str>>> {
-                    j.map(&get).transpose()
-                };
+                let opt =
+                    |j: Option<usize>| -> Result<Option<Option<&str>>> { j.map(&get).transpose() };
                 let f = RowFields {
                     customer: get(cols.0)?,
                     date: get(cols.1)?,

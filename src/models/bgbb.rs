@@ -438,6 +438,53 @@ impl BgBbParams {
         Ok(crate::special::log_sum_exp(&terms).exp().min(1.0))
     }
 
+    /// P(alive at n) ([`p_alive`](Self::p_alive) with m = 0) and the expected transactions
+    /// in the next m opportunities
+    /// ([`conditional_expected_transactions`](Self::conditional_expected_transactions)) for
+    /// many customers: each distinct history is computed once (customers with n
+    /// opportunities share at most (n+1)(n+2)/2 histories), the distinct ones on all cores,
+    /// so a batch costs a lookup per customer.
+    ///
+    /// ```
+    /// use clv::models::bgbb::{BgBbParams, DiscreteHistory};
+    /// let m = BgBbParams::new(1.2, 0.75, 0.66, 2.78)?;
+    /// let h = [DiscreteHistory::new(3, 4, 6)?, DiscreteHistory::new(0, 0, 6)?, DiscreteHistory::new(3, 4, 6)?];
+    /// let out = m.alive_and_expected(&h, 5)?;
+    /// assert_eq!(out[0], out[2]);
+    /// assert_eq!(out[1], (m.p_alive(&h[1], 0), m.conditional_expected_transactions(&h[1], 5)?));
+    /// # Ok::<(), clv::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`conditional_expected_transactions`](Self::conditional_expected_transactions).
+    pub fn alive_and_expected(
+        &self,
+        histories: &[DiscreteHistory],
+        m: u32,
+    ) -> Result<Vec<(f64, f64)>> {
+        let key = |h: &DiscreteHistory| (h.x, h.t_x, h.n);
+        let mut distinct: Vec<DiscreteHistory> = Vec::new();
+        let mut at: rustc_hash::FxHashMap<(u32, u32, u32), usize> = Default::default();
+        let slots: Vec<usize> = histories
+            .iter()
+            .map(|h| {
+                *at.entry(key(h)).or_insert_with(|| {
+                    distinct.push(*h);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let values = crate::par::map_slice(&distinct, |h| -> Result<(f64, f64)> {
+            Ok((
+                self.p_alive(h, 0),
+                self.conditional_expected_transactions(h, m)?,
+            ))
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        Ok(slots.into_iter().map(|k| values[k]).collect())
+    }
+
     /// Expected transactions in the next m opportunities given the history (FHS 2010,
     /// eq. 13): `P(alive at n) · (α+x)/(α+β+n) · Σ_{i=1}^{m} E[(1−θ)^i]` with the posterior
     /// θ ~ Beta(γ, δ+n).
