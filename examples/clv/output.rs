@@ -164,7 +164,7 @@ fn table(t: &Table) -> String {
     }
     let _ = writeln!(
         s,
-        "log-likelihood {:.4}   AIC {:.2}   BIC {:.2}   customers {}   distinct rows {}",
+        "log-likelihood {:.4}   AIC {:.2}   BIC {:.2}   customers {}   rows fitted {}",
         t.ll, t.aic, t.bic, t.n, t.rows
     );
     let c = t.c;

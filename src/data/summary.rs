@@ -386,7 +386,12 @@ impl RfmSummary {
     }
 
     /// Merges identical `(x, t_x, T)` rows into weighted rows: fitting cost then grows with the
-    /// number of distinct histories, not customers.
+    /// number of distinct histories, not customers. With 200,000 customers or more, a random
+    /// sample of 16,384 histories decides first: when it holds fewer than 32 pairs of
+    /// identical ones (under uniform duplication, fewer than about 1.24 customers a distinct
+    /// history: merging would save under a fifth of the rows), the customers are only grouped
+    /// by frequency (a counting sort), each a row of weight 1 — the same likelihood, without
+    /// a sort of every history that would save little.
     pub fn compress(&self) -> CompressedRfm {
         let keys: Vec<(u64, u64, u64)> = (0..self.len())
             .map(|i| (bits(self.x[i]), bits(self.t_x[i]), bits(self.t[i])))
@@ -400,8 +405,10 @@ fn bits(v: f64) -> u64 {
     (v + 0.0).to_bits()
 }
 
-/// Distinct `(x, t_x, T)` rows with weights (how many customers share each): what the
-/// likelihoods iterate over.
+/// `(x, t_x, T)` rows with weights (how many customers share each), in ascending frequency:
+/// what the likelihoods iterate over. Identical histories are merged into one row, unless a
+/// random sample of a large summary shows too few of them to repay the sort (see
+/// [`RfmSummary::compress`]); then every customer is a row of weight 1.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompressedRfm {
     pub(crate) x: Vec<f64>,
@@ -415,6 +422,17 @@ impl CompressedRfm {
     /// sorted. The key column is given back to the allocator as the rows are built from its
     /// end, so the peak memory is about the larger of the two, not their sum.
     pub(crate) fn from_keys(mut keys: Vec<(u64, u64, u64)>) -> CompressedRfm {
+        if keys.len() >= MERGE_SAMPLED_ABOVE
+            && sampled_pairs(&keys) < MERGE_MIN_PAIRS
+            && let Some(c) = Self::grouped_by_frequency(&mut keys)
+        {
+            return c;
+        }
+        Self::merged(keys)
+    }
+
+    /// The distinct keys with their counts, sorted (see [`from_keys`](Self::from_keys)).
+    pub(crate) fn merged(mut keys: Vec<(u64, u64, u64)>) -> CompressedRfm {
         crate::par::sort_unstable(&mut keys);
         // distinct keys in place, with their counts beside them
         let mut weight: Vec<f64> = Vec::new();
@@ -450,6 +468,43 @@ impl CompressedRfm {
         t_x.reverse();
         t.reverse();
         CompressedRfm { x, t_x, t, weight }
+    }
+
+    /// Every key a row of weight 1, grouped by frequency in ascending order (a stable counting
+    /// sort, the keys given back to the allocator as they are placed); `None` (keys untouched)
+    /// when the largest frequency is too large for a table of counts.
+    fn grouped_by_frequency(keys: &mut Vec<(u64, u64, u64)>) -> Option<CompressedRfm> {
+        let n = keys.len();
+        let max_x = keys.iter().map(|k| f64::from_bits(k.0)).fold(0.0, f64::max);
+        if max_x > (n as f64).max(1e6) {
+            return None;
+        }
+        let mut ends = vec![0usize; max_x as usize + 2];
+        for k in keys.iter() {
+            ends[f64::from_bits(k.0) as usize + 1] += 1;
+        }
+        for i in 1..ends.len() {
+            ends[i] += ends[i - 1];
+        }
+        // ends[x + 1] is now where frequency x's rows end
+        let (mut x, mut t_x, mut t) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        const STEP: usize = 1 << 16;
+        while let Some((a, b, c)) = keys.pop() {
+            let slot = &mut ends[f64::from_bits(a) as usize + 1];
+            *slot -= 1;
+            x[*slot] = f64::from_bits(a);
+            t_x[*slot] = f64::from_bits(b);
+            t[*slot] = f64::from_bits(c);
+            if keys.len().is_multiple_of(STEP) {
+                keys.shrink_to_fit();
+            }
+        }
+        Some(CompressedRfm {
+            x,
+            t_x,
+            t,
+            weight: vec![1.0; n],
+        })
     }
 
     /// Frequencies, ascending.
@@ -522,6 +577,36 @@ impl CompressedRfm {
     }
 }
 
+/// Summaries this large decide by a sample whether merging identical histories pays.
+const MERGE_SAMPLED_ABOVE: usize = 200_000;
+/// The fewest identical pairs among [`MERGE_SAMPLE`] sampled histories that make merging pay.
+const MERGE_MIN_PAIRS: usize = 32;
+/// Histories sampled.
+const MERGE_SAMPLE: usize = 1 << 14;
+
+/// Pairs of identical keys among about [`MERGE_SAMPLE`] keys at distinct random positions
+/// (with a fixed seed: the same summary always decides the same way).
+fn sampled_pairs(keys: &[(u64, u64, u64)]) -> usize {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut at: Vec<usize> = (0..MERGE_SAMPLE)
+        .map(|_| {
+            // splitmix64
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            (z % keys.len() as u64) as usize
+        })
+        .collect();
+    // distinct positions: a position drawn twice is not a pair of identical histories
+    at.sort_unstable();
+    at.dedup();
+    let mut sample: Vec<(u64, u64, u64)> = at.into_iter().map(|i| keys[i]).collect();
+    sample.sort_unstable();
+    sample.windows(2).filter(|w| w[0] == w[1]).count()
+}
+
 /// The distinct keys in sorted order, each with how many times it occurs (a parallel sort, then
 /// one pass): the weighted rows the likelihoods iterate over.
 pub(crate) fn weighted_distinct<K: Ord + Copy + Send>(mut keys: Vec<K>) -> Vec<(K, f64)> {
@@ -544,4 +629,65 @@ pub(crate) fn spread_step(len: usize, rows: usize) -> usize {
 /// Every `k`-th value of `v`, from the first.
 pub(crate) fn every(v: &[f64], k: usize) -> Vec<f64> {
     v.iter().step_by(k).copied().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{FitOptions, MaximumLikelihood, fit_compressed};
+    use crate::sim::{simulate_bgnbd, uniform_ages};
+    use crate::{BgNbdParams, TimeUnit};
+
+    fn keys(s: &RfmSummary) -> Vec<(u64, u64, u64)> {
+        (0..s.len())
+            .map(|i| (bits(s.x[i]), bits(s.t_x[i]), bits(s.t[i])))
+            .collect()
+    }
+
+    /// A large summary of distinct continuous-time histories is grouped, not merged; the same
+    /// customers with weekly times are merged; either way the likelihood is the merged one's.
+    #[test]
+    fn large_summaries_merge_only_when_it_pays() {
+        let truth = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let n = 250_000;
+        let s = simulate_bgnbd(
+            &truth,
+            &uniform_ages(n, 1.0, 78.0, 3).unwrap(),
+            TimeUnit::Weeks,
+            4,
+        )
+        .unwrap();
+        let grouped = s.compress();
+        assert_eq!(grouped.len(), n);
+        assert!(grouped.weight().iter().all(|&w| w == 1.0));
+        assert!(grouped.frequency().windows(2).all(|w| w[0] <= w[1]));
+        let merged = CompressedRfm::merged(keys(&s));
+        assert_eq!(merged.total_weight(), n as f64);
+        let theta = [0.25, 4.0, 0.8, 2.5];
+        let (a, b) = (
+            BgNbdParams::log_likelihood_grad(&theta, &grouped, None),
+            BgNbdParams::log_likelihood_grad(&theta, &merged, None),
+        );
+        assert!((a - b).abs() <= 1e-10 * b.abs(), "{a} {b}");
+        let opts = FitOptions::default();
+        let (fa, fb) = (
+            fit_compressed::<BgNbdParams>(&grouped, TimeUnit::Weeks, &opts).unwrap(),
+            fit_compressed::<BgNbdParams>(&merged, TimeUnit::Weeks, &opts).unwrap(),
+        );
+        for (p, q) in fa.params().to_vec().iter().zip(fb.params().to_vec()) {
+            assert!((p - q).abs() <= 1e-6 * q.abs(), "{p} {q}");
+        }
+        // weekly times: many customers share a history, and merging pays
+        let weekly = RfmSummary::new(
+            s.ids().to_vec(),
+            s.frequency().to_vec(),
+            s.recency().iter().map(|v| v.floor()).collect(),
+            s.age().iter().map(|v| v.floor()).collect(),
+            TimeUnit::Weeks,
+        )
+        .unwrap();
+        let c = weekly.compress();
+        assert!(c.len() < n / 4, "{}", c.len());
+        assert_eq!(c, CompressedRfm::merged(keys(&weekly)));
+    }
 }

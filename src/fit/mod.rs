@@ -53,7 +53,8 @@ pub trait MaximumLikelihood: Sized + Clone {
     const NAMES: &'static [&'static str];
     /// Number of customers the data stands for.
     fn n_customers(data: &Self::Data) -> f64;
-    /// Number of distinct rows the likelihood loops over.
+    /// Number of rows the likelihood loops over (identical histories merged; see
+    /// [`RfmSummary::compress`](crate::RfmSummary::compress)).
     fn n_rows(data: &Self::Data) -> usize;
     /// Builds validated parameters from a vector in [`NAMES`](Self::NAMES) order.
     ///
