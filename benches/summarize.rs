@@ -1,5 +1,7 @@
 //! Summarising transaction logs: a CSV file read and streamed into an RFM summary (calibration
-//! and holdout), from 10^3 to 10^7 rows. The logs are simulated (BG/NBD times, Gamma-Gamma
+//! and holdout), from 10^3 to 10^7 rows; and summary CSVs of 10^6 customers read whole, read
+//! as compressed histories (what `clv fit` does), streamed in chunks (what `clv predict`
+//! does) and written (`cargo bench --bench summarize -- summary_csv`). The logs are simulated (BG/NBD times, Gamma-Gamma
 //! amounts; about 14 transactions per customer over 78 weeks) and written once to
 //! `target/bench-data/`. Run: `cargo bench --bench summarize` (the 10^7-row file is about
 //! 370 MB and takes a minute to write the first time).
@@ -80,5 +82,48 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The 10^6-customer summary of the 10^7-row log (written by `write_summary_csv`), read and
+/// written the ways the binary does.
+fn summary_csv(c: &mut Criterion) {
+    use clv::io::{
+        SummaryUnit, for_each_summary_chunk, read_summary_compressed, read_summary_csv,
+        write_summary_csv,
+    };
+    let (log, _) = log_file(10_000_000);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let path = dir.join("summary_of_10000000.csv");
+    let s = summarise(&log).summary;
+    write_summary_csv(&path, &s).unwrap();
+    let unit = SummaryUnit::RecordedOr(TimeUnit::Weeks);
+    let mut g = c.benchmark_group("summary_csv");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(s.len() as u64));
+    g.bench_function("read_whole", |b| {
+        b.iter(|| read_summary_csv(&path, unit).unwrap())
+    });
+    g.bench_function("read_compressed", |b| {
+        b.iter(|| read_summary_compressed(&path, unit).unwrap())
+    });
+    g.bench_function("stream_chunks", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for_each_summary_chunk(
+                &path,
+                unit,
+                |c| Ok(c.len()),
+                |k| {
+                    n += k;
+                    Ok(())
+                },
+            )
+            .unwrap();
+            n
+        })
+    });
+    let out = dir.join("summary_written.csv");
+    g.bench_function("write", |b| b.iter(|| write_summary_csv(&out, &s).unwrap()));
+    g.finish();
+}
+
+criterion_group!(benches, bench, summary_csv);
 criterion_main!(benches);

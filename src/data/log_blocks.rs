@@ -263,11 +263,14 @@ fn summarize_blocks_in(
                         continue;
                     }
                     let (base, out) = &*item;
-                    for r in &out.shards[k] {
-                        let id = &out.ids[r.id.0 as usize..(r.id.0 + r.id.1) as usize];
-                        if let Err(e) = b.push(base + r.row as usize, id, r.time, r.amount) {
-                            failed = Some(e);
-                            break;
+                    let id = |r: &Rec| &out.ids[r.id.0 as usize..(r.id.0 + r.id.1) as usize];
+                    'block: for batch in out.shards[k].chunks(16) {
+                        b.warm_up(batch.iter().map(id));
+                        for r in batch {
+                            if let Err(e) = b.push(base + r.row as usize, id(r), r.time, r.amount) {
+                                failed = Some(e);
+                                break 'block;
+                            }
                         }
                     }
                 }

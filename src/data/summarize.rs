@@ -278,14 +278,52 @@ impl Folded {
 
 /// Customer ids → account numbers, without a heap string per customer: the ids are kept in
 /// one text arena in account order, and a map goes from a 64-bit hash of the id to the first
-/// account with that hash; an id whose hash an earlier, different id already took (rare) goes
-/// to a second map keyed by the id itself.
+/// account with that hash, with the id's length and first bytes beside it, so that one probe
+/// (one cache miss on a large table) finds and checks the usual short id; a longer id is
+/// checked against the arena. An id whose hash an earlier, different id already took (rare)
+/// goes to a second map keyed by the id itself.
 #[derive(Debug, Default)]
 struct Index {
-    by_hash: FxHashMap<u64, usize>,
+    by_hash: FxHashMap<u64, Slot>,
     collided: FxHashMap<String, usize>,
     text: String,
     ends: Vec<usize>,
+}
+
+/// An account number with the start of its id.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    account: usize,
+    len: usize,
+    head: [u8; Slot::HEAD],
+}
+
+impl Slot {
+    const HEAD: usize = 16;
+
+    fn new(account: usize, id: &str) -> Self {
+        let b = id.as_bytes();
+        let mut head = [0u8; Self::HEAD];
+        let k = b.len().min(Self::HEAD);
+        head[..k].copy_from_slice(&b[..k]);
+        Slot {
+            account,
+            len: b.len(),
+            head,
+        }
+    }
+
+    /// Whether `id` is this slot's id: decided here for ids of up to 16 bytes, else `None`
+    /// (the arena decides) unless the length or the first bytes already differ.
+    fn matches(&self, id: &str) -> Option<bool> {
+        let b = id.as_bytes();
+        if b.len() != self.len
+            || b[..b.len().min(Self::HEAD)] != self.head[..self.len.min(Self::HEAD)]
+        {
+            return Some(false);
+        }
+        (b.len() <= Self::HEAD).then_some(true)
+    }
 }
 
 impl Index {
@@ -301,9 +339,12 @@ impl Index {
     }
 
     fn get(&self, id: &str) -> Option<usize> {
-        let &i = self.by_hash.get(&Self::hash(id))?;
-        if self.id(i) == id {
-            Some(i)
+        let slot = self.by_hash.get(&Self::hash(id))?;
+        let same = slot
+            .matches(id)
+            .unwrap_or_else(|| self.id(slot.account) == id);
+        if same {
+            Some(slot.account)
         } else {
             self.collided.get(id).copied()
         }
@@ -316,7 +357,7 @@ impl Index {
         self.ends.push(self.text.len());
         match self.by_hash.entry(Self::hash(id)) {
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(i);
+                v.insert(Slot::new(i, id));
             }
             std::collections::hash_map::Entry::Occupied(_) => {
                 self.collided.insert(id.to_string(), i);
@@ -554,6 +595,31 @@ impl SummaryBuilder {
             Account::All(v) => v.push((key, amount)),
         }
         Ok(())
+    }
+
+    /// Looks up the accounts of the next few customers without changing anything, so that
+    /// their cache misses overlap (a lookup in a large table is a miss to memory; one after
+    /// another, the rest of each push keeps the processor from starting the next one early).
+    /// A log in time order changes customer at every row: this about halves its cost.
+    pub(crate) fn warm_up<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        if self.merged_ids.is_some() {
+            return;
+        }
+        let mut seen = 0usize;
+        let mut prev: Option<&str> = self.last.as_ref().map(|l| l.0.as_str());
+        for id in ids {
+            // a repeated customer is found without a lookup (`push` keeps the last one)
+            if prev == Some(id) {
+                continue;
+            }
+            prev = Some(id);
+            if let Some(i) = self.index.get(id)
+                && let Some(Account::InOrder { open, .. }) = self.accounts.get(i)
+            {
+                seen = seen.wrapping_add(open.0 as usize);
+            }
+        }
+        std::hint::black_box(seen);
     }
 
     /// Moves the ids of merged shards into the index (before more transactions come).
