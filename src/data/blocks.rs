@@ -309,6 +309,44 @@ pub(crate) fn for_each_text_record<E>(
     Some(Ok(seen.saturating_sub(skip)))
 }
 
+/// The first record of `block` as a header: fields as text, a BOM and blanks trimmed; `None`
+/// for a block without records. `what` names the file in a CSV error.
+///
+/// # Errors
+/// The `csv` crate's error for a first record it cannot read.
+pub(crate) fn header_of(
+    block: &Block,
+    delimiter: u8,
+    what: &str,
+) -> Result<Option<Vec<String>>, crate::Error> {
+    let mut header = None;
+    let stop = for_each_record(
+        block,
+        delimiter,
+        0,
+        |fields| {
+            header = Some(
+                fields
+                    .iter()
+                    .map(|f| {
+                        String::from_utf8_lossy(f)
+                            .trim_start_matches('\u{feff}')
+                            .trim()
+                            .to_string()
+                    })
+                    .collect::<Vec<String>>(),
+            );
+            // one record is all it takes
+            Err(None)
+        },
+        |e, _| Some(super::line_guard::from_csv(e, what, None, |_| "header")),
+    );
+    match stop {
+        Err(Some(e)) => Err(e),
+        _ => Ok(header),
+    }
+}
+
 /// The number of records of `block` after the first `skip` (blank lines not counted), as
 /// [`for_each_record`] would pass them.
 pub(crate) fn count_records(block: &Block, delimiter: u8, skip: usize) -> usize {

@@ -59,13 +59,13 @@ pub fn open_input(path: impl AsRef<Path>) -> Result<Box<dyn Read + Send>> {
     }
 }
 
-fn find(header: &[String], names: &[&str]) -> Option<usize> {
+pub(crate) fn find(header: &[String], names: &[&str]) -> Option<usize> {
     names
         .iter()
         .find_map(|n| header.iter().position(|h| h.trim() == *n))
 }
 
-fn require(header: &[String], names: &[&str]) -> Result<usize> {
+pub(crate) fn require(header: &[String], names: &[&str]) -> Result<usize> {
     find(header, names).ok_or_else(|| Error::MissingColumn {
         wanted: names.join("|"),
         found: header.to_vec(),

@@ -46,35 +46,6 @@ fn shard_of(id: &str, shards: usize) -> usize {
     (rustc_hash::FxBuildHasher.hash_one(id) % shards as u64) as usize
 }
 
-/// The header of the first block (the first record, BOM and blanks trimmed).
-fn header_of(block: &Block, delimiter: u8) -> Result<Option<Vec<String>>> {
-    let mut header = None;
-    let stop = for_each_record(
-        block,
-        delimiter,
-        0,
-        |fields| {
-            header = Some(
-                fields
-                    .iter()
-                    .map(|f| {
-                        String::from_utf8_lossy(f)
-                            .trim_start_matches('\u{feff}')
-                            .trim()
-                            .to_string()
-                    })
-                    .collect::<Vec<String>>(),
-            );
-            Err(None)
-        },
-        |e, _| Some(from_csv(e, "transactions", None, |_| "header")),
-    );
-    if let Err(Some(e)) = stop {
-        return Err(e);
-    }
-    Ok(header)
-}
-
 /// A field as text; invalid UTF-8 is an error naming the row and column.
 fn field_text<'a>(raw: &'a [u8], row: usize, name: &'static str) -> Result<&'a str> {
     std::str::from_utf8(raw).map_err(|e| Error::InvalidData {
@@ -213,7 +184,8 @@ fn summarize_blocks_in(
         }));
     };
     let (cols, skip) = if format.has_header {
-        let header = header_of(&first, delimiter)?.ok_or(Error::EmptyData("the file is empty"))?;
+        let header = super::blocks::header_of(&first, delimiter, "transactions")?
+            .ok_or(Error::EmptyData("the file is empty"))?;
         (columns_of(format, Some(&header))?, 1)
     } else {
         (columns_of(format, None)?, 0)

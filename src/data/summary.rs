@@ -116,6 +116,23 @@ impl RfmSummary {
         t: Vec<f64>,
         unit: TimeUnit,
     ) -> Result<Self> {
+        Self::check_shape(&ids, &x, &t_x, &t)?;
+        let mut seen = HashSet::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if !seen.insert(id.as_str()) {
+                return Err(Error::InvalidData {
+                    row: Some(i + 1),
+                    customer: Some(id.clone()),
+                    field: "customer_id",
+                    issue: DataIssue::Duplicate,
+                });
+            }
+        }
+        Self::with_distinct_ids(ids, x, t_x, t, unit)
+    }
+
+    /// Columns of one length, at least one customer.
+    fn check_shape(ids: &[String], x: &[f64], t_x: &[f64], t: &[f64]) -> Result<()> {
         let n = ids.len();
         if x.len() != n || t_x.len() != n || t.len() != n {
             return Err(Error::InvalidOption {
@@ -131,18 +148,7 @@ impl RfmSummary {
         if n == 0 {
             return Err(Error::EmptyData("the summary has no customers"));
         }
-        let mut seen = HashSet::with_capacity(n);
-        for (i, id) in ids.iter().enumerate() {
-            if !seen.insert(id.as_str()) {
-                return Err(Error::InvalidData {
-                    row: Some(i + 1),
-                    customer: Some(id.clone()),
-                    field: "customer_id",
-                    issue: DataIssue::Duplicate,
-                });
-            }
-        }
-        Self::with_distinct_ids(ids, x, t_x, t, unit)
+        Ok(())
     }
 
     /// [`new`](Self::new) for ids that are distinct by construction (the keys of a map): the
@@ -154,19 +160,11 @@ impl RfmSummary {
         t: Vec<f64>,
         unit: TimeUnit,
     ) -> Result<Self> {
+        Self::check_shape(&ids, &x, &t_x, &t)?;
         for i in 0..ids.len() {
             Customer::check(x[i], t_x[i], t[i], Some(i + 1), Some(&ids[i]))?;
         }
-        Ok(RfmSummary {
-            ids,
-            x,
-            t_x,
-            t,
-            monetary_value: None,
-            litt: None,
-            holdout: None,
-            unit,
-        })
+        Ok(Self::from_parts(ids, x, t_x, t, unit))
     }
 
     /// A summary from columns whose rows the caller has already validated (each with
@@ -180,17 +178,18 @@ impl RfmSummary {
         t: Vec<f64>,
         unit: TimeUnit,
     ) -> Result<Self> {
-        let n = ids.len();
-        if x.len() != n || t_x.len() != n || t.len() != n {
-            return Err(Error::InvalidOption {
-                name: "summary columns",
-                reason: "columns differ in length".into(),
-            });
-        }
-        if n == 0 {
-            return Err(Error::EmptyData("the summary has no customers"));
-        }
-        Ok(RfmSummary {
+        Self::check_shape(&ids, &x, &t_x, &t)?;
+        Ok(Self::from_parts(ids, x, t_x, t, unit))
+    }
+
+    fn from_parts(
+        ids: Vec<String>,
+        x: Vec<f64>,
+        t_x: Vec<f64>,
+        t: Vec<f64>,
+        unit: TimeUnit,
+    ) -> Self {
+        RfmSummary {
             ids,
             x,
             t_x,
@@ -199,7 +198,7 @@ impl RfmSummary {
             litt: None,
             holdout: None,
             unit,
-        })
+        }
     }
 
     /// Attaches each customer's litt, the sum of the logarithms of their x inter-purchase

@@ -3,6 +3,7 @@
 //! user counts it (1-based, header excluded) and the customer.
 
 use super::blocks::{Block, Blocks, for_each_record};
+use super::io::{find, require};
 use super::line_guard::{from_csv, from_io};
 use super::{CompressedRfm, Customer, Holdout, RfmSummary, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
@@ -25,19 +26,6 @@ pub(crate) struct Layout {
     hmi: Option<usize>,
     hdi: Option<usize>,
     ui: Option<usize>,
-}
-
-fn find(header: &[String], names: &[&str]) -> Option<usize> {
-    names
-        .iter()
-        .find_map(|n| header.iter().position(|h| h.trim() == *n))
-}
-
-fn require(header: &[String], names: &[&str]) -> Result<usize> {
-    find(header, names).ok_or_else(|| Error::MissingColumn {
-        wanted: names.join("|"),
-        found: header.to_vec(),
-    })
 }
 
 impl Layout {
@@ -334,34 +322,9 @@ pub(crate) fn shift_row(e: Error, base: usize) -> Error {
     }
 }
 
-/// The header of the first block, BOM and blanks trimmed; an empty input is
-/// [`Error::EmptyData`].
+/// The header of the first block; an empty input is [`Error::EmptyData`].
 fn header_of(block: &Block) -> Result<Vec<String>> {
-    let mut header: Option<Vec<String>> = None;
-    let stop = for_each_record(
-        block,
-        b',',
-        0,
-        |fields| {
-            header = Some(
-                fields
-                    .iter()
-                    .map(|f| {
-                        String::from_utf8_lossy(f)
-                            .trim_start_matches('\u{feff}')
-                            .trim()
-                            .to_string()
-                    })
-                    .collect(),
-            );
-            Err(None)
-        },
-        |e, _| Some(from_csv(e, "summary", None, |_| "header")),
-    );
-    if let Err(Some(e)) = stop {
-        return Err(e);
-    }
-    match header {
+    match super::blocks::header_of(block, b',', "summary")? {
         Some(h) if !h.iter().all(String::is_empty) => Ok(h),
         _ => Err(Error::EmptyData("the file is empty (no header line)")),
     }
@@ -511,26 +474,44 @@ fn read_all_in(
         },
     )?;
     let unit = resolve_unit(unit, running.recorded_unit())?;
-    let mut s = RfmSummary::new(all.ids, all.x, all.t_x, all.t, unit)?;
+    let duration = running.duration();
+    let s = RfmSummary::new(
+        std::mem::take(&mut all.ids),
+        std::mem::take(&mut all.x),
+        std::mem::take(&mut all.t_x),
+        std::mem::take(&mut all.t),
+        unit,
+    )?;
+    Ok((attach(s, &layout, all, duration)?, running.recorded_unit()))
+}
+
+/// The optional columns of `rows` attached to `s` (built from its first columns): monetary
+/// values, litt and the holdout, where the file has them.
+fn attach(
+    mut s: RfmSummary,
+    layout: &Layout,
+    rows: Rows,
+    duration: Option<f64>,
+) -> Result<RfmSummary> {
     if layout.mi.is_some() {
-        s = s.with_monetary_value(all.m)?;
+        s = s.with_monetary_value(rows.m)?;
     }
     if layout.li.is_some() {
-        s = s.with_litt(all.litt)?;
+        s = s.with_litt(rows.litt)?;
     }
-    if let (Some(_), Some(d)) = (layout.hfi, running.duration()) {
+    if let (Some(_), Some(d)) = (layout.hfi, duration) {
         let monetary_value = if layout.hmi.is_some() {
-            all.hm
+            rows.hm
         } else {
-            vec![0.0; all.hf.len()]
+            vec![0.0; rows.hf.len()]
         };
         s = s.with_holdout(Holdout {
-            frequency: all.hf,
+            frequency: rows.hf,
             monetary_value,
             duration: d,
         })?;
     }
-    Ok((s, running.recorded_unit()))
+    Ok(s)
 }
 
 fn append(all: &mut Rows, rows: Rows) {
@@ -651,29 +632,22 @@ pub(crate) enum DuplicateCheck {
 }
 
 /// One block's rows as a summary of their own (errors naming rows within the block).
-fn chunk_summary(rows: Rows, layout: &Layout, unit: crate::io::SummaryUnit) -> Result<RfmSummary> {
+fn chunk_summary(
+    mut rows: Rows,
+    layout: &Layout,
+    unit: crate::io::SummaryUnit,
+) -> Result<RfmSummary> {
     let unit = resolve_unit(unit, rows.unit)?;
     // rows were checked as they were parsed; duplicate ids are checked across the whole file
-    let mut s = RfmSummary::from_checked_rows(rows.ids, rows.x, rows.t_x, rows.t, unit)?;
-    if layout.mi.is_some() {
-        s = s.with_monetary_value(rows.m)?;
-    }
-    if layout.li.is_some() {
-        s = s.with_litt(rows.litt)?;
-    }
-    if let (Some(_), Some(d)) = (layout.hfi, rows.duration) {
-        let monetary_value = if layout.hmi.is_some() {
-            rows.hm
-        } else {
-            vec![0.0; rows.hf.len()]
-        };
-        s = s.with_holdout(Holdout {
-            frequency: rows.hf,
-            monetary_value,
-            duration: d,
-        })?;
-    }
-    Ok(s)
+    let s = RfmSummary::from_checked_rows(
+        std::mem::take(&mut rows.ids),
+        std::mem::take(&mut rows.x),
+        std::mem::take(&mut rows.t_x),
+        std::mem::take(&mut rows.t),
+        unit,
+    )?;
+    let duration = rows.duration;
+    attach(s, layout, rows, duration)
 }
 
 /// The engine of [`crate::io::for_each_summary_chunk`]: returns the customers read, the unit
