@@ -395,6 +395,12 @@ pub fn write_summary_csv(path: impl AsRef<Path>, summary: &RfmSummary) -> Result
         w.write_all(header.as_bytes())
             .map_err(|e| io_error(&tmp, e))?;
         let unit = summary.unit().token();
+        // the holdout duration is the same on every row: written once
+        let duration = summary.holdout().map(|h| {
+            let mut d = Vec::new();
+            write_number(&mut d, h.duration);
+            d
+        });
         const ROWS: usize = 1 << 14;
         let chunks = summary.len().div_ceil(ROWS);
         let mut k = 0usize;
@@ -422,7 +428,10 @@ pub fn write_summary_csv(path: impl AsRef<Path>, summary: &RfmSummary) -> Result
                 if let Some(h) = summary.holdout() {
                     num(h.frequency[i]);
                     num(h.monetary_value[i]);
-                    num(h.duration);
+                }
+                if let Some(d) = &duration {
+                    out.push(b',');
+                    out.extend_from_slice(d);
                 }
                 out.push(b',');
                 out.extend_from_slice(unit.as_bytes());

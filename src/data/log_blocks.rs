@@ -191,7 +191,15 @@ fn summarize_blocks_in(
         (columns_of(format, None)?, 0)
     };
     let options = *builder.options();
-    let late_fn = move |t: NaiveDateTime| options.is_after_end(t);
+    // `SummaryOptions::is_after_end`, with the end's occasion computed once
+    let (granularity, end) = (
+        options.granularity(),
+        options
+            .observation_end()
+            .unwrap_or(options.calibration_end()),
+    );
+    let last = granularity.floor(end);
+    let late_fn = move |t: NaiveDateTime| granularity.floor(t) > last;
     let late: Option<&(dyn Fn(NaiveDateTime) -> bool + Sync)> =
         options.skips_lines_after_end().then_some(&late_fn);
     let judge = RowJudge::new(format);

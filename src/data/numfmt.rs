@@ -17,6 +17,26 @@
 /// assert_eq!(out, b"7 0.5 38.714285714285715 1e-7 1e+16 ");
 /// ```
 pub fn write_number(out: &mut Vec<u8>, v: f64) {
+    // whole numbers below 10^15 (counts, durations) need no float formatting: their shortest
+    // text is their digits
+    if v.trunc() == v && v.abs() < 1e15 {
+        if v.is_sign_negative() {
+            out.push(b'-');
+        }
+        let mut n = v.abs() as u64;
+        let mut digits = [0u8; 20];
+        let mut k = digits.len();
+        loop {
+            k -= 1;
+            digits[k] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[k..]);
+        return;
+    }
     let mut buf = zmij::Buffer::new();
     let text = buf.format(v).as_bytes();
     out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text));
@@ -96,6 +116,21 @@ mod tests {
                 d.trim_start_matches('0').trim_end_matches('0').to_string()
             };
             assert_eq!(digits(&s).len(), digits(&format!("{v:e}")).len(), "{s}");
+        }
+        // whole numbers: the digits, as the float path writes them
+        for v in [
+            0.0,
+            -0.0,
+            7.0,
+            -12.0,
+            123456789.0,
+            999_999_999_999_999.0,
+            1e15,
+            2e16,
+        ] {
+            let mut fast = Vec::new();
+            write_number(&mut fast, v);
+            assert_eq!(String::from_utf8(fast).unwrap(), format_number(v), "{v}");
         }
         assert_eq!(format_number(f64::NAN), "NaN");
         assert_eq!(format_number(f64::NEG_INFINITY), "-inf");
