@@ -408,8 +408,15 @@ pub fn write_summary_csv(path: impl AsRef<Path>, summary: &RfmSummary) -> Result
             k += 1;
             Ok((k <= chunks).then_some(k - 1))
         };
+        // written chunks' buffers, for the next chunks (no fresh pages for every chunk)
+        let spares: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
         let format = |c: usize| -> Vec<u8> {
-            let mut out = Vec::with_capacity(ROWS * 120);
+            let mut out = spares
+                .lock()
+                .ok()
+                .and_then(|mut v| v.pop())
+                .unwrap_or_else(|| Vec::with_capacity(ROWS * 120));
+            out.clear();
             for i in c * ROWS..((c + 1) * ROWS).min(summary.len()) {
                 write_csv_field(&mut out, &summary.ids()[i]);
                 let mut num = |v: f64| {
@@ -440,7 +447,11 @@ pub fn write_summary_csv(path: impl AsRef<Path>, summary: &RfmSummary) -> Result
             out
         };
         crate::par::pipeline(next, 2 * crate::par::threads(), format, |bytes| {
-            w.write_all(&bytes).map_err(|e| io_error(&tmp, e))
+            w.write_all(&bytes).map_err(|e| io_error(&tmp, e))?;
+            if let Ok(mut v) = spares.lock() {
+                v.push(bytes);
+            }
+            Ok(())
         })?;
         w.flush().map_err(|e| io_error(&tmp, e))
     })();

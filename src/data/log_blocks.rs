@@ -60,18 +60,37 @@ fn field_text<'a>(raw: &'a [u8], row: usize, name: &'static str) -> Result<&'a s
 
 /// Parses one block: every record judged under the format's policies, the transactions kept
 /// sorted into shards. Stops at the first error (kept in the output with the rows before it).
-fn parse_block(
-    block: &Block,
+/// What parsing a block needs: the delimiter, the columns, the row rules, the window's end
+/// (lines after it are counted and skipped) and the number of shards.
+struct BlockParser<'a> {
     delimiter: u8,
-    skip: usize,
-    cols: &Cols,
-    judge: &RowJudge<'_>,
-    late: Option<&(dyn Fn(NaiveDateTime) -> bool + Sync)>,
+    cols: Cols,
+    judge: RowJudge<'a>,
+    late: Option<&'a (dyn Fn(NaiveDateTime) -> bool + Sync)>,
     shards: usize,
+}
+
+fn parse_block(
+    p: &BlockParser<'_>,
+    block: &Block,
+    skip: usize,
+    spare: Option<BlockOut>,
 ) -> BlockOut {
-    let mut out = BlockOut {
-        shards: (0..shards).map(|_| Vec::new()).collect(),
-        ..BlockOut::default()
+    let (delimiter, cols, judge, late, shards) = (p.delimiter, &p.cols, &p.judge, p.late, p.shards);
+    // an earlier block's buffers, emptied, when one is free (no fresh pages for every block)
+    let mut out = match spare {
+        Some(mut o) if o.shards.len() == shards => {
+            o.rows = 0;
+            o.tally = Tally::default();
+            o.ids.clear();
+            o.shards.iter_mut().for_each(Vec::clear);
+            o.error = None;
+            o
+        }
+        _ => BlockOut {
+            shards: (0..shards).map(|_| Vec::new()).collect(),
+            ..BlockOut::default()
+        },
     };
     let mut row = 0usize;
     let late = late.map(|l| l as &dyn Fn(NaiveDateTime) -> bool);
@@ -143,6 +162,27 @@ fn parse_block(
     out
 }
 
+/// Pushes shard `k`'s transactions of a block into its summariser, the next 16 customers'
+/// accounts looked up first each time (`SummaryBuilder::warm_up`); the first error stops it.
+fn push_block(
+    b: &mut SummaryBuilder,
+    k: usize,
+    item: &(usize, BlockOut),
+    failed: &mut Option<Error>,
+) {
+    let (base, out) = item;
+    let id = |r: &Rec| &out.ids[r.id.0 as usize..(r.id.0 + r.id.1) as usize];
+    for batch in out.shards[k].chunks(16) {
+        b.warm_up(batch.iter().map(id));
+        for r in batch {
+            if let Err(e) = b.push(base + r.row as usize, id(r), r.time, r.amount) {
+                *failed = Some(e);
+                return;
+            }
+        }
+    }
+}
+
 /// The row an error names (errors without one sort last).
 fn row_of(e: &Error) -> usize {
     match e {
@@ -202,8 +242,14 @@ fn summarize_blocks_in(
     let late_fn = move |t: NaiveDateTime| granularity.floor(t) > last;
     let late: Option<&(dyn Fn(NaiveDateTime) -> bool + Sync)> =
         options.skips_lines_after_end().then_some(&late_fn);
-    let judge = RowJudge::new(format);
     let n_shards = crate::par::threads().max(1);
+    let parser = BlockParser {
+        delimiter,
+        cols,
+        judge: RowJudge::new(format),
+        late,
+        shards: n_shards,
+    };
 
     let recycler = blocks.recycler();
     let mut pending_first = Some(first);
@@ -221,8 +267,11 @@ fn summarize_blocks_in(
             },
         }
     };
+    // block outputs the shards are done with, for the next blocks
+    let spares: std::sync::Mutex<Vec<BlockOut>> = std::sync::Mutex::new(Vec::new());
     let work = |(block, skip): (Block, usize)| {
-        let out = parse_block(&block, delimiter, skip, &cols, &judge, late, n_shards);
+        let spare = spares.lock().ok().and_then(|mut v| v.pop());
+        let out = parse_block(&parser, &block, skip, spare);
         recycler.give(block);
         out
     };
@@ -236,22 +285,18 @@ fn summarize_blocks_in(
             let (tx, rx) = mpsc::sync_channel::<Arc<(usize, BlockOut)>>(8);
             senders.push(tx);
             let mut b = builder.shard();
+            let spares = &spares;
             handles.push(scope.spawn(move || {
                 let mut failed: Option<Error> = None;
                 for item in rx {
-                    if failed.is_some() {
-                        continue;
+                    if failed.is_none() {
+                        push_block(&mut b, k, &item, &mut failed);
                     }
-                    let (base, out) = &*item;
-                    let id = |r: &Rec| &out.ids[r.id.0 as usize..(r.id.0 + r.id.1) as usize];
-                    'block: for batch in out.shards[k].chunks(16) {
-                        b.warm_up(batch.iter().map(id));
-                        for r in batch {
-                            if let Err(e) = b.push(base + r.row as usize, id(r), r.time, r.amount) {
-                                failed = Some(e);
-                                break 'block;
-                            }
-                        }
+                    // the last shard done with a block gives its buffers back
+                    if let Some((_, out)) = Arc::into_inner(item)
+                        && let Ok(mut v) = spares.lock()
+                    {
+                        v.push(out);
                     }
                 }
                 (b, failed)
