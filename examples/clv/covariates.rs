@@ -297,20 +297,29 @@ fn run<M: Covariated + FromRfm>(
     print!("{}", parameter_table(&f));
     print_coefficients(&coefficients(&f), &said.references);
     let df = bt.len() + bl.len() + bs.len();
-    let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), df).map_err(s)?;
+    test_and_write(&f, M::LABEL, base.log_likelihood(), df, &warnings, output)
+}
+
+/// The likelihood-ratio test of a covariate fit against the same model without covariates
+/// (log-likelihood `base_ll`, `df` coefficients), the fit's warnings, and its model file.
+fn test_and_write<M: MaximumLikelihood>(
+    f: &Fitted<M>,
+    label: &str,
+    base_ll: f64,
+    df: usize,
+    warnings: &[clv::fit::FitWarning],
+    output: &Path,
+) -> Res {
+    let lr = likelihood_ratio(f.log_likelihood(), base_ll, df).map_err(s)?;
     println!(
-        "\nlikelihood-ratio test against {} without covariates (log-likelihood {:.5}): \
+        "\nlikelihood-ratio test against {label} without covariates (log-likelihood {base_ll:.5}): \
          statistic {:.4} on {} df, p = {:.3e}",
-        M::LABEL,
-        base.log_likelihood(),
-        lr.statistic,
-        lr.df,
-        lr.p_value
+        lr.statistic, lr.df, lr.p_value
     );
-    for w in &warnings {
+    for w in warnings {
         println!("{}: {w}", w.severity());
     }
-    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
+    let json = ModelFile::from_fitted(f).to_json().map_err(s)?;
     write_atomic(output, json.as_bytes())?;
     eprintln!("model written to {}", output.display());
     Ok(())
@@ -387,22 +396,14 @@ fn fit_spend(sm: &RfmSummary, opts: &FitOptions, a: &CovArgs, path: &Path, outpu
         &clv::models::spend_covariates::coefficients(&f),
         &said.references,
     );
-    let lr = likelihood_ratio(f.log_likelihood(), base.log_likelihood(), back.len()).map_err(s)?;
-    println!(
-        "\nlikelihood-ratio test against Gamma-Gamma without covariates (log-likelihood {:.5}): \
-         statistic {:.4} on {} df, p = {:.3e}",
+    test_and_write(
+        &f,
+        "Gamma-Gamma",
         base.log_likelihood(),
-        lr.statistic,
-        lr.df,
-        lr.p_value
-    );
-    for w in &warnings {
-        println!("{}: {w}", w.severity());
-    }
-    let json = ModelFile::from_fitted(&f).to_json().map_err(s)?;
-    write_atomic(output, json.as_bytes())?;
-    eprintln!("model written to {}", output.display());
-    Ok(())
+        back.len(),
+        &warnings,
+        output,
+    )
 }
 
 /// The fit with each coefficient (and its covariance row and column) multiplied by its

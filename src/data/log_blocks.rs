@@ -42,8 +42,7 @@ struct BlockOut {
 }
 
 fn shard_of(id: &str, shards: usize) -> usize {
-    use std::hash::BuildHasher;
-    (rustc_hash::FxBuildHasher.hash_one(id) % shards as u64) as usize
+    (super::id_hash(id) % shards as u64) as usize
 }
 
 /// A field as text; invalid UTF-8 is an error naming the row and column.

@@ -49,6 +49,14 @@ pub use summary::{CompressedRfm, Holdout, RfmSummary};
 pub use time::Granularity;
 pub use time::{PeriodDays, TimeUnit};
 
+/// A customer id's 64-bit hash (FxHash, fixed key: the same id always hashes the same):
+/// the one hash behind duplicate checks, shards and the summariser's id index.
+#[cfg(feature = "logs")]
+pub(crate) fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
 /// `s.trim()`, with a shortcut for the usual field: one that starts and ends with a visible
 /// ASCII character has nothing to trim.
 #[cfg(feature = "csv")]

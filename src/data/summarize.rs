@@ -327,11 +327,6 @@ impl Slot {
 }
 
 impl Index {
-    fn hash(id: &str) -> u64 {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one(id)
-    }
-
     /// The id of account `i`.
     fn id(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -339,7 +334,7 @@ impl Index {
     }
 
     fn get(&self, id: &str) -> Option<usize> {
-        let slot = self.by_hash.get(&Self::hash(id))?;
+        let slot = self.by_hash.get(&super::id_hash(id))?;
         let same = slot
             .matches(id)
             .unwrap_or_else(|| self.id(slot.account) == id);
@@ -355,7 +350,7 @@ impl Index {
         let i = self.ends.len();
         self.text.push_str(id);
         self.ends.push(self.text.len());
-        match self.by_hash.entry(Self::hash(id)) {
+        match self.by_hash.entry(super::id_hash(id)) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Slot::new(i, id));
             }

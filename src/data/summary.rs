@@ -393,14 +393,20 @@ impl RfmSummary {
     /// a sort of every history that would save little.
     pub fn compress(&self) -> CompressedRfm {
         let keys: Vec<(u64, u64, u64)> = (0..self.len())
-            .map(|i| (bits(self.x[i]), bits(self.t_x[i]), bits(self.t[i])))
+            .map(|i| {
+                (
+                    key_bits(self.x[i]),
+                    key_bits(self.t_x[i]),
+                    key_bits(self.t[i]),
+                )
+            })
             .collect();
         CompressedRfm::from_keys(keys)
     }
 }
 
 /// A non-negative finite float as a key that orders like the float (+ 0.0 turns -0.0 into 0.0).
-fn bits(v: f64) -> u64 {
+pub(crate) fn key_bits(v: f64) -> u64 {
     (v + 0.0).to_bits()
 }
 
@@ -639,7 +645,7 @@ mod tests {
 
     fn keys(s: &RfmSummary) -> Vec<(u64, u64, u64)> {
         (0..s.len())
-            .map(|i| (bits(s.x[i]), bits(s.t_x[i]), bits(s.t[i])))
+            .map(|i| (key_bits(s.x[i]), key_bits(s.t_x[i]), key_bits(s.t[i])))
             .collect()
     }
 

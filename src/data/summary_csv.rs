@@ -5,6 +5,7 @@
 use super::blocks::{Block, Blocks, for_each_record};
 use super::io::{find, require};
 use super::line_guard::{from_csv, from_io};
+use super::summary::key_bits;
 use super::{CompressedRfm, Customer, Holdout, RfmSummary, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
 use std::io::Read;
@@ -101,20 +102,8 @@ pub(crate) struct Rows {
     pub(crate) len: usize,
 }
 
-/// A non-negative finite float as a key that orders like the float (+ 0.0 turns -0.0 into 0.0).
-pub(crate) fn bits(v: f64) -> u64 {
-    (v + 0.0).to_bits()
-}
-
 fn text(field: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(field)
-}
-
-fn hash_id(id: &str) -> u64 {
-    use std::hash::BuildHasher;
-    // a fixed-key 64-bit hash: equal ids hash equal; a collision only sends the caller to the
-    // exact (sequential) check
-    rustc_hash::FxBuildHasher.hash_one(id)
 }
 
 /// Parses the records of `block` (after `skip` records) into `rows`; errors name the row
@@ -208,9 +197,9 @@ fn parse_row(
     let t = number(layout.ti, "T")?;
     Customer::check(x, t_x, t, Some(row), Some(id))?;
     if keep == Keep::Histories {
-        rows.keys.push((bits(x), bits(t_x), bits(t)));
+        rows.keys.push((key_bits(x), key_bits(t_x), key_bits(t)));
         if layout.ci.is_some() {
-            rows.id_hashes.push(hash_id(id));
+            rows.id_hashes.push(super::id_hash(id));
         }
     }
     let m = layout.mi.map(|j| number(j, "monetary_value")).transpose()?;
@@ -665,7 +654,7 @@ pub(crate) fn for_each_chunk<T: Send>(
         Keep::All,
         |rows, layout| {
             let hashed: Vec<u64> = if layout.ci.is_some() {
-                rows.ids.iter().map(|id| hash_id(id)).collect()
+                rows.ids.iter().map(|id| super::id_hash(id)).collect()
             } else {
                 Vec::new()
             };
