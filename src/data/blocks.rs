@@ -275,36 +275,56 @@ pub(crate) fn for_each_text_record<E>(
     skip: usize,
     mut f: impl FnMut(&[&str]) -> Result<(), E>,
 ) -> Option<Result<usize, E>> {
-    if block.quoted || !delimiter.is_ascii() {
+    if block.quoted || !delimiter.is_ascii() || delimiter == b'\n' || delimiter == b'\r' {
         return None;
     }
     let text = std::str::from_utf8(&block.bytes).ok()?;
     let bytes = text.as_bytes();
     let mut seen = 0usize;
     let mut fields: Vec<&str> = Vec::new();
-    let mut start = 0usize;
-    // line ends and delimiters are ASCII: every cut is on a character boundary
-    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
-        let line = &text[start..end];
-        start = end + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() {
-            continue;
+    // the field being read starts at `from`; its line ends at the next line end
+    let mut from = 0usize;
+    // a line end at `end`: the last field, then the record (blank lines skipped)
+    fn line_end<'t, E>(
+        text: &'t str,
+        (from, end): (usize, usize),
+        fields: &mut Vec<&'t str>,
+        (seen, skip): (&mut usize, usize),
+        f: &mut impl FnMut(&[&str]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let last = &text[from..end];
+        let last = last.strip_suffix('\r').unwrap_or(last);
+        if fields.is_empty() && last.is_empty() {
+            return Ok(());
         }
-        seen += 1;
-        if seen <= skip {
-            continue;
-        }
+        *seen += 1;
+        let result = if *seen > skip {
+            fields.push(last);
+            f(fields)
+        } else {
+            Ok(())
+        };
         fields.clear();
-        let mut from = 0usize;
-        for p in memchr::memchr_iter(delimiter, line.as_bytes()) {
-            fields.push(&line[from..p]);
-            from = p + 1;
-        }
-        fields.push(&line[from..]);
-        if let Err(e) = f(&fields) {
+        result
+    }
+    // one pass for delimiters and line ends alike (both ASCII: every cut is on a character
+    // boundary)
+    for p in memchr::memchr2_iter(delimiter, b'\n', bytes) {
+        if bytes[p] == delimiter {
+            fields.push(&text[from..p]);
+        } else if let Err(e) = line_end(text, (from, p), &mut fields, (&mut seen, skip), &mut f) {
             return Some(Err(e));
         }
+        from = p + 1;
+    }
+    if let Err(e) = line_end(
+        text,
+        (from, bytes.len()),
+        &mut fields,
+        (&mut seen, skip),
+        &mut f,
+    ) {
+        return Some(Err(e));
     }
     Some(Ok(seen.saturating_sub(skip)))
 }

@@ -41,10 +41,17 @@ impl Shape {
     }
 }
 
+#[inline]
 fn number(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |v, &c| {
-        c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
-    })
+    let mut v = 0u32;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u32::from(d);
+    }
+    Some(v)
 }
 
 /// `NaiveDate::from_ymd_opt`, remembered: a log has a few hundred or thousand distinct days

@@ -87,17 +87,15 @@ fn csv_header<R: Read>(rdr: &mut csv::Reader<R>, what: &str) -> Result<Vec<Strin
 }
 
 fn parse_f64(text: &str, row: usize, customer: &str, field: &'static str) -> Result<f64> {
-    super::trim(text)
-        .parse::<f64>()
-        .map_err(|_| Error::InvalidData {
-            row: Some(row),
-            customer: Some(customer.to_string()),
-            field,
-            issue: DataIssue::Unparseable {
-                text: text.to_string(),
-                expected: "a number".into(),
-            },
-        })
+    super::numfmt::read_number(super::trim(text).as_bytes()).ok_or_else(|| Error::InvalidData {
+        row: Some(row),
+        customer: Some(customer.to_string()),
+        field,
+        issue: DataIssue::Unparseable {
+            text: text.to_string(),
+            expected: "a number".into(),
+        },
+    })
 }
 
 /// The customer id of a summary record: column `ci` (a blank one is an error), or the row

@@ -57,6 +57,30 @@ pub(crate) fn id_hash(id: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(id)
 }
 
+/// Whether two ids are equal, compared inline: ids of 8 to 16 bytes (the usual) as two
+/// overlapping 8-byte words, without a call to `memcmp` per row.
+#[cfg(feature = "logs")]
+#[inline]
+pub(crate) fn same_id(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_id`] on bytes.
+#[cfg(feature = "logs")]
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    if (8..=16).contains(&n) {
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else {
+        a == b
+    }
+}
+
 /// `s.trim()`, with a shortcut for the usual field: one that starts and ends with a visible
 /// ASCII character has nothing to trim.
 #[cfg(feature = "csv")]

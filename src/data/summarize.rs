@@ -317,9 +317,11 @@ impl Slot {
     /// (the arena decides) unless the length or the first bytes already differ.
     fn matches(&self, id: &str) -> Option<bool> {
         let b = id.as_bytes();
-        if b.len() != self.len
-            || b[..b.len().min(Self::HEAD)] != self.head[..self.len.min(Self::HEAD)]
-        {
+        if b.len() != self.len {
+            return Some(false);
+        }
+        let k = b.len().min(Self::HEAD);
+        if !super::same_bytes(&b[..k], &self.head[..k]) {
             return Some(false);
         }
         (b.len() <= Self::HEAD).then_some(true)
@@ -535,7 +537,7 @@ impl SummaryBuilder {
         self.ensure_index();
         // logs grouped by customer repeat the last customer: no lookup then
         let last = match self.last.take() {
-            Some(l) if l.0 == customer => Some(l),
+            Some(l) if super::same_id(&l.0, customer) => Some(l),
             Some(l) => {
                 self.spare_id = Some(l.0);
                 None
@@ -604,7 +606,7 @@ impl SummaryBuilder {
         let mut prev: Option<&str> = self.last.as_ref().map(|l| l.0.as_str());
         for id in ids {
             // a repeated customer is found without a lookup (`push` keeps the last one)
-            if prev == Some(id) {
+            if prev.is_some_and(|p| super::same_id(p, id)) {
                 continue;
             }
             prev = Some(id);

@@ -266,7 +266,7 @@ fn parse_row(
 /// A number as Rust reads it (`str::parse::<f64>`), blanks around it trimmed; `None` for
 /// anything else.
 pub(crate) fn parse_number(raw: &[u8]) -> Option<f64> {
-    std::str::from_utf8(raw).ok()?.trim().parse().ok()
+    super::numfmt::read_number(raw).or_else(|| std::str::from_utf8(raw).ok()?.trim().parse().ok())
 }
 
 fn duration_mismatch(row: usize, id: &str, d: f64, prev: f64) -> Error {
