@@ -646,16 +646,22 @@ impl SummaryBuilder {
     /// `self` must be fresh.
     pub(crate) fn absorb_shards(&mut self, shards: Vec<SummaryBuilder>) {
         debug_assert!(self.is_fresh());
-        let mut order: Vec<(usize, u32, u32)> = Vec::new();
-        for (k, sh) in shards.iter().enumerate() {
-            order.extend(
-                sh.first_rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &row)| (row, k as u32, i as u32)),
-            );
+        // each shard's first rows increase (its customers in order of first appearance): the
+        // order of the whole is a merge of the shards' orders, not a sort
+        let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
+        let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(total);
+        let mut next = vec![0usize; shards.len()];
+        for _ in 0..total {
+            let (k, row) = shards
+                .iter()
+                .enumerate()
+                .filter_map(|(k, sh)| sh.first_rows.get(next[k]).map(|&r| (k, r)))
+                .min_by_key(|&(_, r)| r)
+                .expect("rows remain");
+            order.push((row, k as u32, next[k] as u32));
+            next[k] += 1;
         }
-        crate::par::sort_unstable(&mut order);
+        debug_assert!(order.windows(2).all(|w| w[0].0 < w[1].0));
         let mut parts: Vec<(Vec<String>, Vec<Account>)> = Vec::with_capacity(shards.len());
         for sh in shards {
             let ids = match sh.merged_ids {
