@@ -512,6 +512,101 @@ impl CompressedRfm {
         })
     }
 
+    /// Histories with weights, as a warehouse hands them over after grouping identical
+    /// `(x, t_x, T)` rows and counting them (the weight of a row is how many customers share
+    /// it; whole numbers are not required). Each row is checked as [`RfmSummary::new`] checks
+    /// it; rows that are still identical are merged, their weights added. Without weights
+    /// (every weight 1) this is [`RfmSummary::compress`] of the same columns.
+    ///
+    /// ```
+    /// use clv::CompressedRfm;
+    /// let c = CompressedRfm::from_weighted(
+    ///     vec![0.0, 2.0, 0.0],
+    ///     vec![0.0, 5.0, 0.0],
+    ///     vec![9.0, 9.0, 9.0],
+    ///     Some(vec![120.0, 3.0, 80.0]),
+    /// )?;
+    /// assert_eq!(c.len(), 2);
+    /// assert_eq!(c.weight(), &[200.0, 3.0]);
+    /// assert_eq!(c.total_weight(), 203.0);
+    /// assert!(CompressedRfm::from_weighted(vec![1.0], vec![2.0], vec![1.0], None).is_err());
+    /// # Ok::<(), clv::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for columns of different lengths; [`Error::EmptyData`] for no
+    /// rows; [`Error::InvalidData`] naming the row (1-based) and field of an invalid history or
+    /// a weight that is not finite and > 0.
+    pub fn from_weighted(
+        x: Vec<f64>,
+        t_x: Vec<f64>,
+        t: Vec<f64>,
+        weight: Option<Vec<f64>>,
+    ) -> Result<CompressedRfm> {
+        let n = x.len();
+        if t_x.len() != n || t.len() != n || weight.as_ref().is_some_and(|w| w.len() != n) {
+            return Err(Error::InvalidOption {
+                name: "compressed histories",
+                reason: format!(
+                    "columns differ in length (x {n}, t_x {}, T {}{})",
+                    t_x.len(),
+                    t.len(),
+                    weight
+                        .as_ref()
+                        .map(|w| format!(", weight {}", w.len()))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+        if n == 0 {
+            return Err(Error::EmptyData("no histories"));
+        }
+        for i in 0..n {
+            Customer::check(x[i], t_x[i], t[i], Some(i + 1), None)?;
+        }
+        let keys = move |i: usize| (key_bits(x[i]), key_bits(t_x[i]), key_bits(t[i]));
+        let Some(weight) = weight.filter(|w| w.iter().any(|&v| v != 1.0)) else {
+            return Ok(CompressedRfm::from_keys((0..n).map(keys).collect()));
+        };
+        for (i, &w) in weight.iter().enumerate() {
+            if !(w.is_finite() && w > 0.0) {
+                return Err(Error::InvalidData {
+                    row: Some(i + 1),
+                    customer: None,
+                    field: "weight",
+                    issue: if w.is_finite() {
+                        DataIssue::NotPositive(w)
+                    } else {
+                        DataIssue::NotFinite(w)
+                    },
+                });
+            }
+        }
+        let mut rows: Vec<((u64, u64, u64), f64)> = (0..n).map(|i| (keys(i), weight[i])).collect();
+        rows.sort_unstable_by_key(|r| r.0);
+        let mut out = CompressedRfm::default();
+        for (k, w) in rows {
+            match out.x.len() {
+                m if m > 0
+                    && (
+                        key_bits(out.x[m - 1]),
+                        key_bits(out.t_x[m - 1]),
+                        key_bits(out.t[m - 1]),
+                    ) == k =>
+                {
+                    out.weight[m - 1] += w;
+                }
+                _ => {
+                    out.x.push(f64::from_bits(k.0));
+                    out.t_x.push(f64::from_bits(k.1));
+                    out.t.push(f64::from_bits(k.2));
+                    out.weight.push(w);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Frequencies, ascending.
     pub fn frequency(&self) -> &[f64] {
         &self.x

@@ -97,6 +97,32 @@ impl GammaGammaParams {
         crate::fit::fit(summary, options)
     }
 
+    /// Fits the model to spend data built without a summary
+    /// ([`SpendData::from_columns`]); `unit` labels the model (its parameters have no time
+    /// unit, but a model file records the unit of the data it came from).
+    ///
+    /// ```
+    /// use clv::{FitOptions, GammaGammaParams, TimeUnit};
+    /// use clv::models::gamma_gamma::SpendData;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/cdnow_customers_summary_with_transactions.csv");
+    /// let s = clv::io::read_summary_csv(path, TimeUnit::Weeks)?;
+    /// let d = SpendData::from_columns(s.frequency(), s.monetary_value().unwrap(), None)?;
+    /// let o = FitOptions::default();
+    /// let f = GammaGammaParams::fit_data(&d, TimeUnit::Weeks, &o)?;
+    /// assert_eq!(f, GammaGammaParams::fit(&s, &o)?); // the summary's fit, to the bit
+    /// # Ok::<(), clv::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`crate::fit::fit`].
+    pub fn fit_data(
+        data: &SpendData,
+        unit: crate::TimeUnit,
+        options: &crate::fit::FitOptions,
+    ) -> Result<crate::fit::Fitted<Self>> {
+        crate::fit::fit_prepared(data, options, unit)
+    }
+
     /// ln of one repeat buyer's likelihood (note 025, eq. 5):
     /// `ln[Γ(px+q)/(Γ(px)Γ(q)) · v^q m̄^{px-1} x^{px} / (v + x m̄)^{px+q}]`.
     pub fn ln_likelihood(&self, x: f64, mean_spend: f64) -> f64 {
@@ -218,19 +244,87 @@ impl SpendData {
             // positive finite floats order like their bit patterns
             keys.push((x.to_bits(), mv.to_bits()));
         }
+        Self::from_distinct(weighted_distinct(keys), s.len())
+    }
+
+    /// Frequencies and mean repeat-transaction values as columns (lifetimes'
+    /// `GammaGammaFitter.fit(frequency, monetary_value, weights)`), with optional weights (how
+    /// many customers share each row). Rows with x = 0 are left out, as in
+    /// [`from_summary`](Self::from_summary); identical rows are merged, their weights added.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for columns of different lengths; [`Error::InvalidData`] naming
+    /// the row (1-based) and field of a frequency that is not a whole number >= 0, a mean value
+    /// that is not finite, or 0 for a repeat buyer, or a weight that is not finite and > 0;
+    /// [`Error::NotIdentifiable`] as [`from_summary`](Self::from_summary).
+    pub fn from_columns(x: &[f64], m: &[f64], weight: Option<&[f64]>) -> Result<Self> {
+        if m.len() != x.len() || weight.is_some_and(|w| w.len() != x.len()) {
+            return Err(Error::InvalidOption {
+                name: "spend columns",
+                reason: "frequency, monetary_value (and weights) must have the same length".into(),
+            });
+        }
+        let bad = |i: usize, field, issue| Error::InvalidData {
+            row: Some(i + 1),
+            customer: None,
+            field,
+            issue,
+        };
+        let mut rows: Vec<((u64, u64), f64)> = Vec::new();
+        for i in 0..x.len() {
+            let w = weight.map_or(1.0, |w| w[i]);
+            if !w.is_finite() {
+                return Err(bad(i, "weight", DataIssue::NotFinite(w)));
+            }
+            if w <= 0.0 {
+                return Err(bad(i, "weight", DataIssue::NotPositive(w)));
+            }
+            let (xi, mi) = (x[i], m[i]);
+            if !xi.is_finite() {
+                return Err(bad(i, "frequency", DataIssue::NotFinite(xi)));
+            }
+            if xi < 0.0 {
+                return Err(bad(i, "frequency", DataIssue::Negative(xi)));
+            }
+            if xi.fract() != 0.0 {
+                return Err(bad(i, "frequency", DataIssue::NotInteger(xi)));
+            }
+            if !mi.is_finite() {
+                return Err(bad(i, "monetary_value", DataIssue::NotFinite(mi)));
+            }
+            if xi == 0.0 {
+                continue;
+            }
+            if mi <= 0.0 {
+                return Err(bad(i, "monetary_value", DataIssue::NotPositive(mi)));
+            }
+            rows.push((((xi + 0.0).to_bits(), mi.to_bits()), w));
+        }
+        rows.sort_unstable_by_key(|r| r.0);
+        let mut merged: Vec<((u64, u64), f64)> = Vec::with_capacity(rows.len());
+        for (k, w) in rows {
+            match merged.last_mut() {
+                Some((last, sum)) if *last == k => *sum += w,
+                _ => merged.push((k, w)),
+            }
+        }
+        Self::from_distinct(merged, x.len())
+    }
+
+    /// The merged `(x, m̄)` keys with their weights, checked for what the model needs.
+    fn from_distinct(rows: Vec<((u64, u64), f64)>, customers: usize) -> Result<Self> {
         let not_identifiable = |reason: String| Error::NotIdentifiable {
             model: "gamma_gamma",
             reason,
         };
-        if keys.is_empty() {
+        if rows.is_empty() {
             return Err(not_identifiable(format!(
-                "none of the {} customers made a repeat purchase, and spend is modelled on \
-                 repeat transactions",
-                s.len()
+                "none of the {customers} customers made a repeat purchase, and spend is \
+                 modelled on repeat transactions"
             )));
         }
         let mut d = SpendData::default();
-        for ((x, m), w) in weighted_distinct(keys) {
+        for ((x, m), w) in rows {
             d.x.push(f64::from_bits(x));
             d.m.push(f64::from_bits(m));
             d.weight.push(w);
