@@ -74,6 +74,9 @@ fn summarize_fit_predict_round_trip() {
     let summary = std::fs::read_to_string(&s).unwrap();
     assert!(summary.starts_with("customer_id,frequency,recency,T,monetary_value,litt,frequency_holdout,monetary_value_holdout,duration_holdout,time_unit\n0001,2,"));
     assert_eq!(summary.lines().count(), 2358);
+    // the summary the Python package's summarize, its DuckDB SQL and its Spark function are
+    // checked against, digit for digit
+    assert_eq!(summary, include_str!("data/cdnow_log_summary.csv"));
     st(run(&[
         "fit",
         "--summary",

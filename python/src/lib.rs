@@ -15,6 +15,7 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("TRANSACTION_MODELS", clv::AnyFitted::MODELS.to_vec())?;
     m.add_class::<model::Model>()?;
     m.add_function(wrap_pyfunction!(summarize::summarize_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(summarize::log_sums, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_transactions, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_spend, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_bgbb, m)?)?;

@@ -220,3 +220,26 @@ pub fn summarize_codes<'py>(
     )?;
     Ok(d)
 }
+
+/// Σ ln(v) over consecutive groups of `values` (`lengths[i]` values each), each sum a left
+/// fold from 0 in the given order, as the summariser adds litt's terms: what Spark's `ln`
+/// (Java's StrictMath, fdlibm) can round differently in the last bit.
+#[pyfunction]
+pub fn log_sums<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    lengths: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (v, lengths) = (values.as_slice()?, lengths.as_slice()?);
+    let mut out = Vec::with_capacity(lengths.len());
+    let mut at = 0usize;
+    for &n in lengths {
+        let n = usize::try_from(n).map_err(|_| bad_argument("negative group length"))?;
+        let group = v
+            .get(at..at + n)
+            .ok_or_else(|| bad_argument("the group lengths add up to more than the values"))?;
+        out.push(group.iter().fold(0.0, |acc: f64, &g| acc + g.ln()));
+        at += n;
+    }
+    Ok(PyArray1::from_vec(py, out))
+}
