@@ -66,6 +66,82 @@ pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
     })
 }
 
+/// [`score`] for histories given as columns (a DataFrame's, a stream chunk's) rather than a
+/// summary: every row is checked as [`RfmSummary::new`] checks it (on all cores; the error
+/// names the first bad row), then scored through the same plan over these customers'
+/// frequencies and ages, so the numbers equal [`score`]'s on a summary of the same rows, bit
+/// for bit.
+///
+/// ```
+/// use clv::{BgNbdParams, RfmSummary, TimeUnit, predict::{score, score_columns}};
+/// let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+/// let (x, t_x, t) = ([2.0, 0.0], [30.43, 0.0], [38.86, 38.86]);
+/// let s = RfmSummary::new(vec!["a".into(), "b".into()], x.to_vec(), t_x.to_vec(), t.to_vec(), TimeUnit::Weeks).unwrap();
+/// assert_eq!(score_columns(&m, &x, &t_x, &t, 39.0).unwrap(), score(&m, &s, 39.0).unwrap());
+/// assert!(score_columns(&m, &[1.0], &[5.0], &[3.0], 39.0).is_err()); // recency after T
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for columns of different lengths or an invalid horizon;
+/// [`Error::InvalidData`] naming the 1-based row and field of the first invalid history;
+/// otherwise as [`score`].
+pub fn score_columns<M: TransactionModel + Clone + Send + Sync + 'static>(
+    model: &M,
+    x: &[f64],
+    t_x: &[f64],
+    t: &[f64],
+    horizon: f64,
+) -> Result<Vec<Score>> {
+    let n = x.len();
+    if t_x.len() != n || t.len() != n {
+        return Err(Error::InvalidOption {
+            name: "columns",
+            reason: format!(
+                "frequency, recency and T differ in length ({n}, {}, {})",
+                t_x.len(),
+                t.len()
+            ),
+        });
+    }
+    let h = check_horizon(horizon)?;
+    // the rows are checked in the pass that groups them (the first bad row stops it)
+    let mut bad: Option<usize> = None;
+    let checked = (0..n).map_while(|i| {
+        if Customer::is_valid(x[i], t_x[i], t[i]) {
+            Some(Customer::new_unchecked(x[i], t_x[i], t[i]))
+        } else {
+            bad = Some(i);
+            None
+        }
+    });
+    let groups = FrequencyGroups::from_customers(checked);
+    if let Some(i) = bad {
+        return Err(Customer::check(x[i], t_x[i], t[i], Some(i + 1), None)
+            .err()
+            .unwrap_or_else(|| Error::Numerical {
+                what: format!("the check of row {}", i + 1),
+            }));
+    }
+    let groups = std::sync::Arc::new(groups);
+    let customer = |i: usize| Customer::new_unchecked(x[i], t_x[i], t[i]);
+    let schedules: std::sync::Arc<[Schedule]> = std::sync::Arc::from([Schedule::horizon(h)?]);
+    let plan = model.plan(&groups, &schedules);
+    par_collect(n, |i| {
+        let c = customer(i);
+        let s = score_one(plan.as_ref(), model, &c, h);
+        if s.p_alive.is_finite()
+            && s.expected_purchases.is_finite()
+            && s.prob_no_purchase.is_finite()
+        {
+            Ok(s)
+        } else {
+            Err(Error::Numerical {
+                what: format!("scores of row {} ({c:?})", i + 1),
+            })
+        }
+    })
+}
+
 /// P(alive) and E[Y(horizon)] for every customer of `summary`, as two columns: what
 /// [`score`] computes without P(Y = 0), for pipelines that need only these two (the figures
 /// lifetimes' `conditional_probability_alive` and
@@ -197,4 +273,27 @@ fn planned<M: TransactionModel + Clone + Send + Sync + 'static, T: Send + Defaul
             what: format!("{what} of customer {} ({c:?})", summary.ids()[i]),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BgNbdParams;
+
+    #[test]
+    fn score_columns_names_the_first_bad_row() {
+        let m = BgNbdParams::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let x = [2.0, 0.0, 1.5, 3.0];
+        let t_x = [30.43, 0.0, 5.0, 50.0];
+        let t = [38.86, 38.86, 38.86, 38.86];
+        match score_columns(&m, &x, &t_x, &t, 39.0) {
+            Err(Error::InvalidData { row, field, .. }) => {
+                assert_eq!((row, field), (Some(3), "frequency"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(score_columns(&m, &x[..2], &t_x[..2], &t[..1], 39.0).is_err());
+        let ok = score_columns(&m, &x[..2], &t_x[..2], &t[..2], 39.0).unwrap();
+        assert!((ok[0].expected_purchases - 1.226).abs() < 1e-3);
+    }
 }

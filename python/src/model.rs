@@ -15,7 +15,7 @@ use clv::{
     AnyFitted, BgBbParams, CompressedRfm, Customer, Error, FitOptions, GammaGammaParams,
     RfmSummary, SbgParams, SpendModel, TransactionModel,
 };
-use numpy::{PyArray1, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use rayon::prelude::*;
@@ -639,7 +639,8 @@ impl Model {
     // ---- transaction models ----
 
     /// P(alive), E[purchases in (T, T + horizon]] and P(no purchase in it) per customer
-    /// (the crate's `Scorer`: tables built once, every row checked).
+    /// (`clv::predict::score_columns`: every row checked, then tables over these customers'
+    /// frequencies and ages; the numbers `AnyFitted::score` gives for the same summary).
     fn score<'py>(
         &self,
         py: Python<'py>,
@@ -650,22 +651,35 @@ impl Model {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let f = self.transaction()?;
         let (x, t_x, t) = (slice(&x)?, slice(&t_x)?, slice(&t)?);
+        let model = f.params();
         let scores = py
-            .detach(|| {
-                Scorer::builder(f, horizon)?
-                    .build()
-                    .score_columns(x, t_x, t)
-            })
+            .detach(|| clv::predict::score_columns(&model, x, t_x, t, horizon))
             .py()?;
-        let col = |g: fn(&clv::models::Score) -> f64| scores.iter().map(g).collect::<Vec<_>>();
-        PyTuple::new(
-            py,
-            [
-                array(py, col(|s| s.p_alive)),
-                array(py, col(|s| s.expected_purchases)),
-                array(py, col(|s| s.prob_no_purchase)),
-            ],
-        )
+        // three numpy arrays (calloc'd: no pages touched until written), filled on all cores
+        let n = scores.len();
+        let (p, e, z) = (
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+        );
+        {
+            let (mut pw, mut ew, mut zw) = (p.readwrite(), e.readwrite(), z.readwrite());
+            let (ps, es, zs) = (pw.as_slice_mut()?, ew.as_slice_mut()?, zw.as_slice_mut()?);
+            py.detach(|| {
+                const CHUNK: usize = 1 << 14;
+                ps.par_chunks_mut(CHUNK)
+                    .zip(es.par_chunks_mut(CHUNK))
+                    .zip(zs.par_chunks_mut(CHUNK))
+                    .zip(scores.par_chunks(CHUNK))
+                    .for_each(|(((p, e), z), s)| {
+                        for (i, s) in s.iter().enumerate() {
+                            (p[i], e[i], z[i]) =
+                                (s.p_alive, s.expected_purchases, s.prob_no_purchase);
+                        }
+                    });
+            });
+        }
+        PyTuple::new(py, [p, e, z])
     }
 
     /// Discounted CLV per customer: Σ margin · E[spend] · (E[Y(tᵢ)] − E[Y(tᵢ₋₁)]) ·
