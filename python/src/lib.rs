@@ -2,6 +2,7 @@
 //! and give numpy arrays (no Python object per row) and release the GIL while Rust works. The
 //! Python half (`python/python/clv/`) turns DataFrames into these arrays and back.
 
+mod covariates;
 mod errors;
 mod model;
 mod summarize;
@@ -18,6 +19,8 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(summarize::log_sums, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_transactions, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_spend, m)?)?;
+    m.add_function(wrap_pyfunction!(model::fit_transactions_cov, m)?)?;
+    m.add_function(wrap_pyfunction!(model::fit_spend_cov, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_bgbb, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_sbg, m)?)?;
     m.add_function(wrap_pyfunction!(model::parameter_names, m)?)?;

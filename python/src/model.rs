@@ -2,6 +2,7 @@
 //! scored into numpy arrays on all cores with the GIL released, and saved as the same JSON
 //! model files the `clv` binary writes (a model fitted here scores in Rust, bit for bit).
 
+use crate::covariates::{self, CovFitted, Groups, each_cov, matrix};
 use crate::errors::{IntoPy, bad_argument};
 use crate::summarize::unit_of;
 use clv::compare::{CompareOptions, compare};
@@ -9,12 +10,14 @@ use clv::fit::{Fitted, ModelFile};
 use clv::models::bgbb::{DiscreteHistory, DiscreteSummary};
 use clv::models::gamma_gamma::SpendData;
 use clv::models::sbg::SurvivalData;
+use clv::models::spend_covariates::SpendWithCovariates;
 use clv::scorer::Scorer;
 use clv::value::{ClvOptions, DiscountRate};
 use clv::{
     AnyFitted, BgBbParams, CompressedRfm, Customer, Error, FitOptions, GammaGammaParams,
     RfmSummary, SbgParams, SpendModel, TransactionModel,
 };
+use numpy::PyReadonlyArray2;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -23,7 +26,9 @@ use rayon::prelude::*;
 /// The fitted model of each family.
 enum Kind {
     Transaction(AnyFitted),
+    Covariates(CovFitted),
     Spend(Fitted<GammaGammaParams>),
+    SpendCovariates(Fitted<SpendWithCovariates>),
     BgBb(Fitted<BgBbParams>),
     Sbg(Fitted<SbgParams>),
 }
@@ -34,7 +39,9 @@ macro_rules! each {
     ($kind:expr, $f:ident => $body:expr) => {
         match $kind {
             Kind::Transaction($f) => $body,
+            Kind::Covariates(c) => each_cov!(c, $f => $body),
             Kind::Spend($f) => $body,
+            Kind::SpendCovariates($f) => $body,
             Kind::BgBb($f) => $body,
             Kind::Sbg($f) => $body,
         }
@@ -53,7 +60,9 @@ impl Model {
     fn new(kind: Kind) -> Self {
         let file = match &kind {
             Kind::Transaction(f) => f.to_model_file(),
+            Kind::Covariates(c) => each_cov!(c, f => ModelFile::from_fitted(f)),
             Kind::Spend(f) => ModelFile::from_fitted(f),
+            Kind::SpendCovariates(f) => ModelFile::from_fitted(f),
             Kind::BgBb(f) => ModelFile::from_fitted(f),
             Kind::Sbg(f) => ModelFile::from_fitted(f),
         };
@@ -117,7 +126,7 @@ fn same_length(lens: &[usize]) -> PyResult<usize> {
 }
 
 /// The 1-based row in a data error raised for row index `i`.
-fn at_row(e: Error, i: usize) -> Error {
+pub(crate) fn at_row(e: Error, i: usize) -> Error {
     match e {
         Error::InvalidData {
             row: None,
@@ -383,6 +392,65 @@ pub fn fit_sbg(
     Ok(Model::new(Kind::Sbg(f.py()?)))
 }
 
+/// A covariate group from Python: (names, 2-D array) or None.
+type Group<'py> = Option<(Vec<String>, PyReadonlyArray2<'py, f64>)>;
+
+fn groups(purchase: Group<'_>, dropout: Group<'_>, shared: Group<'_>) -> PyResult<Groups> {
+    let one = |g: Group<'_>| g.map(|(n, z)| matrix(n, &z)).transpose();
+    let purchase = one(purchase)?.ok_or_else(|| bad_argument("purchase covariates are needed"))?;
+    Ok(Groups {
+        purchase,
+        dropout: one(dropout)?,
+        shared: one(shared)?,
+    })
+}
+
+/// Fits a transaction model (bgnbd, pareto-nbd, mbgnbd, nbd) with static covariates: on the
+/// purchase process, the dropout process and both (shared), each `(names, 2-D array)`.
+#[pyfunction]
+#[pyo3(signature = (model, x, t_x, t, unit, purchase, dropout=None, shared=None, penalizer=0.0, allow_unconverged=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn fit_transactions_cov(
+    py: Python<'_>,
+    model: &str,
+    x: PyReadonlyArray1<'_, f64>,
+    t_x: PyReadonlyArray1<'_, f64>,
+    t: PyReadonlyArray1<'_, f64>,
+    unit: &str,
+    purchase: Group<'_>,
+    dropout: Group<'_>,
+    shared: Group<'_>,
+    penalizer: f64,
+    allow_unconverged: bool,
+) -> PyResult<Model> {
+    let s = covariates::summary_of(&x, &t_x, &t, None, unit_of(unit)?)?;
+    let g = groups(purchase, dropout, shared)?;
+    let opts = fit_options(penalizer, None, allow_unconverged).py()?;
+    let f = py.detach(|| covariates::fit(model, &s, &g, &opts)).py()?;
+    Ok(Model::new(Kind::Covariates(f)))
+}
+
+/// Fits Gamma-Gamma with spend covariates (`(names, 2-D array)`), on a summary's columns.
+#[pyfunction]
+#[pyo3(signature = (x, t_x, t, m, unit, spend, penalizer=0.0))]
+#[allow(clippy::too_many_arguments)]
+pub fn fit_spend_cov(
+    py: Python<'_>,
+    x: PyReadonlyArray1<'_, f64>,
+    t_x: PyReadonlyArray1<'_, f64>,
+    t: PyReadonlyArray1<'_, f64>,
+    m: PyReadonlyArray1<'_, f64>,
+    unit: &str,
+    spend: (Vec<String>, PyReadonlyArray2<'_, f64>),
+    penalizer: f64,
+) -> PyResult<Model> {
+    let s = covariates::summary_of(&x, &t_x, &t, Some(&m), unit_of(unit)?)?;
+    let z = matrix(spend.0, &spend.1)?;
+    let opts = fit_options(penalizer, None, false).py()?;
+    let f = py.detach(|| covariates::fit_spend(&s, &z, &opts)).py()?;
+    Ok(Model::new(Kind::SpendCovariates(f)))
+}
+
 /// Fits the named transaction models to one summary and compares them (likelihood, AIC, BIC,
 /// likelihood-ratio tests of nested pairs, holdout accuracy when holdout columns are given).
 /// Returns (rows as dicts, recommended model, reason).
@@ -484,8 +552,14 @@ impl Model {
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Model> {
         let file = ModelFile::from_json(text).py()?;
+        if let Some(c) = covariates::from_file(&file) {
+            return Ok(Model::new(Kind::Covariates(c.py()?)));
+        }
         let kind = match file.model.as_str() {
             "gamma_gamma" => Kind::Spend(file.to_fitted::<GammaGammaParams>().py()?),
+            "gamma_gamma-cov" => {
+                Kind::SpendCovariates(file.to_fitted::<SpendWithCovariates>().py()?)
+            }
             "bgbb" => Kind::BgBb(file.to_fitted::<BgBbParams>().py()?),
             "sbg" => Kind::Sbg(file.to_fitted::<SbgParams>().py()?),
             _ => Kind::Transaction(AnyFitted::from_model_file(&file).py()?),
@@ -845,6 +919,92 @@ impl Model {
             })
             .collect::<clv::Result<Vec<f64>>>()
             .py()?;
+        Ok(array(py, v))
+    }
+
+    // ---- covariate models ----
+
+    /// The covariates the model takes: {"purchase": [...], "dropout": [...], "shared": [...]}
+    /// for a transaction model, {"spend": [...]} for Gamma-Gamma; empty without covariates.
+    #[getter]
+    fn covariates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        match &self.kind {
+            Kind::Covariates(c) => {
+                let (p, dr, sh) = covariates::names(c);
+                d.set_item("purchase", p)?;
+                d.set_item("dropout", dr)?;
+                d.set_item("shared", sh)?;
+            }
+            Kind::SpendCovariates(f) => {
+                let n: Vec<String> = f
+                    .params()
+                    .coefficients()
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                d.set_item("spend", n)?;
+            }
+            _ => {}
+        }
+        Ok(d)
+    }
+
+    /// [`score`](Self::score) for a model with covariates: each customer scored with their own
+    /// parameters (purchase, dropout and shared covariates as `(names, 2-D array)`).
+    #[pyo3(signature = (x, t_x, t, horizon, purchase, dropout=None, shared=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn score_cov<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f64>,
+        t_x: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        horizon: f64,
+        purchase: Group<'py>,
+        dropout: Group<'py>,
+        shared: Group<'py>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let Kind::Covariates(c) = &self.kind else {
+            return Err(bad_argument(format!(
+                "the {} model takes no covariates",
+                self.file.model
+            )));
+        };
+        let g = groups(purchase, dropout, shared)?;
+        let (x, t_x, t) = (slice(&x)?, slice(&t_x)?, slice(&t)?);
+        same_length(&[x.len(), t_x.len(), t.len()])?;
+        let scores = py
+            .detach(|| covariates::scores(c, &g, (x, t_x, t), horizon))
+            .py()?;
+        let col = |g: fn(&clv::models::Score) -> f64| scores.iter().map(g).collect::<Vec<_>>();
+        PyTuple::new(
+            py,
+            [
+                array(py, col(|s| s.p_alive)),
+                array(py, col(|s| s.expected_purchases)),
+                array(py, col(|s| s.prob_no_purchase)),
+            ],
+        )
+    }
+
+    /// E[mean transaction value | x, m̄, z] per customer for Gamma-Gamma with spend covariates.
+    fn conditional_expected_spend_cov<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f64>,
+        mean_spend: PyReadonlyArray1<'py, f64>,
+        spend: (Vec<String>, PyReadonlyArray2<'py, f64>),
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let Kind::SpendCovariates(f) = &self.kind else {
+            return Err(bad_argument(format!(
+                "the {} model takes no spend covariates",
+                self.file.model
+            )));
+        };
+        let z = matrix(spend.0, &spend.1)?;
+        let (x, m) = (slice(&x)?, slice(&mean_spend)?);
+        let v = py.detach(|| covariates::spend_of(f, x, m, &z)).py()?;
         Ok(array(py, v))
     }
 

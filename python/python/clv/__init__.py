@@ -162,6 +162,11 @@ def fit(
     n_periods_col: str = "n_periods",
     start=None,
     allow_unconverged: bool = False,
+    covariates=None,
+    purchase_cov=None,
+    dropout_cov=None,
+    shared_cov=None,
+    spend_cov=None,
 ) -> "Model":
     """Fits `model` by maximum likelihood to a summary (any DataFrame kind, or a dict of
     columns).
@@ -175,8 +180,19 @@ def fit(
     `weights_col` names a column of counts (how many customers share each row): the compressed
     histories a warehouse hands over. `unit` labels the time unit (default: the summary's
     `attrs`, else weeks). The GIL is released while Rust fits.
+
+    Static covariates (numeric columns; encode categories as dummies first): `purchase_cov`,
+    `dropout_cov` and `shared_cov` (one coefficient on both processes) list columns for
+    bgnbd, pareto-nbd, mbgnbd and nbd (purchase only); `spend_cov` for gamma-gamma. The
+    columns are read from `covariates` (a frame with one row per summary row) or the summary.
     """
     unit = _unit_of(summary, unit)
+    if any(c for c in (purchase_cov, dropout_cov, shared_cov, spend_cov)):
+        return _fit_covariates(
+            summary, model.lower(), unit, penalizer, allow_unconverged, covariates,
+            purchase_cov, dropout_cov, shared_cov, spend_cov,
+            (frequency_col, recency_col, T_col, monetary_value_col),
+        )
     weights = None if weights_col is None else floats(column(summary, weights_col), weights_col)
     start = None if start is None else [float(v) for v in start]
     name = model.lower()
@@ -194,6 +210,34 @@ def fit(
             name, f(frequency_col), f(recency_col), f(T_col), unit, penalizer, litt, weights, start, allow_unconverged
         )
     return Model(native)
+
+
+def _group(frame, names):
+    """(names, 2-D float array) of covariate columns, or None."""
+    if not names:
+        return None
+    names = [names] if isinstance(names, str) else list(names)
+    z = np.column_stack([floats(column(frame, n), n) for n in names])
+    return names, np.ascontiguousarray(z, dtype=np.float64)
+
+
+def _fit_covariates(summary, name, unit, penalizer, allow_unconverged, covariates, purchase, dropout, shared, spend, cols):
+    z = summary if covariates is None else covariates
+    fc, rc, tc, mc = cols
+    f = lambda c: floats(column(summary, c), c)  # noqa: E731
+    if name in _SPEND:
+        if not spend:
+            raise ValueError("gamma-gamma takes spend_cov (purchase, dropout and shared covariates go with the transaction models)")
+        return Model(_clv.fit_spend_cov(f(fc), f(rc), f(tc), f(mc), unit, _group(z, spend), penalizer))
+    if spend:
+        raise ValueError(f"spend_cov goes with gamma-gamma, not {name}")
+    if not purchase:
+        raise ValueError("a model with covariates needs purchase_cov (dropout_cov and shared_cov are optional)")
+    return Model(
+        _clv.fit_transactions_cov(
+            name, f(fc), f(rc), f(tc), unit, _group(z, purchase), _group(z, dropout), _group(z, shared), penalizer, allow_unconverged
+        )
+    )
 
 
 def fit_sbg(alive, unit: str = "periods_of_365.25_days", penalizer: float = 0.0) -> "Model":
@@ -338,11 +382,14 @@ class Model:
         recency_col: str = "recency",
         T_col: str = "T",
         n_periods_col: str = "n_periods",
+        covariates=None,
     ):
         """Per customer: P(alive), expected purchases in the next `horizon` time units and the
         probability of none (transaction models), or for BG/BB P(alive) and expected
         transactions in the next `horizon` opportunities. Returns a DataFrame of the input's
-        kind (same row order; the pandas index kept)."""
+        kind (same row order; the pandas index kept). A model with covariates reads them from
+        `covariates` (one row per summary row) or the summary, by the names it was fitted
+        with."""
         kind = kind_of(summary)
         f = lambda c: floats(column(summary, c), c)  # noqa: E731
         index = summary.index if kind == "pandas" else None
@@ -352,6 +399,14 @@ class Model:
                 "p_alive": self._m.bgbb_p_alive(x, tx, n, 0.0),
                 "expected_purchases": self._m.bgbb_conditional_expected(float(horizon), x, tx, n),
             }
+        elif self.covariates:
+            names = self.covariates
+            z = summary if covariates is None else covariates
+            p, e, zero = self._m.score_cov(
+                f(frequency_col), f(recency_col), f(T_col), float(horizon),
+                _group(z, names["purchase"]), _group(z, names["dropout"]), _group(z, names["shared"]),
+            )
+            cols = {"p_alive": p, "expected_purchases": e, "prob_no_purchase": zero}
         else:
             p, e, z = self._m.score(f(frequency_col), f(recency_col), f(T_col), float(horizon))
             cols = {"p_alive": p, "expected_purchases": e, "prob_no_purchase": z}
@@ -372,8 +427,19 @@ class Model:
     def pmf(self, n, t) -> np.ndarray:
         return self._m.pmf(float(n), floats_or_scalar(t))
 
-    def conditional_expected_spend(self, frequency, monetary_value) -> np.ndarray:
+    def conditional_expected_spend(self, frequency, monetary_value, covariates=None) -> np.ndarray:
+        """E[mean transaction value | frequency, mean value] (Gamma-Gamma; with spend
+        covariates, read from `covariates` by the names the model was fitted with)."""
+        if self.covariates:
+            if covariates is None:
+                raise ValueError(f"this model takes spend covariates: {self.covariates['spend']}")
+            return self._m.conditional_expected_spend_cov(floats(frequency), floats(monetary_value), _group(covariates, self.covariates["spend"]))
         return self._m.conditional_expected_spend(floats(frequency), floats(monetary_value))
+
+    @property
+    def covariates(self) -> dict:
+        """The covariate names the model takes, by process (empty without covariates)."""
+        return dict(self._m.covariates)
 
     def clv(
         self,
