@@ -375,6 +375,33 @@ impl fmt::Display for DataIssue {
 }
 
 impl Error {
+    /// Puts the 1-based `row` into an error raised for one row of a batch: a data error that
+    /// names no row gets it, a numerical failure says it; other errors are unchanged.
+    ///
+    /// ```
+    /// let e = clv::Customer::new(1.0, 5.0, 3.0).unwrap_err().at_row(7);
+    /// assert!(matches!(e, clv::Error::InvalidData { row: Some(7), .. }));
+    /// ```
+    pub fn at_row(self, row: usize) -> Self {
+        match self {
+            Error::InvalidData {
+                row: None,
+                customer,
+                field,
+                issue,
+            } => Error::InvalidData {
+                row: Some(row),
+                customer,
+                field,
+                issue,
+            },
+            Error::Numerical { what } => Error::Numerical {
+                what: format!("row {row}: {what}"),
+            },
+            other => other,
+        }
+    }
+
     /// Names the customer a numerical failure happened for (other errors already say what they
     /// are about).
     pub(crate) fn for_customer(self, id: &str) -> Self {

@@ -59,10 +59,7 @@ pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
     let t = check_horizon(horizon)?;
     planned(model, summary, t, "scores", |plan, c| {
         let s = score_one(plan, model, c, t);
-        (s.p_alive.is_finite()
-            && s.expected_purchases.is_finite()
-            && s.prob_no_purchase.is_finite())
-        .then_some(s)
+        s.is_finite().then_some(s)
     })
 }
 
@@ -129,10 +126,7 @@ pub fn score_columns<M: TransactionModel + Clone + Send + Sync + 'static>(
     par_collect(n, |i| {
         let c = customer(i);
         let s = score_one(plan.as_ref(), model, &c, h);
-        if s.p_alive.is_finite()
-            && s.expected_purchases.is_finite()
-            && s.prob_no_purchase.is_finite()
-        {
+        if s.is_finite() {
             Ok(s)
         } else {
             Err(Error::Numerical {

@@ -168,10 +168,7 @@ impl Scorer {
 
     fn score_customer(&self, c: &Customer) -> Result<Score> {
         let s = crate::predict::score_one(self.plan.as_ref(), &self.model, c, self.horizon);
-        if s.p_alive.is_finite()
-            && s.expected_purchases.is_finite()
-            && s.prob_no_purchase.is_finite()
-        {
+        if s.is_finite() {
             Ok(s)
         } else {
             Err(Error::Numerical {
@@ -212,7 +209,7 @@ impl Scorer {
         same_length(&[x.len(), t_x.len(), t.len()])?;
         crate::predict::par_collect(x.len(), |i| {
             let c = Customer::check(x[i], t_x[i], t[i], Some(i + 1), None)?;
-            self.score_customer(&c).map_err(|e| at_row(e, i))
+            self.score_customer(&c).map_err(|e| e.at_row(i + 1))
         })
     }
 
@@ -231,7 +228,7 @@ impl Scorer {
         crate::predict::par_collect(x.len(), |i| {
             let c = Customer::check(x[i], t_x[i], t[i], Some(i + 1), None)?;
             self.value_customer(&c, mean_spend[i])
-                .map_err(|e| at_row(e, i))
+                .map_err(|e| e.at_row(i + 1))
         })
     }
 }
@@ -244,27 +241,6 @@ fn same_length(lens: &[usize]) -> Result<()> {
             name: "columns",
             reason: format!("must have the same length, got {lens:?}"),
         })
-    }
-}
-
-/// Puts the 1-based row into a data error raised for row index `i`.
-fn at_row(e: Error, i: usize) -> Error {
-    match e {
-        Error::InvalidData {
-            row: None,
-            customer,
-            field,
-            issue,
-        } => Error::InvalidData {
-            row: Some(i + 1),
-            customer,
-            field,
-            issue,
-        },
-        Error::Numerical { what } => Error::Numerical {
-            what: format!("row {}: {what}", i + 1),
-        },
-        other => other,
     }
 }
 

@@ -143,7 +143,7 @@ fn scores_of<M: Covariated + TransactionModel + Clone + Send + Sync>(
         }
     }
     let customers: Vec<Customer> = (0..x.len())
-        .map(|i| Customer::new(x[i], t_x[i], t[i]).map_err(|e| crate::model::at_row(e, i)))
+        .map(|i| Customer::new(x[i], t_x[i], t[i]).map_err(|e| e.at_row(i + 1)))
         .collect::<clv::Result<_>>()?;
     let out: Vec<clv::Result<Score>> = (0..x.len())
         .into_par_iter()
@@ -154,12 +154,9 @@ fn scores_of<M: Covariated + TransactionModel + Clone + Send + Sync>(
                     row(g.dropout.as_ref(), i),
                     row(g.shared.as_ref(), i),
                 )
-                .map_err(|e| crate::model::at_row(e, i))?;
+                .map_err(|e| e.at_row(i + 1))?;
             let s = own.score(&customers[i], h);
-            if s.p_alive.is_finite()
-                && s.expected_purchases.is_finite()
-                && s.prob_no_purchase.is_finite()
-            {
+            if s.is_finite() {
                 Ok(s)
             } else {
                 Err(Error::Numerical {
@@ -213,7 +210,7 @@ pub fn spend_of(
             f.params()
                 .for_customer(z.row(i))
                 .and_then(|g| g.conditional_expected_spend(x[i], m[i]))
-                .map_err(|e| crate::model::at_row(e, i))
+                .map_err(|e| e.at_row(i + 1))
         })
         .collect()
 }

@@ -125,28 +125,10 @@ fn same_length(lens: &[usize]) -> PyResult<usize> {
     }
 }
 
-/// The 1-based row in a data error raised for row index `i`.
-pub(crate) fn at_row(e: Error, i: usize) -> Error {
-    match e {
-        Error::InvalidData {
-            row: None,
-            customer,
-            field,
-            issue,
-        } => Error::InvalidData {
-            row: Some(i + 1),
-            customer,
-            field,
-            issue,
-        },
-        other => other,
-    }
-}
-
 /// Every row's customer, checked in order (the first bad row is the error).
 fn customers(x: &[f64], t_x: &[f64], t: &[f64]) -> clv::Result<Vec<Customer>> {
     (0..x.len())
-        .map(|i| Customer::new(x[i], t_x[i], t[i]).map_err(|e| at_row(e, i)))
+        .map(|i| Customer::new(x[i], t_x[i], t[i]).map_err(|e| e.at_row(i + 1)))
         .collect()
 }
 
@@ -171,7 +153,7 @@ fn histories(x: &[f64], t_x: &[f64], n: &[f64]) -> clv::Result<Vec<DiscreteHisto
                 whole(t_x[i], "recency")?,
                 whole(n[i], "n_periods")?,
             )
-            .map_err(|e| at_row(e, i))
+            .map_err(|e| e.at_row(i + 1))
         })
         .collect()
 }
@@ -185,6 +167,15 @@ fn broadcast(t: &[f64], n: usize) -> PyResult<Vec<f64>> {
             "t has {m} values for {n} customers: give one, or one per customer"
         ))),
     }
+}
+
+/// `f` of each value of `values`, each a whole number >= 0 (`name` in the error).
+fn per_count(
+    values: &[f64],
+    name: &'static str,
+    f: impl Fn(u32) -> clv::Result<f64>,
+) -> PyResult<Vec<f64>> {
+    values.iter().map(|&v| f(whole(v, name)?).py()).collect()
 }
 
 /// A whole number >= 0 from a float (a count of periods or purchases).
@@ -840,7 +831,7 @@ impl Model {
             .detach(|| {
                 let c = customers(x, t_x, age)?;
                 for (i, &h) in ts.iter().enumerate() {
-                    clv::predict::check_horizon(h).map_err(|e| at_row(e, i))?;
+                    clv::predict::check_horizon(h).map_err(|e| e.at_row(i + 1))?;
                 }
                 par_rows(n, |i| {
                     finite(
@@ -892,7 +883,7 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(i, &h)| {
-                clv::predict::check_horizon(h).map_err(|e| at_row(e, i))?;
+                clv::predict::check_horizon(h).map_err(|e| e.at_row(i + 1))?;
                 finite(m.expected_purchases(h), "expected purchases", i)
             })
             .collect::<clv::Result<Vec<f64>>>()
@@ -914,7 +905,7 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(i, &h)| {
-                clv::predict::check_horizon(h).map_err(|e| at_row(e, i))?;
+                clv::predict::check_horizon(h).map_err(|e| e.at_row(i + 1))?;
                 finite(m.pmf(k, h), "P(X = n)", i)
             })
             .collect::<clv::Result<Vec<f64>>>()
@@ -1025,7 +1016,7 @@ impl Model {
                 (0..n)
                     .map(|i| {
                         g.conditional_expected_spend(x[i], m[i])
-                            .map_err(|e| at_row(e, i))
+                            .map_err(|e| e.at_row(i + 1))
                     })
                     .collect::<clv::Result<Vec<f64>>>()
             })
@@ -1076,7 +1067,7 @@ impl Model {
                 let h = histories(x, t_x, n)?;
                 par_rows(h.len(), |i| {
                     p.conditional_expected_transactions(&h[i], m)
-                        .map_err(|e| at_row(e, i))
+                        .map_err(|e| e.at_row(i + 1))
                 })
             })
             .py()?;
@@ -1090,10 +1081,7 @@ impl Model {
         n: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let p = self.bgbb()?;
-        let v = slice(&n)?
-            .iter()
-            .map(|&k| p.expected_transactions(whole(k, "n")?).py())
-            .collect::<PyResult<Vec<f64>>>()?;
+        let v = per_count(slice(&n)?, "n", |k| p.expected_transactions(k))?;
         Ok(array(py, v))
     }
 
@@ -1106,10 +1094,7 @@ impl Model {
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let p = self.bgbb()?;
         let k = whole(k, "k")?;
-        let v = slice(&n)?
-            .iter()
-            .map(|&m| p.pmf(k, whole(m, "n")?).py())
-            .collect::<PyResult<Vec<f64>>>()?;
+        let v = per_count(slice(&n)?, "n", |m| p.pmf(k, m))?;
         Ok(array(py, v))
     }
 
@@ -1122,10 +1107,7 @@ impl Model {
         t: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let p = self.sbg()?;
-        let v = slice(&t)?
-            .iter()
-            .map(|&k| Ok(p.survival(whole(k, "t")?)))
-            .collect::<PyResult<Vec<f64>>>()?;
+        let v = per_count(slice(&t)?, "t", |k| Ok(p.survival(k)))?;
         Ok(array(py, v))
     }
 
@@ -1136,10 +1118,7 @@ impl Model {
         t: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let p = self.sbg()?;
-        let v = slice(&t)?
-            .iter()
-            .map(|&k| Ok(p.retention(whole(k, "t")?)))
-            .collect::<PyResult<Vec<f64>>>()?;
+        let v = per_count(slice(&t)?, "t", |k| Ok(p.retention(k)))?;
         Ok(array(py, v))
     }
 

@@ -240,3 +240,13 @@ pub struct Score {
     /// P(no purchase in (T, T + horizon] | history).
     pub prob_no_purchase: f64,
 }
+
+impl Score {
+    /// Whether all three scores are finite (a batch reports the first customer for whom they
+    /// are not).
+    pub fn is_finite(&self) -> bool {
+        self.p_alive.is_finite()
+            && self.expected_purchases.is_finite()
+            && self.prob_no_purchase.is_finite()
+    }
+}
