@@ -794,6 +794,30 @@ impl Model {
         Ok(array(py, v))
     }
 
+    /// `ages.len()` simulated customers with the given ages T (first purchase at 0), seeded:
+    /// their (x, t_x, T) columns, drawn from the fitted transaction model (`clv::sim`).
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        ages: PyReadonlyArray1<'py, f64>,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        use clv::sim::Simulate;
+        let f = self.transaction()?;
+        let ages = slice(&ages)?;
+        let s = py
+            .detach(|| f.params().simulate(ages, f.time_unit(), seed))
+            .py()?;
+        PyTuple::new(
+            py,
+            [
+                PyArray1::from_slice(py, s.frequency()),
+                PyArray1::from_slice(py, s.recency()),
+                PyArray1::from_slice(py, s.age()),
+            ],
+        )
+    }
+
     /// P(alive at T | x, t_x, T) per customer.
     fn p_alive<'py>(
         &self,

@@ -14,14 +14,15 @@ mpmath. Where we differ on purpose:
   (tighter than `tol=1e-7`), and a fit that does not converge raises `clv.ClvError` (lifetimes
   raises `ConvergenceError`), as does data that cannot identify the model.
 - `initial_params` are lifetimes' (log of the time-scaled parameters) and are converted.
-- Invalid histories (recency > T, recency > 0 with frequency 0, ...) raise `clv.ClvError`
-  naming the row, where lifetimes raises a bare `ValueError` (ClvError is a ValueError).
-- `conditional_probability_alive_matrix` gives NaN for the impossible cells (frequency > 0 with
-  recency 0), where lifetimes evaluates the formula anyway.
+- Invalid histories (recency > T, a fractional or negative frequency, ...) raise
+  `clv.ClvError` naming the row, where lifetimes raises a bare `ValueError` or computes
+  anyway (ClvError is a ValueError). In `fit`, recency > 0 with frequency 0 is an error, as
+  in lifetimes; in predictions (lifetimes' plots pass such grids) that recency is read as 0.
 - `GammaGammaFitter.fit` leaves customers with frequency 0 out (the model is defined on repeat
   buyers; lifetimes' docs filter them first). `q_constraint` is accepted and ignored.
-- `save_model`/`load_model` pickle the model file (no dill); `generate_new_data` is not
-  provided (see `clv.sim` in the Rust crate).
+- `save_model`/`load_model` pickle the model file (no dill); `generate_new_data` (for
+  `plot_period_transactions`) simulates with the crate's `clv::sim`, so its draws differ
+  from numpy's.
 """
 
 from .fitters import (

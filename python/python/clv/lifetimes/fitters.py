@@ -49,6 +49,15 @@ def _broadcast(*columns):
     return [np.ascontiguousarray(np.broadcast_to(a, (n,))) for a in arrays]
 
 
+def _history(frequency, recency, T):
+    """(x, t_x, T) columns for a prediction. A customer without repeat purchases has recency
+    0: lifetimes' plots pass grids with other recencies there, which its formulas ignore for
+    BG/NBD; they are read as 0 (for Pareto/NBD such a cell has no meaning either way)."""
+    x, tx, age = _broadcast(frequency, recency, T)
+    tx = np.where(x == 0, 0.0, tx)
+    return x, np.ascontiguousarray(tx), age
+
+
 class BaseFitter:
     """What every lifetimes fitter has: `params_`, `summary`, the variance and the intervals."""
 
@@ -199,7 +208,7 @@ class _TransactionFitter(BaseFitter):
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, frequency, recency, T):
         """E[purchases in (T, T + t] | frequency, recency, T]."""
-        x, tx, age = _broadcast(frequency, recency, T)
+        x, tx, age = _history(frequency, recency, T)
         tt = floats_or_scalar(t)
         if len(tt) not in (1, len(x)):
             tt, x, tx, age = _broadcast(t, x, tx, age)
@@ -213,26 +222,28 @@ class _TransactionFitter(BaseFitter):
 
     def conditional_probability_alive(self, frequency, recency, T):
         """P(alive at T | frequency, recency, T)."""
-        x, tx, age = _broadcast(frequency, recency, T)
+        x, tx, age = _history(frequency, recency, T)
         return _shaped(self._native().p_alive(x, tx, age), frequency, recency, T, atleast_1d=self._alive_1d)
 
     _alive_1d = True
 
     def conditional_probability_alive_matrix(self, max_frequency=None, max_recency=None):
         """P(alive) on the grid [recency 0..max_recency, frequency 0..max_frequency] at
-        T = max_recency (NaN for the impossible cells: frequency > 0 with recency 0)."""
+        T = max_recency, as lifetimes tabulates it (recency is read as 0 at frequency 0)."""
         max_frequency = max_frequency or int(self.data["frequency"].max())
         max_recency = max_recency or int(self.data["T"].max())
         f, r = np.meshgrid(np.arange(max_frequency + 1.0), np.arange(max_recency + 1.0))
-        f, r = f.ravel(), r.ravel()
-        ok = (f == 0) == (r == 0)
-        # frequency 0 has recency 0 whatever the grid's recency (lifetimes ignores it there)
-        zero = f == 0
-        out = np.full(f.shape, np.nan)
-        t = np.full(f.shape, float(max_recency))
-        out[ok] = self._native().p_alive(f[ok], r[ok], t[ok])
-        out[zero] = self._native().p_alive(np.zeros(1), np.zeros(1), np.array([float(max_recency)]))[0]
-        return out.reshape(max_recency + 1, max_frequency + 1)
+        t = np.full(f.size, float(max_recency))
+        return self.conditional_probability_alive(f.ravel(), r.ravel(), t).reshape(max_recency + 1, max_frequency + 1)
+
+    def generate_new_data(self, size=1):
+        """Customers simulated from the fitted model, one per customer of the fitted data (their
+        ages T), as lifetimes draws them (`size` is ignored then, as in lifetimes): a DataFrame
+        with frequency, recency and T (`clv::sim`, seeded from numpy's global generator)."""
+        ages = np.ascontiguousarray(self.data["T"].to_numpy(dtype=float))
+        seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
+        x, tx, t = self._native().simulate(ages, seed)
+        return pd.DataFrame({"frequency": x, "recency": tx, "T": t})
 
     def expected_number_of_purchases_up_to_time(self, t):
         """E[X(t)] for a new customer (0 at t = 0)."""
@@ -270,7 +281,7 @@ class ParetoNBDFitter(_TransactionFitter):
 
     def conditional_probability_of_n_purchases_up_to_time(self, n, t, frequency, recency, T):
         """P(X(T, T + t] = n | frequency, recency, T)."""
-        x, tx, age = _broadcast(frequency, recency, T)
+        x, tx, age = _history(frequency, recency, T)
         return _shaped(self._native().conditional_pmf(float(n), float(t), x, tx, age), frequency, recency, T)
 
 
