@@ -64,10 +64,10 @@ pub fn score<M: TransactionModel + Clone + Send + Sync + 'static>(
 }
 
 /// [`score`] for histories given as columns (a DataFrame's, a stream chunk's) rather than a
-/// summary: every row is checked as [`RfmSummary::new`] checks it (on all cores; the error
-/// names the first bad row), then scored through the same plan over these customers'
-/// frequencies and ages, so the numbers equal [`score`]'s on a summary of the same rows, bit
-/// for bit.
+/// summary: every row is checked as [`RfmSummary::new`] checks it, in the pass that groups
+/// the customers by frequency (the error names the first bad row), then scored on all cores
+/// through the same plan over these customers' frequencies and ages, so the numbers equal
+/// [`score`]'s on a summary of the same rows, bit for bit.
 ///
 /// ```
 /// use clv::{BgNbdParams, RfmSummary, TimeUnit, predict::{score, score_columns}};
@@ -113,11 +113,9 @@ pub fn score_columns<M: TransactionModel + Clone + Send + Sync + 'static>(
     });
     let groups = FrequencyGroups::from_customers(checked);
     if let Some(i) = bad {
+        // the error's words come from the constructor's check (`is_valid` is its predicate)
         return Err(Customer::check(x[i], t_x[i], t[i], Some(i + 1), None)
-            .err()
-            .unwrap_or_else(|| Error::Numerical {
-                what: format!("the check of row {}", i + 1),
-            }));
+            .expect_err("is_valid and check agree (tested in customer.rs)"));
     }
     let groups = std::sync::Arc::new(groups);
     let customer = |i: usize| Customer::new_unchecked(x[i], t_x[i], t[i]);

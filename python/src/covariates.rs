@@ -224,8 +224,7 @@ pub fn summary_of(
     unit: TimeUnit,
 ) -> PyResult<RfmSummary> {
     let (x, t_x, t) = (x.as_slice()?, t_x.as_slice()?, t.as_slice()?);
-    let ids = (1..=x.len()).map(|i| i.to_string()).collect();
-    let mut s = RfmSummary::new(ids, x.to_vec(), t_x.to_vec(), t.to_vec(), unit).py()?;
+    let mut s = crate::model::row_summary(x, t_x, t, unit).py()?;
     if let Some(m) = m {
         s = s.with_monetary_value(m.as_slice()?.to_vec()).py()?;
     }

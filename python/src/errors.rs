@@ -13,93 +13,77 @@ pyo3::create_exception!(
      option) and `model` (None where they do not apply)."
 );
 
-/// The variant's name, the row, the customer, the field, the issue, the parameter or option
-/// name and the model of an error (each where it applies).
-type Fields = (
-    &'static str,
-    Option<usize>,
-    Option<String>,
-    Option<&'static str>,
-    Option<String>,
-    Option<&'static str>,
-    Option<&'static str>,
-);
+/// The variant's name, and the row, customer, field, issue, parameter or option name and
+/// model of an error where they apply.
+#[derive(Default)]
+struct Fields {
+    kind: &'static str,
+    row: Option<usize>,
+    customer: Option<String>,
+    field: Option<&'static str>,
+    issue: Option<String>,
+    name: Option<&'static str>,
+    model: Option<&'static str>,
+}
 
 fn fields(e: &clv::Error) -> Fields {
     use clv::Error as E;
-    let none = |kind| (kind, None, None, None, None, None, None);
+    let only = |kind| Fields {
+        kind,
+        ..Fields::default()
+    };
+    let named = |kind, name: &&'static str| Fields {
+        name: Some(*name),
+        ..only(kind)
+    };
+    let of_model = |kind, model: &&'static str| Fields {
+        model: Some(*model),
+        ..only(kind)
+    };
     match e {
-        E::InvalidParameter { name, .. } => (
-            "invalid_parameter",
-            None,
-            None,
-            None,
-            None,
-            Some(*name),
-            None,
-        ),
-        E::InvalidOption { name, .. } => {
-            ("invalid_option", None, None, None, None, Some(*name), None)
-        }
+        E::InvalidParameter { name, .. } => named("invalid_parameter", name),
+        E::InvalidOption { name, .. } => named("invalid_option", name),
         E::InvalidData {
             row,
             customer,
             field,
             issue,
-        } => (
-            "invalid_data",
-            *row,
-            customer.clone(),
-            Some(*field),
-            Some(issue.to_string()),
-            None,
-            None,
-        ),
-        E::MissingColumn { .. } => none("missing_column"),
-        E::NotIdentifiable { model, .. } => (
-            "not_identifiable",
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(*model),
-        ),
-        E::EmptyData(_) => none("empty_data"),
-        E::Io { .. } => none("io"),
-        E::Numerical { .. } => none("numerical"),
-        E::ModelFile { .. } => none("model_file"),
-        E::NotConverged { .. } => none("not_converged"),
-        E::UnitMismatch { .. } => none("unit_mismatch"),
-        E::SingularHessian { .. } => none("singular_hessian"),
-        E::NoFiniteMaximum { model, .. } => (
-            "no_finite_maximum",
-            None,
-            None,
-            None,
-            None,
-            None,
-            Some(*model),
-        ),
-        E::OnBoundary { model, .. } => ("on_boundary", None, None, None, None, None, Some(*model)),
-        _ => none("other"),
+        } => Fields {
+            row: *row,
+            customer: customer.clone(),
+            field: Some(*field),
+            issue: Some(issue.to_string()),
+            ..only("invalid_data")
+        },
+        E::MissingColumn { .. } => only("missing_column"),
+        E::NotIdentifiable { model, .. } => of_model("not_identifiable", model),
+        E::EmptyData(_) => only("empty_data"),
+        E::Io { .. } => only("io"),
+        E::Numerical { .. } => only("numerical"),
+        E::ModelFile { .. } => only("model_file"),
+        E::NotConverged { .. } => only("not_converged"),
+        E::UnitMismatch { .. } => only("unit_mismatch"),
+        E::SingularHessian { .. } => only("singular_hessian"),
+        E::NoFiniteMaximum { model, .. } => of_model("no_finite_maximum", model),
+        E::OnBoundary { model, .. } => of_model("on_boundary", model),
+        _ => only("other"),
     }
 }
 
 /// The Python exception for `e`, its fields set as attributes.
 pub fn to_py(e: clv::Error) -> PyErr {
-    let (kind, row, customer, field, issue, name, model) = fields(&e);
+    let f = fields(&e);
     let err = ClvError::new_err(e.to_string());
     Python::attach(|py| {
         let v = err.value(py);
         // setting attributes on a fresh exception instance does not fail
-        let _ = v.setattr("kind", kind);
-        let _ = v.setattr("row", row);
-        let _ = v.setattr("customer", customer);
-        let _ = v.setattr("field", field);
-        let _ = v.setattr("issue", issue);
-        let _ = v.setattr("name", name);
-        let _ = v.setattr("model", model);
+        let _ = v.setattr("kind", f.kind);
+        let _ = v.setattr("row", f.row);
+        let _ = v.setattr("customer", f.customer);
+        let _ = v.setattr("field", f.field);
+        let _ = v.setattr("issue", f.issue);
+        let _ = v.setattr("name", f.name);
+        let _ = v.setattr("model", f.model);
     });
     err
 }

@@ -17,6 +17,7 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::Model>()?;
     m.add_function(wrap_pyfunction!(summarize::summarize_codes, m)?)?;
     m.add_function(wrap_pyfunction!(summarize::log_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(summarize::unit_days, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_transactions, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_spend, m)?)?;
     m.add_function(wrap_pyfunction!(model::fit_transactions_cov, m)?)?;

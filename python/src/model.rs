@@ -137,16 +137,12 @@ fn histories(x: &[f64], t_x: &[f64], n: &[f64]) -> clv::Result<Vec<DiscreteHisto
     (0..x.len())
         .map(|i| {
             let whole = |v: f64, field: &'static str| -> clv::Result<u32> {
-                if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
-                    Ok(v as u32)
-                } else {
-                    Err(Error::InvalidData {
-                        row: Some(i + 1),
-                        customer: None,
-                        field,
-                        issue: clv::DataIssue::NotInteger(v),
-                    })
-                }
+                count(v).ok_or(Error::InvalidData {
+                    row: Some(i + 1),
+                    customer: None,
+                    field,
+                    issue: clv::DataIssue::NotInteger(v),
+                })
             };
             DiscreteHistory::new(
                 whole(x[i], "frequency")?,
@@ -178,19 +174,49 @@ fn per_count(
     values.iter().map(|&v| f(whole(v, name)?).py()).collect()
 }
 
-/// A whole number >= 0 from a float (a count of periods or purchases).
+/// A float that is a whole number in 0..=u32::MAX (a count of periods or purchases).
+fn count(v: f64) -> Option<u32> {
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX)).then_some(v as u32)
+}
+
+/// A whole number >= 0 from a float argument (`name` in the error).
 fn whole(v: f64, name: &'static str) -> PyResult<u32> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
-        Ok(v as u32)
-    } else {
-        Err(bad_argument(format!(
-            "{name} must be a whole number >= 0, got {v}"
-        )))
-    }
+    count(v).ok_or_else(|| bad_argument(format!("{name} must be a whole number >= 0, got {v}")))
 }
 
 fn array<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
     PyArray1::from_vec(py, v)
+}
+
+/// The scores as three numpy arrays (p_alive, expected_purchases, prob_no_purchase), allocated
+/// by numpy (calloc: no pages touched until written) and filled on all cores.
+fn score_arrays<'py>(
+    py: Python<'py>,
+    scores: &[clv::models::Score],
+) -> PyResult<Bound<'py, PyTuple>> {
+    let n = scores.len();
+    let (p, e, z) = (
+        PyArray1::<f64>::zeros(py, n, false),
+        PyArray1::<f64>::zeros(py, n, false),
+        PyArray1::<f64>::zeros(py, n, false),
+    );
+    {
+        let (mut pw, mut ew, mut zw) = (p.readwrite(), e.readwrite(), z.readwrite());
+        let (ps, es, zs) = (pw.as_slice_mut()?, ew.as_slice_mut()?, zw.as_slice_mut()?);
+        py.detach(|| {
+            const CHUNK: usize = 1 << 14;
+            ps.par_chunks_mut(CHUNK)
+                .zip(es.par_chunks_mut(CHUNK))
+                .zip(zs.par_chunks_mut(CHUNK))
+                .zip(scores.par_chunks(CHUNK))
+                .for_each(|(((p, e), z), s)| {
+                    for (i, s) in s.iter().enumerate() {
+                        (p[i], e[i], z[i]) = (s.p_alive, s.expected_purchases, s.prob_no_purchase);
+                    }
+                });
+        });
+    }
+    PyTuple::new(py, [p, e, z])
 }
 
 /// A finite value or a typed error naming the row and what was computed.
@@ -225,6 +251,18 @@ fn fit_options(
         o = o.with_start(s)?;
     }
     Ok(o)
+}
+
+/// A summary of columns whose ids are the row numbers (the crate's fits that need a summary
+/// take one; Python keeps the real ids).
+pub(crate) fn row_summary(
+    x: &[f64],
+    t_x: &[f64],
+    t: &[f64],
+    unit: clv::TimeUnit,
+) -> clv::Result<RfmSummary> {
+    let ids = (1..=x.len()).map(|i| i.to_string()).collect();
+    RfmSummary::new(ids, x.to_vec(), t_x.to_vec(), t.to_vec(), unit)
 }
 
 /// The parameter names of a transaction model, in the order estimates are reported.
@@ -277,8 +315,7 @@ pub fn fit_transactions(
                 ),
             });
         }
-        let ids = (1..=x.len()).map(|i| i.to_string()).collect();
-        let mut s = RfmSummary::new(ids, x.to_vec(), t_x.to_vec(), t.to_vec(), unit)?;
+        let mut s = row_summary(x, t_x, t, unit)?;
         if let Some(l) = litt {
             s = s.with_litt(l.to_vec())?;
         }
@@ -471,8 +508,7 @@ pub fn compare_models<'py>(
     }
     let comparison = py
         .detach(|| -> clv::Result<_> {
-            let ids = (1..=x.len()).map(|i| i.to_string()).collect();
-            let mut s = RfmSummary::new(ids, x.to_vec(), t_x.to_vec(), t.to_vec(), unit)?;
+            let mut s = row_summary(x, t_x, t, unit)?;
             if let Some(l) = litt {
                 s = s.with_litt(l.to_vec())?;
             }
@@ -720,31 +756,7 @@ impl Model {
         let scores = py
             .detach(|| clv::predict::score_columns(&model, x, t_x, t, horizon))
             .py()?;
-        // three numpy arrays (calloc'd: no pages touched until written), filled on all cores
-        let n = scores.len();
-        let (p, e, z) = (
-            PyArray1::<f64>::zeros(py, n, false),
-            PyArray1::<f64>::zeros(py, n, false),
-            PyArray1::<f64>::zeros(py, n, false),
-        );
-        {
-            let (mut pw, mut ew, mut zw) = (p.readwrite(), e.readwrite(), z.readwrite());
-            let (ps, es, zs) = (pw.as_slice_mut()?, ew.as_slice_mut()?, zw.as_slice_mut()?);
-            py.detach(|| {
-                const CHUNK: usize = 1 << 14;
-                ps.par_chunks_mut(CHUNK)
-                    .zip(es.par_chunks_mut(CHUNK))
-                    .zip(zs.par_chunks_mut(CHUNK))
-                    .zip(scores.par_chunks(CHUNK))
-                    .for_each(|(((p, e), z), s)| {
-                        for (i, s) in s.iter().enumerate() {
-                            (p[i], e[i], z[i]) =
-                                (s.p_alive, s.expected_purchases, s.prob_no_purchase);
-                        }
-                    });
-            });
-        }
-        PyTuple::new(py, [p, e, z])
+        score_arrays(py, &scores)
     }
 
     /// Discounted CLV per customer: Σ margin · E[spend] · (E[Y(tᵢ)] − E[Y(tᵢ₋₁)]) ·
@@ -992,15 +1004,7 @@ impl Model {
         let scores = py
             .detach(|| covariates::scores(c, &g, (x, t_x, t), horizon))
             .py()?;
-        let col = |g: fn(&clv::models::Score) -> f64| scores.iter().map(g).collect::<Vec<_>>();
-        PyTuple::new(
-            py,
-            [
-                array(py, col(|s| s.p_alive)),
-                array(py, col(|s| s.expected_purchases)),
-                array(py, col(|s| s.prob_no_purchase)),
-            ],
-        )
+        score_arrays(py, &scores)
     }
 
     /// E[mean transaction value | x, m̄, z] per customer for Gamma-Gamma with spend covariates.

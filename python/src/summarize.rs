@@ -19,6 +19,14 @@ pub fn unit_of(text: &str) -> PyResult<TimeUnit> {
     })
 }
 
+/// Days in a time unit, from its token (`days`, `weeks`, `periods_of_<d>_days`, and the
+/// short forms `TimeUnit::parse` reads): for the SQL and Spark summaries, which must read a
+/// unit as the crate does.
+#[pyfunction]
+pub fn unit_days(unit: &str) -> PyResult<f64> {
+    Ok(unit_of(unit)?.days())
+}
+
 /// `datetime64[ns]` as a date-time; NaT (`i64::MIN`) is `None`.
 pub fn time_of(ns: i64) -> Option<NaiveDateTime> {
     (ns != i64::MIN).then(|| chrono::DateTime::from_timestamp_nanos(ns).naive_utc())
@@ -29,19 +37,12 @@ fn ns_of(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_nanos_opt().unwrap_or(i64::MIN)
 }
 
-/// A code as decimal text, in `buf` (no allocation per row).
-fn code_text(code: i64, buf: &mut [u8; 20]) -> &str {
-    let mut n = code.unsigned_abs();
-    let mut k = buf.len();
-    loop {
-        k -= 1;
-        buf[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[k..]).expect("digits")
+/// A code as decimal text, written into `buf` (reused: no allocation per row) by the crate's
+/// number writer (whole numbers below 10^15 as their digits; codes are row counts, far below).
+fn code_text(code: i64, buf: &mut Vec<u8>) -> &str {
+    buf.clear();
+    clv::io::write_number(buf, code as f64);
+    std::str::from_utf8(buf).expect("digits")
 }
 
 /// What summarising needs besides the columns.
@@ -60,7 +61,7 @@ fn run(codes: &[i64], times: &[i64], amounts: Option<&[f64]>, s: &Settings) -> c
     let n = codes.len();
     let mut b = SummaryBuilder::new(s.options);
     let mut missing_customer = 0usize;
-    let mut buf = [0u8; 20];
+    let mut buf = Vec::with_capacity(20);
     // each usable row: (row, code, time, amount)
     let row = |i: usize| -> clv::Result<Option<(i64, NaiveDateTime, f64)>> {
         let code = codes[i];

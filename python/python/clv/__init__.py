@@ -19,7 +19,6 @@ The native API::
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -29,6 +28,7 @@ from . import _clv
 from ._clv import ClvError, TRANSACTION_MODELS
 from ._frames import (
     column,
+    float_column,
     floats,
     floats_or_scalar,
     frame_like,
@@ -93,7 +93,7 @@ def summarize(
     amounts = (
         None
         if monetary_value_col is None
-        else floats(column(transactions, monetary_value_col), monetary_value_col)
+        else float_column(transactions, monetary_value_col)
     )
     try:
         out = _clv.summarize_codes(
@@ -193,10 +193,10 @@ def fit(
             purchase_cov, dropout_cov, shared_cov, spend_cov,
             (frequency_col, recency_col, T_col, monetary_value_col),
         )
-    weights = None if weights_col is None else floats(column(summary, weights_col), weights_col)
+    weights = None if weights_col is None else float_column(summary, weights_col)
     start = None if start is None else [float(v) for v in start]
     name = model.lower()
-    f = lambda c: floats(column(summary, c), c)  # noqa: E731
+    f = lambda c: float_column(summary, c)  # noqa: E731
     if name in _SPEND:
         native = _clv.fit_spend(f(frequency_col), f(monetary_value_col), unit, penalizer, weights, start, allow_unconverged)
     elif name == "bgbb":
@@ -217,14 +217,14 @@ def _group(frame, names):
     if not names:
         return None
     names = [names] if isinstance(names, str) else list(names)
-    z = np.column_stack([floats(column(frame, n), n) for n in names])
+    z = np.column_stack([float_column(frame, n) for n in names])
     return names, np.ascontiguousarray(z, dtype=np.float64)
 
 
 def _fit_covariates(summary, name, unit, penalizer, allow_unconverged, covariates, purchase, dropout, shared, spend, cols):
     z = summary if covariates is None else covariates
     fc, rc, tc, mc = cols
-    f = lambda c: floats(column(summary, c), c)  # noqa: E731
+    f = lambda c: float_column(summary, c)  # noqa: E731
     if name in _SPEND:
         if not spend:
             raise ValueError("gamma-gamma takes spend_cov (purchase, dropout and shared covariates go with the transaction models)")
@@ -265,7 +265,7 @@ def compare(
     recommended one flagged) with `attrs["clv"]` holding the reason for the recommendation, the
     likelihood-ratio tests of nested pairs and each fitted model."""
     unit = _unit_of(summary, unit)
-    f = lambda c: floats(column(summary, c), c)  # noqa: E731
+    f = lambda c: float_column(summary, c)  # noqa: E731
     litt = f(litt_col) if has_column(summary, litt_col) else None
     hx = f(frequency_holdout_col) if has_column(summary, frequency_holdout_col) else None
     dur = float(f(duration_holdout_col)[0]) if hx is not None and has_column(summary, duration_holdout_col) else None
@@ -391,7 +391,7 @@ class Model:
         `covariates` (one row per summary row) or the summary, by the names it was fitted
         with."""
         kind = kind_of(summary)
-        f = lambda c: floats(column(summary, c), c)  # noqa: E731
+        f = lambda c: float_column(summary, c)  # noqa: E731
         index = summary.index if kind == "pandas" else None
         if self.name == "bgbb":
             x, tx, n = f(frequency_col), f(recency_col), f(n_periods_col)
@@ -461,7 +461,7 @@ class Model:
         `step`: Σ margin · E[spend | x, m̄] · (E[Y(tᵢ)] − E[Y(tᵢ₋₁)]) · (1 + discount_rate)^(−tᵢ/period)
         (`period` defaults to one time unit; `continuous=True` makes `discount_rate` a force
         per unit, e^(−δ tᵢ)). `spend` is a fitted Gamma-Gamma model."""
-        f = lambda c: floats(column(summary, c), c)  # noqa: E731
+        f = lambda c: float_column(summary, c)  # noqa: E731
         return self._m.value(
             spend._m,
             f(frequency_col),

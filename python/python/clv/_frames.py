@@ -58,6 +58,11 @@ def floats(values, name: str = "column") -> np.ndarray:
         raise TypeError(f"{name} must be numeric: {e}") from None
 
 
+def float_column(frame, name: str) -> np.ndarray:
+    """The named column as a C-contiguous float64 array."""
+    return floats(column(frame, name), name)
+
+
 def floats_or_scalar(values) -> np.ndarray:
     return floats(np.atleast_1d(np.asarray(values, dtype="float64")))
 

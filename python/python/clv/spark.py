@@ -82,12 +82,13 @@ def summarize(
     x = n_cal - 1
     first_d = F.element_at(F.col("occ"), 1)["d"]
     last_d = F.element_at(cal, -1)["d"]
-    repeats = F.slice(cal, 2, F.greatest(n_cal - 1, F.lit(1)))
+    # the repeat occasions and the ones before each (slice needs a length >= 1)
+    n_repeats = F.greatest(n_cal - 1, F.lit(1))
+    repeats = F.slice(cal, 2, n_repeats)
     repeat_sum = F.aggregate(repeats, F.lit(0.0), lambda acc, o: acc + o["amount"])
     # each inter-purchase time in seconds, in order; Σ ln of them by the native summariser's
     # own arithmetic (Spark's ln is Java's StrictMath.log, which can differ in the last bit)
-    n_gaps = F.greatest(n_cal - 1, F.lit(1))
-    gaps = F.zip_with(F.slice(cal, 2, n_gaps), F.slice(cal, 1, n_gaps), lambda a, b: ((a["d"] - b["d"]) * 86400).cast("double"))
+    gaps = F.zip_with(repeats, F.slice(cal, 1, n_repeats), lambda a, b: ((a["d"] - b["d"]) * 86400).cast("double"))
     log_gaps = _log_sums_udf()(F.when(x > 0, gaps).otherwise(F.array().cast("array<double>")))
     hx = F.size(hold)
     hold_sum = F.aggregate(hold, F.lit(0.0), lambda acc, o: acc + o["amount"])

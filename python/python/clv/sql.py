@@ -87,16 +87,12 @@ WHERE c.first_s <= d.cal_s
 ORDER BY c.first_line
 """
 
-_UNITS = {"days": 1.0, "day": 1.0, "weeks": 7.0, "week": 7.0}
-
-
 def unit_days(unit: str) -> float:
-    """Days in a time unit token (`days`, `weeks`, `periods_of_<d>_days`)."""
-    if unit in _UNITS:
-        return _UNITS[unit]
-    if unit.startswith("periods_of_") and unit.endswith("_days"):
-        return float(unit[len("periods_of_") : -len("_days")])
-    raise ValueError(f"unknown time unit '{unit}': use 'days', 'weeks' or 'periods_of_<d>_days'")
+    """Days in a time unit token (`days`, `weeks`, `periods_of_<d>_days`), read as the crate
+    reads it."""
+    from . import _clv
+
+    return _clv.unit_days(unit)
 
 
 def summary_sql(calibration_end, observation_end, unit: str = "weeks") -> str:

@@ -61,7 +61,6 @@ def _history(frequency, recency, T):
 class BaseFitter:
     """What every lifetimes fitter has: `params_`, `summary`, the variance and the intervals."""
 
-    _params = ()
     _model = ""
 
     def __init__(self, penalizer_coef: float = 0.0):
@@ -159,11 +158,13 @@ class BaseFitter:
         return Model(self._native())
 
 
-def _start(initial_params, scale: float, scaled: tuple, names) -> list | None:
-    """lifetimes' `initial_params` (log of the time-scaled parameters) as natural values."""
+def _start(initial_params, scale: float = 1.0, scaled: tuple = (), names=None) -> list | None:
+    """lifetimes' `initial_params` (log parameters, the `scaled` ones of time-scaled data) as
+    natural values."""
     if initial_params is None:
         return None
     theta = np.exp(np.asarray(initial_params, dtype=float))
+    names = names if names is not None else [None] * len(theta)
     return [float(v / scale if n in scaled else v) for n, v in zip(names, theta)]
 
 
@@ -294,7 +295,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     def fit(self, frequency, recency, n_periods, weights=None, initial_params=None, verbose=False, tol=1e-7, index=None, fit_method="Nelder-Mead", maxiter=2000, **kwargs):
         x, tx, n = floats(frequency, "frequency"), floats(recency, "recency"), floats(n_periods, "n_periods")
         w = None if weights is None else floats(weights, "weights")
-        start = None if initial_params is None else [float(v) for v in np.exp(np.asarray(initial_params, dtype=float))]
+        start = _start(initial_params)
         native = _clv.fit_bgbb(x, tx, n, _UNIT, float(self.penalizer_coef), w, start, False)
         self._adopt(native, float(len(x)) if w is None else float(w.sum()))
         self.data = pd.DataFrame(
@@ -339,7 +340,7 @@ class GammaGammaFitter(BaseFitter):
     def fit(self, frequency, monetary_value, weights=None, initial_params=None, verbose=False, tol=1e-7, index=None, q_constraint=False, **kwargs):
         x, m = floats(frequency, "frequency"), floats(monetary_value, "monetary_value")
         w = None if weights is None else floats(weights, "weights")
-        start = None if initial_params is None else [float(v) for v in np.exp(np.asarray(initial_params, dtype=float))]
+        start = _start(initial_params)
         native = _clv.fit_spend(x, m, _UNIT, float(self.penalizer_coef), w, start, False)
         self._adopt(native, native.n_customers)
         self.data = pd.DataFrame(

@@ -68,11 +68,7 @@ def _summary(transactions, customer_id_col, datetime_col, monetary_value_col, da
             cols["monetary_value"] = out["calibration_spend"] / (frequency + 1.0)
         else:
             cols["monetary_value"] = out["monetary_value"]
-    index = pd.Index(np.asarray(uniques, dtype=object)[out["code"]], name=customer_id_col)
-    try:
-        index = pd.Index(index.to_numpy().tolist(), name=customer_id_col)
-    except Exception:  # pragma: no cover - ids that do not round-trip stay objects
-        pass
+    index = pd.Index(np.asarray(uniques)[out["code"]], name=customer_id_col)
     return pd.DataFrame(cols, index=index).sort_index().astype(float)
 
 
