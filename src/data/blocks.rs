@@ -33,7 +33,12 @@ pub(crate) struct Recycler(std::sync::mpsc::Sender<Vec<u8>>);
 impl Recycler {
     /// Gives `block`'s buffer back (dropped if the reader is gone).
     pub(crate) fn give(&self, block: Block) {
-        let _ = self.0.send(block.bytes);
+        self.give_bytes(block.bytes);
+    }
+
+    /// Gives a block's bytes back (dropped if the reader is gone).
+    pub(crate) fn give_bytes(&self, bytes: Vec<u8>) {
+        let _ = self.0.send(bytes);
     }
 }
 
@@ -263,70 +268,107 @@ pub(crate) fn for_each_record<E>(
     Ok(seen.saturating_sub(skip))
 }
 
-/// [`for_each_record`] with the fields as text, for a block without quotes that is valid
-/// UTF-8 as a whole: one validation for the block instead of one per field. `None` (and `f`
-/// never called) when the block does not qualify; the caller then reads it as bytes.
+impl Block {
+    /// The block as text, for [`for_each_text_record`]: a block without quotes that is valid
+    /// UTF-8 as a whole (one validation for the block instead of one per field), read with an
+    /// ASCII delimiter other than a line end. Otherwise the block back, to be read as bytes.
+    pub(crate) fn into_text(self, delimiter: u8) -> Result<String, Block> {
+        if self.quoted || !delimiter.is_ascii() || delimiter == b'\n' || delimiter == b'\r' {
+            return Err(self);
+        }
+        String::from_utf8(self.bytes).map_err(|e| Block {
+            bytes: e.into_bytes(),
+            quoted: false,
+        })
+    }
+}
+
+/// The bytes of `w` that are zero, as their high bits (exact: no false positives from
+/// borrows, unlike the shorter `(w - 0x01..) & !w & 0x80..`).
+#[inline]
+fn zero_bytes(w: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((w & LOW7).wrapping_add(LOW7)) | w | LOW7)
+}
+
+/// [`for_each_record`] for a block as text ([`Block::into_text`]): records split at `\n` (a
+/// trailing `\r` dropped) and fields at `delimiter`, blank lines skipped.
+///
+/// The cuts are found eight bytes at a time: [`zero_bytes`] of the word against the delimiter
+/// and the line end, each repeated eight times, marks every cut in the word, and the marks are
+/// taken lowest first. On records of a few dozen bytes with a cut every ten, this beats a
+/// `memchr` call per cut several times over. Both bytes are ASCII, so every cut is on a
+/// character boundary.
 ///
 /// # Errors
 /// `f`'s errors.
-pub(crate) fn for_each_text_record<E>(
-    block: &Block,
+pub(crate) fn for_each_text_record<'t, E>(
+    text: &'t str,
     delimiter: u8,
     skip: usize,
-    mut f: impl FnMut(&[&str]) -> Result<(), E>,
-) -> Option<Result<usize, E>> {
-    if block.quoted || !delimiter.is_ascii() || delimiter == b'\n' || delimiter == b'\r' {
-        return None;
-    }
-    let text = std::str::from_utf8(&block.bytes).ok()?;
+    mut f: impl FnMut(&[&'t str]) -> Result<(), E>,
+) -> Result<usize, E> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
     let bytes = text.as_bytes();
+    let (delimiters, line_ends) = (ONES * u64::from(delimiter), ONES * u64::from(b'\n'));
     let mut seen = 0usize;
-    let mut fields: Vec<&str> = Vec::new();
-    // the field being read starts at `from`; its line ends at the next line end
+    let mut fields: Vec<&'t str> = Vec::new();
+    // the field being read starts at `from`
     let mut from = 0usize;
-    // a line end at `end`: the last field, then the record (blank lines skipped)
-    fn line_end<'t, E>(
-        text: &'t str,
-        (from, end): (usize, usize),
-        fields: &mut Vec<&'t str>,
-        (seen, skip): (&mut usize, usize),
-        f: &mut impl FnMut(&[&str]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let last = &text[from..end];
-        let last = last.strip_suffix('\r').unwrap_or(last);
-        if fields.is_empty() && last.is_empty() {
-            return Ok(());
-        }
-        *seen += 1;
-        let result = if *seen > skip {
-            fields.push(last);
-            f(fields)
-        } else {
-            Ok(())
+    let mut base = 0usize;
+    while base < bytes.len() {
+        let (w, valid) = match bytes.get(base..base + 8) {
+            Some(word) => (
+                u64::from_le_bytes(word.try_into().expect("8 bytes")),
+                u64::MAX,
+            ),
+            None => {
+                // the last few bytes, padded: the padding's marks are dropped
+                let rest = &bytes[base..];
+                let mut w = [0u8; 8];
+                w[..rest.len()].copy_from_slice(rest);
+                (u64::from_le_bytes(w), (1u64 << (8 * rest.len())) - 1)
+            }
         };
-        fields.clear();
-        result
-    }
-    // one pass for delimiters and line ends alike (both ASCII: every cut is on a character
-    // boundary)
-    for p in memchr::memchr2_iter(delimiter, b'\n', bytes) {
-        if bytes[p] == delimiter {
-            fields.push(&text[from..p]);
-        } else if let Err(e) = line_end(text, (from, p), &mut fields, (&mut seen, skip), &mut f) {
-            return Some(Err(e));
+        let ends = zero_bytes(w ^ line_ends) & valid;
+        let mut cuts = (zero_bytes(w ^ delimiters) & valid) | ends;
+        while cuts != 0 {
+            let bit = cuts & cuts.wrapping_neg();
+            cuts ^= bit;
+            let p = base + (bit.trailing_zeros() / 8) as usize;
+            let field = &text[from..p];
+            from = p + 1;
+            if ends & bit == 0 {
+                fields.push(field);
+                continue;
+            }
+            let last = field.strip_suffix('\r').unwrap_or(field);
+            if fields.is_empty() && last.is_empty() {
+                continue;
+            }
+            seen += 1;
+            if seen > skip {
+                fields.push(last);
+                let result = f(&fields);
+                fields.clear();
+                result?;
+            } else {
+                fields.clear();
+            }
         }
-        from = p + 1;
+        base += 8;
     }
-    if let Err(e) = line_end(
-        text,
-        (from, bytes.len()),
-        &mut fields,
-        (&mut seen, skip),
-        &mut f,
-    ) {
-        return Some(Err(e));
+    // the last line, without a line end
+    let field = &text[from..];
+    let last = field.strip_suffix('\r').unwrap_or(field);
+    if !(fields.is_empty() && last.is_empty()) {
+        seen += 1;
+        if seen > skip {
+            fields.push(last);
+            f(&fields)?;
+        }
     }
-    Some(Ok(seen.saturating_sub(skip)))
+    Ok(seen.saturating_sub(skip))
 }
 
 /// The first record of `block` as a header: fields as text, a BOM and blanks trimmed; `None`
@@ -491,6 +533,60 @@ mod tests {
         assert_eq!(want.len(), 300);
         for size in [1, 2, 3, 5, 17, 64, 100, 1000, 4096] {
             assert_eq!(records(&text, size), want, "block size {size}");
+        }
+    }
+
+    /// The split of a text as a plain `split` gives it: lines at `\n`, a trailing `\r`
+    /// dropped, blank lines skipped, fields at the delimiter.
+    fn naive(text: &str, delimiter: char, skip: usize) -> Vec<Vec<String>> {
+        text.split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .filter(|l| !l.is_empty())
+            .skip(skip)
+            .map(|l| l.split(delimiter).map(str::to_string).collect())
+            .collect()
+    }
+
+    #[test]
+    fn text_records_split_as_plain_split_does() {
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        // fields of every length around the eight-byte words, multibyte characters, CRLF,
+        // blank lines, empty fields, and a last line with or without its line end
+        let pieces = ["a", "bc", "é", "1234567", "\r", "€uro", "x y", "\t"];
+        for delimiter in [',', ';', '\t', '|', '\0'] {
+            for round in 0..300 {
+                let mut text = String::new();
+                for _ in 0..next(12) {
+                    for k in 0..next(5) {
+                        if k > 0 {
+                            text.push(delimiter);
+                        }
+                        for _ in 0..next(4) {
+                            text.push_str(pieces[next(pieces.len())]);
+                        }
+                    }
+                    text.push_str(["\n", "\r\n", "\n\n"][next(3)]);
+                }
+                if round % 2 == 0 {
+                    text.push_str("last,line");
+                }
+                let skip = next(2);
+                let mut got: Vec<Vec<String>> = Vec::new();
+                let n = for_each_text_record(&text, delimiter as u8, skip, |f| {
+                    got.push(f.iter().map(|s| s.to_string()).collect());
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+                let want = naive(&text, delimiter, skip);
+                assert_eq!(got, want, "{text:?}");
+                assert_eq!(n, want.len());
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::dates::DateParser;
 use super::line_guard::{LineGuard, from_csv, from_io};
+use super::time::Stamp;
 use super::{RfmSummary, SummaryBuilder, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
 use chrono::NaiveDateTime;
@@ -1016,10 +1017,10 @@ impl Tally {
 /// What a data row comes to under the format's policies.
 pub(crate) enum Verdict<'a> {
     /// A transaction for the summariser.
-    Use(&'a str, NaiveDateTime, f64),
+    Use(&'a str, Stamp, f64),
     /// A purchase or return line for the netting ([`Returns::Net`]): customer, time,
     /// amount (>= 0), invoice, whether it is a return.
-    Net(&'a str, NaiveDateTime, f64, Option<&'a str>, bool),
+    Net(&'a str, Stamp, f64, Option<&'a str>, bool),
     /// Left out (counted in the tally).
     Skip,
 }
@@ -1039,13 +1040,53 @@ impl<'f> RowJudge<'f> {
         }
     }
 
+    /// A number field that is not a plain decimal (or a decimal comma under
+    /// `TransactionFormat::decimal_comma`): its value, or the error naming the row, customer
+    /// and field, with a hint when it reads as a decimal comma.
+    #[cold]
+    fn number_slow(
+        &self,
+        text: &str,
+        row: usize,
+        customer: &str,
+        field: &'static str,
+    ) -> Result<f64> {
+        if self.format.decimal_comma {
+            let t: String = text.trim().chars().filter(|&c| c != '.').collect();
+            return parse_f64(&t.replace(',', "."), row, customer, field);
+        }
+        parse_f64(text, row, customer, field).map_err(|e| {
+            // "12,50": say how to read a decimal comma
+            let comma = text.trim().replace(',', ".").parse::<f64>().is_ok();
+            match e {
+                Error::InvalidData {
+                    row,
+                    customer,
+                    field,
+                    issue: DataIssue::Unparseable { text, .. },
+                } if comma => Error::InvalidData {
+                    row,
+                    customer,
+                    field,
+                    issue: DataIssue::Unparseable {
+                        text,
+                        expected: "a number (with a decimal comma: pass --decimal-comma, \
+                                   TransactionFormat::decimal_comma)"
+                            .into(),
+                    },
+                },
+                other => other,
+            }
+        })
+    }
+
     /// The verdict on data row `row` (1-based, for errors); `late` says which times are after
     /// the window (skipped and counted). Counts the row's reason in `tally` when it is left out.
     pub(crate) fn judge<'a>(
         &self,
         row: usize,
         fields: RowFields<'a>,
-        late: Option<&dyn Fn(NaiveDateTime) -> bool>,
+        late: Option<&dyn Fn(Stamp) -> bool>,
         tally: &mut Tally,
     ) -> Result<Verdict<'a>> {
         let format = self.format;
@@ -1070,7 +1111,7 @@ impl<'f> RowJudge<'f> {
             });
         }
         let date_text = fields.date.ok_or_else(|| missing("date"))?;
-        let time = self.dates.parse(date_text).ok_or_else(|| {
+        let time = self.dates.parse_stamp(date_text).ok_or_else(|| {
             Error::InvalidData {
                 row: Some(row),
                 customer: Some(customer.to_string()),
@@ -1085,33 +1126,10 @@ impl<'f> RowJudge<'f> {
             }
         })?;
         let number = |text: &str, field: &'static str| -> Result<f64> {
-            if format.decimal_comma {
-                let t: String = text.trim().chars().filter(|&c| c != '.').collect();
-                parse_f64(&t.replace(',', "."), row, customer, field)
-            } else {
-                parse_f64(text, row, customer, field).map_err(|e| {
-                    // "12,50": say how to read a decimal comma
-                    let comma = text.trim().replace(',', ".").parse::<f64>().is_ok();
-                    match e {
-                        Error::InvalidData {
-                            row,
-                            customer,
-                            field,
-                            issue: DataIssue::Unparseable { text, .. },
-                        } if comma => Error::InvalidData {
-                            row,
-                            customer,
-                            field,
-                            issue: DataIssue::Unparseable {
-                                text,
-                                expected: "a number (with a decimal comma: pass --decimal-comma, \
-                                           TransactionFormat::decimal_comma)"
-                                    .into(),
-                            },
-                        },
-                        other => other,
-                    }
-                })
+            // the plain decimal of most exports, without building an error's room
+            match super::numfmt::read_number(super::trim(text).as_bytes()) {
+                Some(v) if !format.decimal_comma => Ok(v),
+                _ => self.number_slow(text, row, customer, field),
             }
         };
         let amount = match fields.amount {
@@ -1228,11 +1246,13 @@ pub(crate) fn parse_rows_counted(
     let mut tally = Tally::default();
     let mut netting = super::returns::Netting::default();
     let judge = RowJudge::new(format);
+    let late = late.map(|l| move |s: Stamp| l(s.time()));
+    let late = late.as_ref().map(|l| l as &dyn Fn(Stamp) -> bool);
     let mut handle = |row: usize, fields: RowFields<'_>| -> Result<()> {
         match judge.judge(row, fields, late, &mut tally)? {
-            Verdict::Use(customer, time, amount) => sink(row, customer, time, amount),
+            Verdict::Use(customer, time, amount) => sink(row, customer, time.time(), amount),
             Verdict::Net(customer, time, amount, invoice, is_return) => {
-                netting.push(row, customer, time, amount, invoice, is_return);
+                netting.push(row, customer, time.time(), amount, invoice, is_return);
                 Ok(())
             }
             Verdict::Skip => Ok(()),

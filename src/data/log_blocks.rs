@@ -6,15 +6,15 @@
 //! order of first appearance, rows and errors numbered as in the file.
 
 use super::SummaryBuilder;
-use super::blocks::{Block, Blocks, for_each_record, for_each_text_record};
+use super::blocks::{Block, Blocks, Recycler, for_each_record, for_each_text_record};
 use super::io::{
     Cols, LineCounts, RowFields, RowJudge, Tally, TransactionFormat, Verdict, check_cancel_prefix,
     column_name, columns_of,
 };
 use super::line_guard::{from_csv, from_io};
 use super::summary_csv::shift_row;
+use super::time::Stamp;
 use crate::error::{DataIssue, Error, Result};
-use chrono::NaiveDateTime;
 use std::io::Read;
 use std::sync::{Arc, mpsc};
 
@@ -22,11 +22,13 @@ use std::sync::{Arc, mpsc};
 const BLOCK_BYTES: usize = 1 << 20;
 
 /// One transaction of a block, for its shard: the row within the block, the customer id as a
-/// range of the block's id text, the time and the amount.
+/// range of the block's text (or of its id text, for a block read by the `csv` crate) and its
+/// hash, the time and the amount.
 struct Rec {
     row: u32,
     id: (u32, u32),
-    time: NaiveDateTime,
+    hash: u64,
+    time: Stamp,
     amount: f64,
 }
 
@@ -36,13 +38,23 @@ struct Rec {
 struct BlockOut {
     rows: usize,
     tally: Tally,
+    /// The block's bytes, when its records were read in place (the ids are ranges of them).
+    text: Option<String>,
+    /// The ids copied out of the `csv` crate's records, when they were not.
     ids: String,
     shards: Vec<Vec<Rec>>,
     error: Option<Error>,
 }
 
-fn shard_of(id: &str, shards: usize) -> usize {
-    (super::id_hash(id) % shards as u64) as usize
+impl BlockOut {
+    /// The id of `r`.
+    fn id(&self, r: &Rec) -> &str {
+        let range = r.id.0 as usize..(r.id.0 + r.id.1) as usize;
+        match &self.text {
+            Some(text) => &text[range],
+            None => &self.ids[range],
+        }
+    }
 }
 
 /// A field as text; invalid UTF-8 is an error naming the row and column.
@@ -65,15 +77,16 @@ struct BlockParser<'a> {
     delimiter: u8,
     cols: Cols,
     judge: RowJudge<'a>,
-    late: Option<&'a (dyn Fn(NaiveDateTime) -> bool + Sync)>,
+    late: Option<&'a (dyn Fn(Stamp) -> bool + Sync)>,
     shards: usize,
 }
 
 fn parse_block(
     p: &BlockParser<'_>,
-    block: &Block,
+    block: Block,
     skip: usize,
     spare: Option<BlockOut>,
+    recycler: &Recycler,
 ) -> BlockOut {
     let (delimiter, cols, judge, late, shards) = (p.delimiter, &p.cols, &p.judge, p.late, p.shards);
     // an earlier block's buffers, emptied, when one is free (no fresh pages for every block)
@@ -92,16 +105,21 @@ fn parse_block(
         },
     };
     let mut row = 0usize;
-    let late = late.map(|l| l as &dyn Fn(NaiveDateTime) -> bool);
-    let take = |f: RowFields<'_>, row: usize, out: &mut BlockOut| -> Result<()> {
+    let late = late.map(|l| l as &dyn Fn(Stamp) -> bool);
+    // `id_at(customer)`: where the id is kept (a range of the block, or of `out.ids`)
+    let take = |f: RowFields<'_>,
+                row: usize,
+                out: &mut BlockOut,
+                id_at: &mut dyn FnMut(&str, &mut String) -> u32|
+     -> Result<()> {
         match judge.judge(row, f, late, &mut out.tally)? {
             Verdict::Use(customer, time, amount) => {
-                let start = out.ids.len() as u32;
-                out.ids.push_str(customer);
-                let k = shard_of(customer, shards);
-                out.shards[k].push(Rec {
+                let hash = super::id_hash(customer);
+                let start = id_at(customer, &mut out.ids);
+                out.shards[(hash % shards as u64) as usize].push(Rec {
                     row: row as u32,
                     id: (start, customer.len() as u32),
+                    hash,
                     time,
                     amount,
                 });
@@ -111,45 +129,66 @@ fn parse_block(
         }
         Ok(())
     };
-    let as_text = for_each_text_record(block, delimiter, skip, |fields| {
-        row += 1;
-        let opt = |j: Option<usize>| j.map(|j| fields.get(j).copied());
-        let f = RowFields {
-            customer: fields.get(cols.0).copied(),
-            date: fields.get(cols.1).copied(),
-            amount: opt(cols.2),
-            quantity: opt(cols.3),
-            invoice: opt(cols.4),
-        };
-        take(f, row, &mut out)
-    });
-    let result = match as_text {
-        Some(r) => r,
-        None => for_each_record(
-            block,
-            delimiter,
-            skip,
-            |fields| {
+    let result = match block.into_text(delimiter) {
+        Ok(text) => {
+            // an id is a slice of `text` (a field, trimmed): its offset in the block
+            let (base, len) = (text.as_ptr() as usize, text.len());
+            let mut in_place = |id: &str, _: &mut String| {
+                let at = id.as_ptr() as usize - base;
+                debug_assert!(at + id.len() <= len, "the id is a slice of the block");
+                at as u32
+            };
+            let result = for_each_text_record(&text, delimiter, skip, |fields| {
                 row += 1;
-                let get = |j: usize| -> Result<Option<&str>> {
-                    fields
-                        .get(j)
-                        .map(|raw| field_text(raw, row, column_name(cols, j)))
-                        .transpose()
-                };
-                let opt =
-                    |j: Option<usize>| -> Result<Option<Option<&str>>> { j.map(&get).transpose() };
+                let opt = |j: Option<usize>| j.map(|j| fields.get(j).copied());
                 let f = RowFields {
-                    customer: get(cols.0)?,
-                    date: get(cols.1)?,
-                    amount: opt(cols.2)?,
-                    quantity: opt(cols.3)?,
-                    invoice: opt(cols.4)?,
+                    customer: fields.get(cols.0).copied(),
+                    date: fields.get(cols.1).copied(),
+                    amount: opt(cols.2),
+                    quantity: opt(cols.3),
+                    invoice: opt(cols.4),
                 };
-                take(f, row, &mut out)
-            },
-            |e, i| from_csv(e, "transactions", Some(i + 1), |j| column_name(cols, j)),
-        ),
+                take(f, row, &mut out, &mut in_place)
+            });
+            out.text = Some(text);
+            result
+        }
+        Err(block) => {
+            out.text = None;
+            let mut copied = |id: &str, ids: &mut String| {
+                let start = ids.len() as u32;
+                ids.push_str(id);
+                start
+            };
+            let result = for_each_record(
+                &block,
+                delimiter,
+                skip,
+                |fields| {
+                    row += 1;
+                    let get = |j: usize| -> Result<Option<&str>> {
+                        fields
+                            .get(j)
+                            .map(|raw| field_text(raw, row, column_name(cols, j)))
+                            .transpose()
+                    };
+                    let opt = |j: Option<usize>| -> Result<Option<Option<&str>>> {
+                        j.map(&get).transpose()
+                    };
+                    let f = RowFields {
+                        customer: get(cols.0)?,
+                        date: get(cols.1)?,
+                        amount: opt(cols.2)?,
+                        quantity: opt(cols.3)?,
+                        invoice: opt(cols.4)?,
+                    };
+                    take(f, row, &mut out, &mut copied)
+                },
+                |e, i| from_csv(e, "transactions", Some(i + 1), |j| column_name(cols, j)),
+            );
+            recycler.give(block);
+            result
+        }
     };
     match result {
         Ok(n) => out.rows = n,
@@ -170,11 +209,11 @@ fn push_block(
     failed: &mut Option<Error>,
 ) {
     let (base, out) = item;
-    let id = |r: &Rec| &out.ids[r.id.0 as usize..(r.id.0 + r.id.1) as usize];
     for batch in out.shards[k].chunks(16) {
-        b.warm_up(batch.iter().map(id));
+        b.warm_up(batch.iter().map(|r| (out.id(r), r.hash)));
         for r in batch {
-            if let Err(e) = b.push(base + r.row as usize, id(r), r.time, r.amount) {
+            let row = base + r.row as usize;
+            if let Err(e) = b.push_stamp(row, out.id(r), Some(r.hash), r.time, r.amount) {
                 *failed = Some(e);
                 return;
             }
@@ -237,9 +276,9 @@ fn summarize_blocks_in(
             .observation_end()
             .unwrap_or(options.calibration_end()),
     );
-    let last = granularity.floor(end);
-    let late_fn = move |t: NaiveDateTime| granularity.floor(t) > last;
-    let late: Option<&(dyn Fn(NaiveDateTime) -> bool + Sync)> =
+    let last = granularity.key(Stamp::of(end));
+    let late_fn = move |t: Stamp| granularity.key(t) > last;
+    let late: Option<&(dyn Fn(Stamp) -> bool + Sync)> =
         options.skips_lines_after_end().then_some(&late_fn);
     let n_shards = crate::par::threads().max(1);
     let parser = BlockParser {
@@ -270,9 +309,7 @@ fn summarize_blocks_in(
     let spares: std::sync::Mutex<Vec<BlockOut>> = std::sync::Mutex::new(Vec::new());
     let work = |(block, skip): (Block, usize)| {
         let spare = spares.lock().ok().and_then(|mut v| v.pop());
-        let out = parse_block(&parser, &block, skip, spare);
-        recycler.give(block);
-        out
+        parse_block(&parser, block, skip, spare, &recycler)
     };
 
     let mut tally = Tally::default();
@@ -284,7 +321,7 @@ fn summarize_blocks_in(
             let (tx, rx) = mpsc::sync_channel::<Arc<(usize, BlockOut)>>(8);
             senders.push(tx);
             let mut b = builder.shard();
-            let spares = &spares;
+            let (spares, recycler) = (&spares, recycler.clone());
             handles.push(scope.spawn(move || {
                 let mut failed: Option<Error> = None;
                 for item in rx {
@@ -292,10 +329,13 @@ fn summarize_blocks_in(
                         push_block(&mut b, k, &item, &mut failed);
                     }
                     // the last shard done with a block gives its buffers back
-                    if let Some((_, out)) = Arc::into_inner(item)
-                        && let Ok(mut v) = spares.lock()
-                    {
-                        v.push(out);
+                    if let Some((_, mut out)) = Arc::into_inner(item) {
+                        if let Some(text) = out.text.take() {
+                            recycler.give_bytes(text.into_bytes());
+                        }
+                        if let Ok(mut v) = spares.lock() {
+                            v.push(out);
+                        }
                     }
                 }
                 (b, failed)
@@ -359,7 +399,7 @@ mod tests {
     use crate::io::{Returns, parse_rows_counted};
     use crate::{Summarized, SummaryOptions, TimeUnit};
 
-    fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
+    fn at(y: i32, m: u32, d: u32) -> chrono::NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(y, m, d)
             .unwrap()
             .and_hms_opt(0, 0, 0)

@@ -44,16 +44,17 @@ pub fn write_number(out: &mut Vec<u8>, v: f64) {
 }
 
 /// `text` as Rust's `str::parse::<f64>` reads it, bit for bit, with a shortcut for the plain
-/// decimals of exports (`45.47`, `-3`, `0.5`): at most 19 digits making a whole number of at
-/// most 2^53, and at most 22 after the point. Such a number is `w / 10^f` with `w` and `10^f`
+/// decimals of exports (`45.47`, `-3`, `0.5`): at most 19 digits and a point, the digits
+/// making a whole number of at most 2^53. Such a number is `w / 10^f` with `w` and `10^f`
 /// exact doubles, and one IEEE division rounds it correctly (Clinger 1990, "How to read
 /// floating point numbers accurately", the fast path); anything else goes to the standard
 /// parser.
 #[inline]
 pub(crate) fn read_number(text: &[u8]) -> Option<f64> {
-    const POW10: [f64; 23] = [
+    // (powers up to 10^22 are exact doubles; at most 19 are needed)
+    const POW10: [f64; 20] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e17, 1e18, 1e19,
     ];
     let slow = || std::str::from_utf8(text).ok()?.parse::<f64>().ok();
     let (negative, body) = match text.first() {
@@ -61,21 +62,39 @@ pub(crate) fn read_number(text: &[u8]) -> Option<f64> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
-    let mut w: u64 = 0;
-    let mut digits = 0usize;
-    let mut point: Option<usize> = None;
-    for (i, &c) in body.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                digits += 1;
-            }
-            b'.' if point.is_none() => point = Some(i),
-            _ => return slow(),
-        }
+    // at most 20 bytes: at most 19 digits and a point, so `w` cannot overflow (10^19 < 2^64)
+    if body.len() > 20 {
+        return slow();
     }
-    let fraction = point.map_or(0, |p| body.len() - p - 1);
-    if digits == 0 || digits > 19 || w > 1 << 53 || fraction > 22 {
+    let mut w: u64 = 0;
+    let mut i = 0usize;
+    while let Some(&c) = body.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        w = w * 10 + u64::from(d);
+        i += 1;
+    }
+    let whole = i;
+    let mut fraction = 0usize;
+    if let Some(&c) = body.get(i) {
+        if c != b'.' {
+            return slow();
+        }
+        i += 1;
+        let start = i;
+        while let Some(&c) = body.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return slow();
+            }
+            w = w * 10 + u64::from(d);
+            i += 1;
+        }
+        fraction = i - start;
+    }
+    if whole + fraction == 0 || w > 1 << 53 {
         return slow();
     }
     let v = w as f64 / POW10[fraction];

@@ -1,5 +1,6 @@
 //! Transaction log → RFM summary, with an optional calibration/holdout split.
 
+use super::time::Stamp;
 use super::{Granularity, Holdout, RfmSummary, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -336,7 +337,12 @@ impl Index {
     }
 
     fn get(&self, id: &str) -> Option<usize> {
-        let slot = self.by_hash.get(&super::id_hash(id))?;
+        self.get_hashed(id, super::id_hash(id))
+    }
+
+    /// [`get`](Self::get) with the id's hash `h` (`id_hash(id)`) already known.
+    fn get_hashed(&self, id: &str, h: u64) -> Option<usize> {
+        let slot = self.by_hash.get(&h)?;
         let same = slot
             .matches(id)
             .unwrap_or_else(|| self.id(slot.account) == id);
@@ -349,10 +355,15 @@ impl Index {
 
     /// Adds `id` (not yet in the index) as the next account.
     fn insert(&mut self, id: &str) -> usize {
+        self.insert_hashed(id, super::id_hash(id))
+    }
+
+    /// [`insert`](Self::insert) with the id's hash `h` already known.
+    fn insert_hashed(&mut self, id: &str, h: u64) -> usize {
         let i = self.ends.len();
         self.text.push_str(id);
         self.ends.push(self.text.len());
-        match self.by_hash.entry(super::id_hash(id)) {
+        match self.by_hash.entry(h) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Slot::new(i, id));
             }
@@ -438,11 +449,10 @@ pub struct SummaryBuilder {
     /// The row of each account's first transaction (the order of first appearance when
     /// shards are merged).
     first_rows: Vec<usize>,
-    /// The last customer pushed and their account.
-    last: Option<(String, usize)>,
-    /// The buffer of an earlier `last`, for the next.
-    spare_id: Option<String>,
-    last_time: Option<NaiveDateTime>,
+    /// The last customer pushed (their id, and their account: `None` before the first push).
+    last_id: String,
+    last_account: Option<usize>,
+    last_time: Option<Stamp>,
     after_end: usize,
 }
 
@@ -452,10 +462,8 @@ impl SummaryBuilder {
     pub fn new(options: SummaryOptions) -> Self {
         let g = options.granularity;
         SummaryBuilder {
-            cal_key: g.floor(options.calibration_end).and_utc().timestamp(),
-            obs_key: options
-                .observation_end
-                .map(|t| g.floor(t).and_utc().timestamp()),
+            cal_key: g.key(Stamp::of(options.calibration_end)),
+            obs_key: options.observation_end.map(|t| g.key(Stamp::of(t))),
             options,
             keep_all: false,
             unordered: 0,
@@ -464,8 +472,8 @@ impl SummaryBuilder {
             merged_ids: None,
             accounts: Vec::new(),
             first_rows: Vec::new(),
-            last: None,
-            spare_id: None,
+            last_id: String::new(),
+            last_account: None,
             last_time: None,
             after_end: 0,
         }
@@ -492,6 +500,19 @@ impl SummaryBuilder {
         time: NaiveDateTime,
         amount: f64,
     ) -> Result<()> {
+        self.push_stamp(row, customer, None, Stamp::of(time), amount)
+    }
+
+    /// [`push`](Self::push) with the time as a [`Stamp`] and, when the caller has it, the id's
+    /// hash (`id_hash(customer)`): log readers' hot path.
+    pub(crate) fn push_stamp(
+        &mut self,
+        row: usize,
+        customer: &str,
+        hash: Option<u64>,
+        time: Stamp,
+        amount: f64,
+    ) -> Result<()> {
         let err = |field, issue| Error::InvalidData {
             row: Some(row),
             customer: Some(customer.to_string()),
@@ -504,7 +525,7 @@ impl SummaryBuilder {
         if amount < 0.0 {
             return Err(err("amount", DataIssue::Negative(amount)));
         }
-        let key = self.options.granularity.floor(time).and_utc().timestamp();
+        let key = self.options.granularity.key(time);
         // after the summary's last occasion (`SummaryOptions::is_after_end`, on the key)
         if self.options.skip_after_end && key > self.obs_key.unwrap_or(self.cal_key) {
             self.after_end += 1;
@@ -518,7 +539,7 @@ impl SummaryBuilder {
                 return Err(err(
                     "date",
                     DataIssue::AfterObservationEnd {
-                        date: show(time),
+                        date: show(time.time()),
                         end: show(self.options.observation_end.expect("set")),
                     },
                 ));
@@ -527,7 +548,7 @@ impl SummaryBuilder {
                 return Err(err(
                     "date",
                     DataIssue::AfterCalibrationEnd {
-                        date: show(time),
+                        date: show(time.time()),
                         end: show(self.options.calibration_end),
                     },
                 ));
@@ -536,45 +557,20 @@ impl SummaryBuilder {
         }
         self.ensure_index();
         // logs grouped by customer repeat the last customer: no lookup then
-        let last = match self.last.take() {
-            Some(l) if super::same_id(&l.0, customer) => Some(l),
-            Some(l) => {
-                self.spare_id = Some(l.0);
-                None
-            }
-            None => None,
-        };
-        let idx = match last
-            .as_ref()
-            .map(|l| l.1)
-            .or_else(|| self.index.get(customer))
-        {
-            Some(i) => i,
-            None => {
-                let i = self.index.insert(customer);
-                debug_assert_eq!(i, self.accounts.len());
-                self.first_rows.push(row);
-                self.accounts.push(if self.keep_all {
-                    Account::All(Vec::new())
-                } else {
-                    Account::InOrder {
-                        folded: Folded::default(),
-                        open: (key, 0.0),
-                    }
-                });
+        let idx = match self.last_account {
+            Some(i) if super::same_id(&self.last_id, customer) => i,
+            _ => {
+                let h = hash.unwrap_or_else(|| super::id_hash(customer));
+                let i = match self.index.get_hashed(customer, h) {
+                    Some(i) => i,
+                    None => self.open_account(row, customer, h, key),
+                };
+                self.last_id.clear();
+                self.last_id.push_str(customer);
+                self.last_account = Some(i);
                 i
             }
         };
-        self.last = Some(match last {
-            Some(l) => l,
-            None => {
-                // the previous customer's buffer, reused
-                let mut id = self.spare_id.take().unwrap_or_default();
-                id.clear();
-                id.push_str(customer);
-                (id, idx)
-            }
-        });
         let cal_key = self.cal_key;
         match &mut self.accounts[idx] {
             Account::InOrder { folded, open } => {
@@ -598,19 +594,19 @@ impl SummaryBuilder {
     /// their cache misses overlap (a lookup in a large table is a miss to memory; one after
     /// another, the rest of each push keeps the processor from starting the next one early).
     /// A log in time order changes customer at every row: this about halves its cost.
-    pub(crate) fn warm_up<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+    pub(crate) fn warm_up<'a>(&self, ids: impl Iterator<Item = (&'a str, u64)>) {
         if self.merged_ids.is_some() {
             return;
         }
         let mut seen = 0usize;
-        let mut prev: Option<&str> = self.last.as_ref().map(|l| l.0.as_str());
-        for id in ids {
+        let mut prev: Option<&str> = self.last_account.map(|_| self.last_id.as_str());
+        for (id, h) in ids {
             // a repeated customer is found without a lookup (`push` keeps the last one)
             if prev.is_some_and(|p| super::same_id(p, id)) {
                 continue;
             }
             prev = Some(id);
-            if let Some(i) = self.index.get(id)
+            if let Some(i) = self.index.get_hashed(id, h)
                 && let Some(Account::InOrder { open, .. }) = self.accounts.get(i)
             {
                 seen = seen.wrapping_add(open.0 as usize);
@@ -619,8 +615,32 @@ impl SummaryBuilder {
         std::hint::black_box(seen);
     }
 
+    /// A new account for `customer` (hash `h`), first seen at `row` at occasion `key`.
+    fn open_account(&mut self, row: usize, customer: &str, h: u64, key: i64) -> usize {
+        let i = self.index.insert_hashed(customer, h);
+        debug_assert_eq!(i, self.accounts.len());
+        self.first_rows.push(row);
+        self.accounts.push(if self.keep_all {
+            Account::All(Vec::new())
+        } else {
+            Account::InOrder {
+                folded: Folded::default(),
+                open: (key, 0.0),
+            }
+        });
+        i
+    }
+
     /// Moves the ids of merged shards into the index (before more transactions come).
+    #[inline]
     fn ensure_index(&mut self) {
+        if self.merged_ids.is_some() {
+            self.build_merged_index();
+        }
+    }
+
+    #[cold]
+    fn build_merged_index(&mut self) {
         if let Some(ids) = self.merged_ids.take() {
             self.index = Index::from_ids(ids);
         }
@@ -865,7 +885,7 @@ impl SummaryBuilder {
                 calibration_spend,
             },
             regularity: crate::diagnostics::Regularity::from_gap_pairs(gap_pairs).ok(),
-            last_transaction: self.last_time,
+            last_transaction: self.last_time.map(Stamp::time),
             transactions_after_end: self.after_end,
         })
     }
