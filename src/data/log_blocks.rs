@@ -237,16 +237,17 @@ pub(crate) fn summarize_blocks(
     delimiter: u8,
     builder: &mut SummaryBuilder,
 ) -> Result<LineCounts> {
-    summarize_blocks_in(reader, format, delimiter, builder, BLOCK_BYTES)
+    let shards = crate::par::threads().max(1);
+    summarize_blocks_in(reader, format, delimiter, builder, (BLOCK_BYTES, shards))
 }
 
-/// [`summarize_blocks`] in blocks of `block_bytes`.
+/// [`summarize_blocks`] in blocks of `block_bytes`, the customers in `n_shards` shards.
 fn summarize_blocks_in(
     reader: impl Read,
     format: &TransactionFormat,
     delimiter: u8,
     builder: &mut SummaryBuilder,
-    block_bytes: usize,
+    (block_bytes, n_shards): (usize, usize),
 ) -> Result<LineCounts> {
     check_cancel_prefix(format)?;
     let mut blocks = Blocks::new(reader, delimiter, block_bytes);
@@ -280,7 +281,6 @@ fn summarize_blocks_in(
     let late_fn = move |t: Stamp| granularity.key(t) > last;
     let late: Option<&(dyn Fn(Stamp) -> bool + Sync)> =
         options.skips_lines_after_end().then_some(&late_fn);
-    let n_shards = crate::par::threads().max(1);
     let parser = BlockParser {
         delimiter,
         cols,
@@ -441,9 +441,18 @@ mod tests {
         format: &TransactionFormat,
         size: usize,
     ) -> std::result::Result<(Summarized, LineCounts), String> {
+        in_shards(text, format, size, 2)
+    }
+
+    fn in_shards(
+        text: &str,
+        format: &TransactionFormat,
+        size: usize,
+        shards: usize,
+    ) -> std::result::Result<(Summarized, LineCounts), String> {
         let opts = options();
         let mut b = SummaryBuilder::new(opts);
-        let counts = summarize_blocks_in(text.as_bytes(), format, b',', &mut b, size)
+        let counts = summarize_blocks_in(text.as_bytes(), format, b',', &mut b, (size, shards))
             .map_err(|e| e.to_string())?;
         if b.needs_replay() {
             b.begin_replay();
@@ -553,6 +562,42 @@ mod tests {
         assert!(want.as_ref().unwrap_err().contains("negative"), "{want:?}");
         for size in [9, 300, 1 << 20] {
             assert_eq!(in_blocks(&text, &no_returns, size), want, "size {size}");
+        }
+    }
+
+    /// A log in time order (no replay: the shards are folded on their own threads and their
+    /// columns merged), with customers first seen in the holdout and customers with three and
+    /// more occasions: every shard count and block size gives the one-thread summary.
+    #[test]
+    fn shards_finish_as_one_builder_does() {
+        let format = TransactionFormat::csv("customer", "when", Some("amount"));
+        let mut text = String::from("customer,when,amount\n");
+        let mut s = 9u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 33) as usize
+        };
+        for day in 1..=180u32 {
+            let date = chrono::NaiveDate::from_yo_opt(2024, day).unwrap();
+            for _ in 0..next() % 6 {
+                // new customers keep arriving, in the holdout too (after day 91)
+                let c = next() % (day as usize * 2 + 5);
+                text.push_str(&format!("c{c},{date},{}.5\n", next() % 90));
+            }
+        }
+        let want = one_thread(&text, &format).unwrap();
+        assert!(!want.0.first_seen_in_holdout.is_empty());
+        assert!(want.0.regularity.is_some());
+        for shards in [1, 2, 3, 5] {
+            for size in [64, 1000, 1 << 20] {
+                assert_eq!(
+                    in_shards(&text, &format, size, shards),
+                    Ok(want.clone()),
+                    "shards {shards}, size {size}"
+                );
+            }
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Transaction log → RFM summary, with an optional calibration/holdout split.
 
 use super::time::Stamp;
-use super::{Granularity, Holdout, RfmSummary, TimeUnit};
+use super::{Granularity, RfmSummary, TimeUnit};
 use crate::error::{DataIssue, Error, Result};
 use chrono::{NaiveDate, NaiveDateTime};
 use rustc_hash::FxHashMap;
+
+mod closing;
+use closing::{Closing, Tail};
 
 /// A time as a user wrote it: the date alone when it is midnight.
 fn show(t: NaiveDateTime) -> String {
@@ -445,6 +448,9 @@ pub struct SummaryBuilder {
     /// After [`absorb_shards`](Self::absorb_shards): the ids in account order, moved into
     /// `index` only if more transactions come (`finish` needs no index).
     merged_ids: Option<Vec<String>>,
+    /// Shards taken in by [`absorb_shards`](Self::absorb_shards) and not merged yet: `finish`
+    /// folds them on their own threads; anything else merges them first.
+    pending: Vec<SummaryBuilder>,
     accounts: Vec<Account>,
     /// The row of each account's first transaction (the order of first appearance when
     /// shards are merged).
@@ -470,6 +476,7 @@ impl SummaryBuilder {
             replaying: false,
             index: Index::default(),
             merged_ids: None,
+            pending: Vec::new(),
             accounts: Vec::new(),
             first_rows: Vec::new(),
             last_id: String::new(),
@@ -595,7 +602,7 @@ impl SummaryBuilder {
     /// another, the rest of each push keeps the processor from starting the next one early).
     /// A log in time order changes customer at every row: this about halves its cost.
     pub(crate) fn warm_up<'a>(&self, ids: impl Iterator<Item = (&'a str, u64)>) {
-        if self.merged_ids.is_some() {
+        if self.merged_ids.is_some() || !self.pending.is_empty() {
             return;
         }
         let mut seen = 0usize;
@@ -634,13 +641,14 @@ impl SummaryBuilder {
     /// Moves the ids of merged shards into the index (before more transactions come).
     #[inline]
     fn ensure_index(&mut self) {
-        if self.merged_ids.is_some() {
+        if self.merged_ids.is_some() || !self.pending.is_empty() {
             self.build_merged_index();
         }
     }
 
     #[cold]
     fn build_merged_index(&mut self) {
+        self.merge_pending();
         if let Some(ids) = self.merged_ids.take() {
             self.index = Index::from_ids(ids);
         }
@@ -648,7 +656,10 @@ impl SummaryBuilder {
 
     /// Whether nothing has been pushed yet.
     pub(crate) fn is_fresh(&self) -> bool {
-        self.accounts.is_empty() && !self.replaying && self.merged_ids.is_none()
+        self.accounts.is_empty()
+            && !self.replaying
+            && self.merged_ids.is_none()
+            && self.pending.is_empty()
     }
 
     /// An empty builder with the same options and policy (keep every occasion or not), for a
@@ -663,11 +674,29 @@ impl SummaryBuilder {
     /// Takes in shards that summarised disjoint sets of customers, each from the rows of a log
     /// in file order (with the log's row numbers): the result is the builder that pushing
     /// every row in order would have given, customers in order of first appearance.
-    /// `self` must be fresh.
+    /// `self` must be fresh. The shards are kept as they are until something other than
+    /// [`finish`](Self::finish) needs the accounts in one piece ([`Self::merge_pending`]).
     pub(crate) fn absorb_shards(&mut self, shards: Vec<SummaryBuilder>) {
         debug_assert!(self.is_fresh());
-        // each shard's first rows increase (its customers in order of first appearance): the
-        // order of the whole is a merge of the shards' orders, not a sort
+        for sh in &shards {
+            self.unordered += sh.unordered;
+            self.after_end += sh.after_end;
+            self.last_time = match (self.last_time, sh.last_time) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        self.pending = shards;
+    }
+
+    /// Merges the absorbed shards' accounts and ids into this builder's, in order of first
+    /// appearance: each shard's first rows increase (its customers in order of first
+    /// appearance), so the order of the whole is a merge of the shards' orders, not a sort.
+    fn merge_pending(&mut self) {
+        let shards = std::mem::take(&mut self.pending);
+        if shards.is_empty() {
+            return;
+        }
         let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
         let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(total);
         let mut next = vec![0usize; shards.len()];
@@ -687,12 +716,6 @@ impl SummaryBuilder {
             let ids = match sh.merged_ids {
                 Some(m) => m,
                 None => sh.index.into_ids(),
-            };
-            self.unordered += sh.unordered;
-            self.after_end += sh.after_end;
-            self.last_time = match (self.last_time, sh.last_time) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
             };
             parts.push((ids, sh.accounts));
         }
@@ -720,6 +743,7 @@ impl SummaryBuilder {
 
     /// Starts the replay: the out-of-order customers will collect every transaction.
     pub fn begin_replay(&mut self) {
+        self.merge_pending();
         for a in &mut self.accounts {
             if matches!(a, Account::Unordered) {
                 *a = Account::All(Vec::new());
@@ -750,6 +774,11 @@ impl SummaryBuilder {
     /// Number of distinct customers seen so far.
     pub fn customers(&self) -> usize {
         self.accounts.len()
+            + self
+                .pending
+                .iter()
+                .map(|sh| sh.accounts.len())
+                .sum::<usize>()
     }
 
     /// Builds the summary (customers in order of first appearance). Errors if the log has to
@@ -758,7 +787,7 @@ impl SummaryBuilder {
     /// # Errors
     /// [`Error::EmptyData`] when no customer made a purchase by the calibration end.
     pub fn finish(self) -> Result<Summarized> {
-        if self.accounts.is_empty() {
+        if self.customers() == 0 {
             return Err(Error::EmptyData("no transactions"));
         }
         if self.needs_replay() {
@@ -771,123 +800,20 @@ impl SummaryBuilder {
                 ),
             });
         }
-        let unit = self.options.unit;
-        let cal_key = self.cal_key;
-        let n = self.accounts.len();
-        let all_ids = match self.merged_ids {
+        let closing = Closing::of(&self);
+        let tail = Tail {
+            last_transaction: self.last_time.map(Stamp::time),
+            after_end: self.after_end,
+        };
+        if !self.pending.is_empty() {
+            return closing.finish_shards(self.pending, tail);
+        }
+        let ids = match self.merged_ids {
             Some(ids) => ids,
             None => self.index.into_ids(),
         };
-        debug_assert_eq!(all_ids.len(), n);
-        // ln of one second in the summary's unit: litt = Σ ln(gap in seconds) + x ln(that)
-        let ln_second = unit.from_seconds(1).ln();
-        let mut litt = Vec::with_capacity(n);
-        let mut gap_pairs: Vec<(f64, f64)> = Vec::new();
-        let (mut ids, mut x, mut t_x, mut t, mut m) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut hx, mut hm) = (Vec::new(), Vec::new());
-        let (mut first_purchase, mut calibration_spend) =
-            (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut first_seen_in_holdout = Vec::new();
-        for (id, acc) in all_ids.into_iter().zip(self.accounts) {
-            let f = match acc {
-                Account::InOrder { mut folded, open } => {
-                    folded.close(open.0, open.1, cal_key);
-                    folded
-                }
-                Account::All(mut v) => {
-                    v.sort_by_key(|o| o.0);
-                    let mut folded = Folded::default();
-                    let mut open: Option<(i64, f64)> = None;
-                    for (k, a) in v {
-                        match &mut open {
-                            Some(o) if o.0 == k => o.1 += a,
-                            _ => {
-                                if let Some(o) = open {
-                                    folded.close(o.0, o.1, cal_key);
-                                }
-                                open = Some((k, a));
-                            }
-                        }
-                    }
-                    if let Some(o) = open {
-                        folded.close(o.0, o.1, cal_key);
-                    }
-                    folded
-                }
-                Account::Unordered => unreachable!("replayed before finishing"),
-            };
-            if f.first > cal_key {
-                first_seen_in_holdout.push(id);
-                continue;
-            }
-            ids.push(id);
-            if f.cal_repeats >= 2 {
-                gap_pairs.push((f.cal_gaps.0 as f64, f.cal_gaps.1 as f64));
-            }
-            x.push(f.cal_repeats as f64);
-            litt.push(if f.cal_repeats == 0 {
-                0.0
-            } else {
-                f.cal_log_gaps + f.cal_repeats as f64 * ln_second
-            });
-            t_x.push(unit.from_seconds(f.cal_last - f.first));
-            t.push(unit.from_seconds(cal_key - f.first));
-            first_purchase.push(
-                chrono::DateTime::from_timestamp(f.first, 0)
-                    .expect("from a date")
-                    .naive_utc(),
-            );
-            calibration_spend.push(f.first_amount + f.cal_repeat_sum);
-            m.push(if f.cal_repeats > 0 {
-                f.cal_repeat_sum / f.cal_repeats as f64
-            } else {
-                0.0
-            });
-            if self.obs_key.is_some() {
-                hx.push(f.holdout as f64);
-                hm.push(if f.holdout == 0 {
-                    0.0
-                } else {
-                    f.holdout_sum / f.holdout as f64
-                });
-            }
-        }
-        if ids.is_empty() {
-            return Err(Error::EmptyData(
-                "every customer's first purchase is after the calibration end",
-            ));
-        }
-        // the ids are the builder's keys: distinct
-        let mut summary = RfmSummary::with_distinct_ids(ids, x, t_x, t, unit)?
-            .with_monetary_value(m)?
-            .with_litt(litt)?;
-        if let Some(obs) = self.obs_key {
-            let duration = unit.from_seconds(obs - self.cal_key);
-            if duration > 0.0 {
-                summary = summary.with_holdout(Holdout {
-                    frequency: hx,
-                    monetary_value: hm,
-                    duration,
-                })?;
-            }
-        }
-        Ok(Summarized {
-            summary,
-            first_seen_in_holdout,
-            history: History {
-                first_purchase,
-                calibration_spend,
-            },
-            regularity: crate::diagnostics::Regularity::from_gap_pairs(gap_pairs).ok(),
-            last_transaction: self.last_time.map(Stamp::time),
-            transactions_after_end: self.after_end,
-        })
+        debug_assert_eq!(ids.len(), self.accounts.len());
+        closing.finish(ids, self.accounts, tail)
     }
 }
 
