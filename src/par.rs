@@ -193,8 +193,23 @@ pub(crate) fn threads() -> usize {
     }
 }
 
+/// Drops `v` on a thread of its own where the `parallel` feature is on (a large structure
+/// gives its memory back while the caller goes on), else here.
+#[cfg(feature = "logs")]
+pub(crate) fn drop_later<T: Send + 'static>(v: T) {
+    #[cfg(feature = "parallel")]
+    {
+        // (when no thread can be started, the closure, and `v` with it, is dropped here)
+        let _ = std::thread::Builder::new()
+            .name("clv-drop".into())
+            .spawn(move || drop(v));
+    }
+    #[cfg(not(feature = "parallel"))]
+    drop(v);
+}
+
 /// `(a(), b())`, in parallel where the `parallel` feature is on.
-#[cfg(feature = "csv")]
+#[cfg(feature = "logs")]
 pub(crate) fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,

@@ -788,11 +788,7 @@ pub fn read_transactions_counted(
 ) -> Result<LineCounts> {
     let path = path.as_ref();
     let with_path = |e| with_path(path, e);
-    let options = *builder.options();
-    let late = |t| options.is_after_end(t);
-    let late = options
-        .skips_lines_after_end()
-        .then_some(&late as &dyn Fn(NaiveDateTime) -> bool);
+    let late = Late::after_end(builder.options());
     let parallel = match format.delimiter {
         Delimiter::Byte(d) if format.returns != Returns::Net && builder.is_fresh() => {
             (crate::par::threads() > 1).then_some(d)
@@ -867,7 +863,7 @@ pub fn for_each_transaction_counted(
     mut f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<LineCounts> {
     let path = path.as_ref();
-    parse_rows_counted(open(path)?, format, None, &mut f).map_err(|e| with_path(path, e))
+    parse_rows_counted(open(path)?, format, Late::Never, &mut f).map_err(|e| with_path(path, e))
 }
 
 /// [`for_each_transaction_counted`] for a window: lines for which `is_late` holds (dated after
@@ -894,7 +890,8 @@ pub fn for_each_transaction_until(
     mut f: impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<LineCounts> {
     let path = path.as_ref();
-    parse_rows_counted(open(path)?, format, Some(&is_late), &mut f).map_err(|e| with_path(path, e))
+    let late = |s: Stamp| is_late(s.time());
+    parse_rows_counted(open(path)?, format, Late::By(&late), &mut f).map_err(|e| with_path(path, e))
 }
 
 /// [`read_transactions_into`] from any reader, in one pass: a log whose transactions are out
@@ -923,11 +920,7 @@ pub fn read_transactions_from(
     format: &TransactionFormat,
     builder: &mut SummaryBuilder,
 ) -> Result<usize> {
-    let options = *builder.options();
-    let late = |t| options.is_after_end(t);
-    let late = options
-        .skips_lines_after_end()
-        .then_some(&late as &dyn Fn(NaiveDateTime) -> bool);
+    let late = Late::after_end(builder.options());
     parse_rows_counted(reader, format, late, &mut |row, customer, time, amount| {
         builder.push(row, customer, time, amount)
     })
@@ -1025,6 +1018,43 @@ pub(crate) enum Verdict<'a> {
     Skip,
 }
 
+/// Which rows are after the window's end (skipped and counted as such).
+#[derive(Clone, Copy)]
+pub(crate) enum Late<'a> {
+    /// None.
+    Never,
+    /// Those at or after this stamp: the start of the occasion after the summary's last
+    /// ([`Granularity::after`](super::Granularity)), one comparison per row.
+    From(Stamp),
+    /// Those the caller's test picks.
+    By(&'a dyn Fn(Stamp) -> bool),
+}
+
+impl Late<'_> {
+    /// The rows after the last day of a summary with `options`, when it skips them
+    /// ([`SummaryOptions::is_after_end`](crate::SummaryOptions::is_after_end) as a stamp), else
+    /// none.
+    pub(crate) fn after_end(options: &crate::SummaryOptions) -> Self {
+        if !options.skips_lines_after_end() {
+            return Late::Never;
+        }
+        let g = options.granularity();
+        let end = options
+            .observation_end()
+            .unwrap_or(options.calibration_end());
+        Late::From(g.after(g.key(Stamp::of(end))))
+    }
+
+    #[inline]
+    fn holds(self, t: Stamp) -> bool {
+        match self {
+            Late::Never => false,
+            Late::From(s) => t >= s,
+            Late::By(f) => f(t),
+        }
+    }
+}
+
 /// Reads the fields of data rows under a transaction format: parsing, validation, and the
 /// policies for missing ids, returns, zero amounts and lines after the end.
 pub(crate) struct RowJudge<'f> {
@@ -1086,7 +1116,7 @@ impl<'f> RowJudge<'f> {
         &self,
         row: usize,
         fields: RowFields<'a>,
-        late: Option<&dyn Fn(Stamp) -> bool>,
+        late: Late<'_>,
         tally: &mut Tally,
     ) -> Result<Verdict<'a>> {
         let format = self.format;
@@ -1155,7 +1185,7 @@ impl<'f> RowJudge<'f> {
             }
             (i, _) => (false, i),
         };
-        if late.is_some_and(|late| late(time)) {
+        if late.holds(time) {
             counts.after_end += 1;
             return Ok(Verdict::Skip);
         }
@@ -1239,15 +1269,13 @@ pub(crate) fn column_name(cols: &Cols, j: usize) -> &'static str {
 pub(crate) fn parse_rows_counted(
     reader: impl Read,
     format: &TransactionFormat,
-    late: Option<&dyn Fn(NaiveDateTime) -> bool>,
+    late: Late<'_>,
     sink: &mut impl FnMut(usize, &str, NaiveDateTime, f64) -> Result<()>,
 ) -> Result<LineCounts> {
     let mut rows = 0usize;
     let mut tally = Tally::default();
     let mut netting = super::returns::Netting::default();
     let judge = RowJudge::new(format);
-    let late = late.map(|l| move |s: Stamp| l(s.time()));
-    let late = late.as_ref().map(|l| l as &dyn Fn(Stamp) -> bool);
     let mut handle = |row: usize, fields: RowFields<'_>| -> Result<()> {
         match judge.judge(row, fields, late, &mut tally)? {
             Verdict::Use(customer, time, amount) => sink(row, customer, time.time(), amount),

@@ -8,8 +8,8 @@
 use super::SummaryBuilder;
 use super::blocks::{Block, Blocks, Recycler, for_each_record, for_each_text_record};
 use super::io::{
-    Cols, LineCounts, RowFields, RowJudge, Tally, TransactionFormat, Verdict, check_cancel_prefix,
-    column_name, columns_of,
+    Cols, Late, LineCounts, RowFields, RowJudge, Tally, TransactionFormat, Verdict,
+    check_cancel_prefix, column_name, columns_of,
 };
 use super::line_guard::{from_csv, from_io};
 use super::summary_csv::shift_row;
@@ -77,7 +77,8 @@ struct BlockParser<'a> {
     delimiter: u8,
     cols: Cols,
     judge: RowJudge<'a>,
-    late: Option<&'a (dyn Fn(Stamp) -> bool + Sync)>,
+    /// Rows at or after this time are after the window (counted and skipped).
+    late: Option<Stamp>,
     shards: usize,
 }
 
@@ -88,7 +89,8 @@ fn parse_block(
     spare: Option<BlockOut>,
     recycler: &Recycler,
 ) -> BlockOut {
-    let (delimiter, cols, judge, late, shards) = (p.delimiter, &p.cols, &p.judge, p.late, p.shards);
+    let (delimiter, cols, judge, shards) = (p.delimiter, &p.cols, &p.judge, p.shards);
+    let late = p.late.map_or(Late::Never, Late::From);
     // an earlier block's buffers, emptied, when one is free (no fresh pages for every block)
     let mut out = match spare {
         Some(mut o) if o.shards.len() == shards => {
@@ -105,7 +107,6 @@ fn parse_block(
         },
     };
     let mut row = 0usize;
-    let late = late.map(|l| l as &dyn Fn(Stamp) -> bool);
     // `id_at(customer)`: where the id is kept (a range of the block, or of `out.ids`)
     let take = |f: RowFields<'_>,
                 row: usize,
@@ -269,18 +270,10 @@ fn summarize_blocks_in(
     } else {
         (columns_of(format, None)?, 0)
     };
-    let options = *builder.options();
-    // `SummaryOptions::is_after_end`, with the end's occasion computed once
-    let (granularity, end) = (
-        options.granularity(),
-        options
-            .observation_end()
-            .unwrap_or(options.calibration_end()),
-    );
-    let last = granularity.key(Stamp::of(end));
-    let late_fn = move |t: Stamp| granularity.key(t) > last;
-    let late: Option<&(dyn Fn(Stamp) -> bool + Sync)> =
-        options.skips_lines_after_end().then_some(&late_fn);
+    let late = match Late::after_end(builder.options()) {
+        Late::From(s) => Some(s),
+        _ => None,
+    };
     let parser = BlockParser {
         delimiter,
         cols,
@@ -420,17 +413,25 @@ mod tests {
     ) -> std::result::Result<(Summarized, LineCounts), String> {
         let opts = options();
         let mut b = SummaryBuilder::new(opts);
-        let late = |t| opts.is_after_end(t);
-        let counts = parse_rows_counted(text.as_bytes(), format, Some(&late), &mut |r, c, t, a| {
-            b.push(r, c, t, a)
-        })
+        let late = |t: Stamp| opts.is_after_end(t.time());
+        let counts = parse_rows_counted(
+            text.as_bytes(),
+            format,
+            Late::By(&late),
+            &mut |r, c, t, a| b.push(r, c, t, a),
+        )
         .map_err(|e| e.to_string())?;
         if b.needs_replay() {
             b.begin_replay();
-            parse_rows_counted(text.as_bytes(), format, Some(&late), &mut |_, c, t, a| {
-                b.replay(c, t, a);
-                Ok(())
-            })
+            parse_rows_counted(
+                text.as_bytes(),
+                format,
+                Late::By(&late),
+                &mut |_, c, t, a| {
+                    b.replay(c, t, a);
+                    Ok(())
+                },
+            )
             .map_err(|e| e.to_string())?;
         }
         Ok((b.finish().map_err(|e| e.to_string())?, counts))
@@ -456,11 +457,16 @@ mod tests {
             .map_err(|e| e.to_string())?;
         if b.needs_replay() {
             b.begin_replay();
-            let late = |t| opts.is_after_end(t);
-            parse_rows_counted(text.as_bytes(), format, Some(&late), &mut |_, c, t, a| {
-                b.replay(c, t, a);
-                Ok(())
-            })
+            let late = |t: Stamp| opts.is_after_end(t.time());
+            parse_rows_counted(
+                text.as_bytes(),
+                format,
+                Late::By(&late),
+                &mut |_, c, t, a| {
+                    b.replay(c, t, a);
+                    Ok(())
+                },
+            )
             .map_err(|e| e.to_string())?;
         }
         Ok((b.finish().map_err(|e| e.to_string())?, counts))

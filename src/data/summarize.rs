@@ -597,6 +597,7 @@ impl SummaryBuilder {
         Ok(())
     }
 
+    #[cfg(feature = "csv")]
     /// Looks up the accounts of the next few customers without changing anything, so that
     /// their cache misses overlap (a lookup in a large table is a miss to memory; one after
     /// another, the rest of each push keeps the processor from starting the next one early).
@@ -654,6 +655,7 @@ impl SummaryBuilder {
         }
     }
 
+    #[cfg(feature = "csv")]
     /// Whether nothing has been pushed yet.
     pub(crate) fn is_fresh(&self) -> bool {
         self.accounts.is_empty()
@@ -662,6 +664,7 @@ impl SummaryBuilder {
             && self.pending.is_empty()
     }
 
+    #[cfg(feature = "csv")]
     /// An empty builder with the same options and policy (keep every occasion or not), for a
     /// shard of the customers.
     pub(crate) fn shard(&self) -> SummaryBuilder {
@@ -671,6 +674,7 @@ impl SummaryBuilder {
         }
     }
 
+    #[cfg(feature = "csv")]
     /// Takes in shards that summarised disjoint sets of customers, each from the rows of a log
     /// in file order (with the log's row numbers): the result is the builder that pushing
     /// every row in order would have given, customers in order of first appearance.
@@ -687,6 +691,14 @@ impl SummaryBuilder {
             };
         }
         self.pending = shards;
+    }
+
+    /// The id of account `i`.
+    fn id_of(&self, i: usize) -> &str {
+        match &self.merged_ids {
+            Some(ids) => &ids[i],
+            None => self.index.id(i),
+        }
     }
 
     /// Merges the absorbed shards' accounts and ids into this builder's, in order of first
@@ -808,12 +820,7 @@ impl SummaryBuilder {
         if !self.pending.is_empty() {
             return closing.finish_shards(self.pending, tail);
         }
-        let ids = match self.merged_ids {
-            Some(ids) => ids,
-            None => self.index.into_ids(),
-        };
-        debug_assert_eq!(ids.len(), self.accounts.len());
-        closing.finish(ids, self.accounts, tail)
+        closing.finish(&self, tail)
     }
 }
 

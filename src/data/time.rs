@@ -184,6 +184,7 @@ pub(crate) struct Stamp {
 #[cfg(feature = "logs")]
 impl Stamp {
     /// A whole second `secs` after 1970-01-01 00:00.
+    #[cfg(feature = "csv")]
     pub(crate) fn from_secs(secs: i64) -> Self {
         Stamp { secs, nanos: 0 }
     }
@@ -217,9 +218,20 @@ impl Granularity {
             Granularity::Day => s.secs - s.secs.rem_euclid(86_400),
         }
     }
+
+    /// The first stamp whose occasion comes after the one of key `key` (a [`key`](Self::key)):
+    /// `self.key(t) > key` exactly when `t >= self.after(key)`.
+    #[cfg(feature = "csv")]
+    pub(crate) fn after(self, key: i64) -> Stamp {
+        Stamp::from_secs(match self {
+            Granularity::Exact => key + 1,
+            Granularity::Hour => key + 3600,
+            Granularity::Day => key + 86_400,
+        })
+    }
 }
 
-#[cfg(all(test, feature = "logs"))]
+#[cfg(all(test, feature = "csv"))]
 mod stamp_tests {
     use super::*;
     use chrono::NaiveDate;
@@ -251,6 +263,15 @@ mod stamp_tests {
             }
             for b in times {
                 assert_eq!(Stamp::of(a).cmp(&Stamp::of(b)), a.cmp(&b), "{a} {b}");
+                // "after b's occasion" as one comparison of stamps
+                for g in [Granularity::Exact, Granularity::Hour, Granularity::Day] {
+                    let k = g.key(Stamp::of(b));
+                    assert_eq!(
+                        g.key(Stamp::of(a)) > k,
+                        Stamp::of(a) >= g.after(k),
+                        "{a} {b}"
+                    );
+                }
             }
         }
     }

@@ -17,14 +17,6 @@ pub(super) struct Closing {
     ln_second: f64,
 }
 
-/// Where one customer went: not in the summary (first purchase in the holdout), or in it,
-/// with or without a pair of calibration gaps for the regularity estimate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Fate {
-    Holdout,
-    Kept { gap: bool },
-}
-
 /// The summary's columns, filled one customer at a time.
 #[derive(Debug, Default)]
 struct Columns {
@@ -61,25 +53,84 @@ impl Columns {
         }
     }
 
-    /// Moves the `j`-th kept customer of `from` to the end of `self` (and their gap pair, the
-    /// `g`-th of `from`, when they have one).
-    fn take_kept(&mut self, from: &mut Columns, j: usize, gap: Option<usize>) {
-        self.ids.push(std::mem::take(&mut from.ids[j]));
-        self.x.push(from.x[j]);
-        self.t_x.push(from.t_x[j]);
-        self.t.push(from.t[j]);
-        self.m.push(from.m[j]);
-        self.litt.push(from.litt[j]);
-        if let (Some(&hx), Some(&hm)) = (from.hx.get(j), from.hm.get(j)) {
-            self.hx.push(hx);
-            self.hm.push(hm);
+    /// The columns of `parts` end to end. Writing fresh memory is what this costs (the pages
+    /// are made as they are first written), so the columns are joined on two threads.
+    fn joined(parts: Vec<Columns>) -> Columns {
+        let n = parts.len();
+        let (mut ids, mut x, mut t_x, mut t, mut m, mut litt) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut hx, mut hm, mut first, mut spend, mut gaps, mut born) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for p in parts {
+            ids.push(p.ids);
+            x.push(p.x);
+            t_x.push(p.t_x);
+            t.push(p.t);
+            m.push(p.m);
+            litt.push(p.litt);
+            hx.push(p.hx);
+            hm.push(p.hm);
+            first.push(p.first_purchase);
+            spend.push(p.calibration_spend);
+            gaps.push(p.gap_pairs);
+            born.push(p.first_seen_in_holdout);
         }
-        self.first_purchase.push(from.first_purchase[j]);
-        self.calibration_spend.push(from.calibration_spend[j]);
-        if let Some(g) = gap {
-            self.gap_pairs.push(from.gap_pairs[g]);
+        let (a, b) = crate::par::join(
+            move || {
+                (
+                    end_to_end(ids),
+                    end_to_end(x),
+                    end_to_end(t_x),
+                    end_to_end(t),
+                )
+            },
+            move || {
+                (
+                    end_to_end(m),
+                    end_to_end(litt),
+                    end_to_end(hx),
+                    end_to_end(hm),
+                    end_to_end(first),
+                    end_to_end(spend),
+                )
+            },
+        );
+        Columns {
+            ids: a.0,
+            x: a.1,
+            t_x: a.2,
+            t: a.3,
+            m: b.0,
+            litt: b.1,
+            hx: b.2,
+            hm: b.3,
+            first_purchase: b.4,
+            calibration_spend: b.5,
+            gap_pairs: end_to_end(gaps),
+            first_seen_in_holdout: end_to_end(born),
         }
     }
+}
+
+/// The vectors of `parts` end to end (moved, not cloned).
+fn end_to_end<T>(parts: Vec<Vec<T>>) -> Vec<T> {
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for mut p in parts {
+        all.append(&mut p);
+    }
+    all
 }
 
 impl Closing {
@@ -94,14 +145,16 @@ impl Closing {
     }
 
     /// A customer's occasions folded, the open one closed.
-    fn fold(&self, acc: Account) -> Folded {
+    fn fold(&self, acc: &Account) -> Folded {
         let cal_key = self.cal_key;
         match acc {
-            Account::InOrder { mut folded, open } => {
+            Account::InOrder { folded, open } => {
+                let mut folded = *folded;
                 folded.close(open.0, open.1, cal_key);
                 folded
             }
-            Account::All(mut v) => {
+            Account::All(v) => {
+                let mut v = v.clone();
                 v.sort_by_key(|o| o.0);
                 let mut folded = Folded::default();
                 let mut open: Option<(i64, f64)> = None;
@@ -128,16 +181,15 @@ impl Closing {
     /// Adds customer `id` with account `acc` to `cols`: the summary's conventions (Fader,
     /// Hardie & Lee 2005: x repeat occasions, t_x from the first to the last calibration
     /// occasion, T from the first to the calibration end, monetary value the mean repeat spend).
-    fn add(&self, cols: &mut Columns, id: String, acc: Account) -> Fate {
+    fn add(&self, cols: &mut Columns, id: &str, acc: &Account) {
         let f = self.fold(acc);
         if f.first > self.cal_key {
-            cols.first_seen_in_holdout.push(id);
-            return Fate::Holdout;
+            cols.first_seen_in_holdout.push(id.to_string());
+            return;
         }
         let unit = self.unit;
-        cols.ids.push(id);
-        let gap = f.cal_repeats >= 2;
-        if gap {
+        cols.ids.push(id.to_string());
+        if f.cal_repeats >= 2 {
             cols.gap_pairs
                 .push((f.cal_gaps.0 as f64, f.cal_gaps.1 as f64));
         }
@@ -169,83 +221,52 @@ impl Closing {
                 f.holdout_sum / f.holdout as f64
             });
         }
-        Fate::Kept { gap }
     }
 
-    /// The summary of customers `ids` with `accounts` (the same order).
-    pub(super) fn finish(
-        &self,
-        ids: Vec<String>,
-        accounts: Vec<Account>,
-        tail: Tail,
-    ) -> Result<Summarized> {
-        let mut cols = Columns::with_capacity(ids.len(), self.obs_key.is_some());
-        for (id, acc) in ids.into_iter().zip(accounts) {
-            self.add(&mut cols, id, acc);
+    /// The summary of builder `b`'s customers.
+    pub(super) fn finish(&self, b: &SummaryBuilder, tail: Tail) -> Result<Summarized> {
+        let mut cols = Columns::with_capacity(b.accounts.len(), self.obs_key.is_some());
+        for (i, acc) in b.accounts.iter().enumerate() {
+            self.add(&mut cols, b.id_of(i), acc);
         }
         self.summarized(cols, tail)
     }
 
     /// The summary of shards that summarised disjoint sets of customers, customers in order of
-    /// first appearance (each shard's first rows increase, so the order of the whole is a merge
-    /// of the shards' orders). Each shard is folded on its own thread; the columns are then
-    /// merged, so the result is the one builder's that took every row.
+    /// first appearance: each shard's first rows increase, so the order of the whole is a merge
+    /// of the shards' orders. The customers are then folded in that order on all cores, in
+    /// stretches whose columns are joined end to end: the result is the one builder's that
+    /// took every row.
     pub(super) fn finish_shards(
         &self,
         shards: Vec<SummaryBuilder>,
         tail: Tail,
     ) -> Result<Summarized> {
-        let folded: Vec<(Vec<usize>, Columns, Vec<Fate>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = shards
-                .into_iter()
-                .map(|sh| {
-                    scope.spawn(move || {
-                        let n = sh.accounts.len();
-                        let ids = match sh.merged_ids {
-                            Some(m) => m,
-                            None => sh.index.into_ids(),
-                        };
-                        let mut cols = Columns::with_capacity(n, self.obs_key.is_some());
-                        let fates = ids
-                            .into_iter()
-                            .zip(sh.accounts)
-                            .map(|(id, acc)| self.add(&mut cols, id, acc))
-                            .collect();
-                        (sh.first_rows, cols, fates)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("folding a shard does not panic"))
-                .collect()
-        });
-        let total: usize = folded.iter().map(|f| f.0.len()).sum();
-        let mut all = Columns::with_capacity(total, self.obs_key.is_some());
-        let mut parts: Vec<(Vec<usize>, Columns, Vec<Fate>)> = folded;
-        // per shard: the next customer, kept row, gap pair and holdout customer
-        let mut next = vec![(0usize, 0usize, 0usize, 0usize); parts.len()];
+        let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
+        let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
+        let mut next = vec![0usize; shards.len()];
         for _ in 0..total {
-            let k = (0..parts.len())
-                .filter(|&k| next[k].0 < parts[k].0.len())
-                .min_by_key(|&k| parts[k].0[next[k].0])
+            let k = (0..shards.len())
+                .filter(|&k| next[k] < shards[k].first_rows.len())
+                .min_by_key(|&k| shards[k].first_rows[next[k]])
                 .expect("customers remain");
-            let (i, j, g, h) = next[k];
-            let (_, cols, fates) = &mut parts[k];
-            match fates[i] {
-                Fate::Holdout => {
-                    all.first_seen_in_holdout
-                        .push(std::mem::take(&mut cols.first_seen_in_holdout[h]));
-                    next[k] = (i + 1, j, g, h + 1);
-                }
-                Fate::Kept { gap } => {
-                    all.take_kept(cols, j, gap.then_some(g));
-                    next[k] = (i + 1, j + 1, g + usize::from(gap), h);
-                }
-            }
+            order.push((k as u32, next[k] as u32));
+            next[k] += 1;
         }
-        drop(parts);
-        self.summarized(all, tail)
+        const STRETCH: usize = 1 << 15;
+        let holdout = self.obs_key.is_some();
+        let parts = crate::par::map_range(total.div_ceil(STRETCH), |c| {
+            let stretch = &order[c * STRETCH..((c + 1) * STRETCH).min(total)];
+            let mut cols = Columns::with_capacity(stretch.len(), holdout);
+            for &(k, i) in stretch {
+                let sh = &shards[k as usize];
+                self.add(&mut cols, sh.id_of(i as usize), &sh.accounts[i as usize]);
+            }
+            cols
+        });
+        // the shards' memory is given back while the columns are joined and checked
+        crate::par::drop_later(shards);
+        self.summarized(Columns::joined(parts), tail)
     }
 
     /// The summary from its columns.
