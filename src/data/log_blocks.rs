@@ -210,11 +210,15 @@ fn push_block(
     failed: &mut Option<Error>,
 ) {
     let (base, out) = item;
+    let mut ids = [""; 16];
     for batch in out.shards[k].chunks(16) {
-        b.warm_up(batch.iter().map(|r| (out.id(r), r.hash)));
-        for r in batch {
+        for (id, r) in ids.iter_mut().zip(batch) {
+            *id = out.id(r);
+        }
+        b.warm_up(ids.iter().zip(batch).map(|(&id, r)| (id, r.hash)));
+        for (&id, r) in ids.iter().zip(batch) {
             let row = base + r.row as usize;
-            if let Err(e) = b.push_stamp(row, out.id(r), Some(r.hash), r.time, r.amount) {
+            if let Err(e) = b.push_stamp(row, id, Some(r.hash), r.time, r.amount) {
                 *failed = Some(e);
                 return;
             }

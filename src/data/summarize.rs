@@ -512,6 +512,7 @@ impl SummaryBuilder {
 
     /// [`push`](Self::push) with the time as a [`Stamp`] and, when the caller has it, the id's
     /// hash (`id_hash(customer)`): log readers' hot path.
+    #[inline]
     pub(crate) fn push_stamp(
         &mut self,
         row: usize,
