@@ -169,27 +169,10 @@ fn parse_row(
         }
     };
     let number = |j: usize, name: &'static str| -> Result<f64> {
-        match fields.get(j) {
-            Some(raw) => parse_number(raw).ok_or_else(|| Error::InvalidData {
-                row: Some(row),
-                customer: Some(id.to_string()),
-                field: name,
-                issue: match std::str::from_utf8(raw) {
-                    Err(e) => DataIssue::NotUtf8 {
-                        valid_up_to: e.valid_up_to(),
-                    },
-                    Ok(t) => DataIssue::Unparseable {
-                        text: t.to_string(),
-                        expected: "a number".into(),
-                    },
-                },
-            }),
-            None => Err(Error::InvalidData {
-                row: Some(row),
-                customer: Some(id.to_string()),
-                field: name,
-                issue: DataIssue::MissingField,
-            }),
+        // the usual case without building an error's room; the error on a cold path
+        match fields.get(j).and_then(|raw| parse_number(raw)) {
+            Some(v) => Ok(v),
+            None => Err(number_error(fields.get(j).copied(), row, id, name)),
         }
     };
     let x = number(layout.xi, "frequency")?;
@@ -267,6 +250,26 @@ fn parse_row(
 /// anything else.
 pub(crate) fn parse_number(raw: &[u8]) -> Option<f64> {
     super::numfmt::read_number(raw).or_else(|| std::str::from_utf8(raw).ok()?.trim().parse().ok())
+}
+
+/// The error for field `name` of `row` (customer `id`): missing, or not a number.
+#[cold]
+fn number_error(raw: Option<&[u8]>, row: usize, id: &str, name: &'static str) -> Error {
+    Error::InvalidData {
+        row: Some(row),
+        customer: Some(id.to_string()),
+        field: name,
+        issue: match raw.map(std::str::from_utf8) {
+            None => DataIssue::MissingField,
+            Some(Err(e)) => DataIssue::NotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            },
+            Some(Ok(t)) => DataIssue::Unparseable {
+                text: t.to_string(),
+                expected: "a number".into(),
+            },
+        },
+    }
 }
 
 fn duration_mismatch(row: usize, id: &str, d: f64, prev: f64) -> Error {
