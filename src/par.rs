@@ -15,6 +15,23 @@ pub(crate) fn map_range<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send)
     }
 }
 
+/// `items.into_iter().map(f)` collected in order (each item moved to the worker that maps it).
+#[cfg(feature = "logs")]
+pub(crate) fn map_owned<I: Send, T: Send>(
+    items: Vec<I>,
+    f: impl Fn(I) -> T + Sync + Send,
+) -> Vec<T> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.into_iter().map(f).collect()
+    }
+}
+
 /// `items.iter().map(f)` collected in order.
 pub(crate) fn map_slice<I: Sync, T: Send>(
     items: &[I],
@@ -209,7 +226,7 @@ pub(crate) fn drop_later<T: Send + 'static>(v: T) {
 }
 
 /// `(a(), b())`, in parallel where the `parallel` feature is on.
-#[cfg(feature = "logs")]
+#[cfg(feature = "csv")]
 pub(crate) fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,

@@ -415,7 +415,14 @@ mod tests {
         text: &str,
         format: &TransactionFormat,
     ) -> std::result::Result<(Summarized, LineCounts), String> {
-        let opts = options();
+        one_thread_with(text, format, options())
+    }
+
+    fn one_thread_with(
+        text: &str,
+        format: &TransactionFormat,
+        opts: SummaryOptions,
+    ) -> std::result::Result<(Summarized, LineCounts), String> {
         let mut b = SummaryBuilder::new(opts);
         let late = |t: Stamp| opts.is_after_end(t.time());
         let counts = parse_rows_counted(
@@ -455,7 +462,15 @@ mod tests {
         size: usize,
         shards: usize,
     ) -> std::result::Result<(Summarized, LineCounts), String> {
-        let opts = options();
+        in_shards_with(text, format, (size, shards), options())
+    }
+
+    fn in_shards_with(
+        text: &str,
+        format: &TransactionFormat,
+        (size, shards): (usize, usize),
+        opts: SummaryOptions,
+    ) -> std::result::Result<(Summarized, LineCounts), String> {
         let mut b = SummaryBuilder::new(opts);
         let counts = summarize_blocks_in(text.as_bytes(), format, b',', &mut b, (size, shards))
             .map_err(|e| e.to_string())?;
@@ -608,6 +623,18 @@ mod tests {
                     "shards {shards}, size {size}"
                 );
             }
+        }
+        // without a holdout window: no holdout columns
+        let calibration_only =
+            SummaryOptions::new(at(2024, 3, 31), TimeUnit::Weeks).skipping_lines_after_end();
+        let want = one_thread_with(&text, &format, calibration_only).unwrap();
+        assert!(want.0.summary.holdout().is_none());
+        for shards in [1, 2, 3] {
+            assert_eq!(
+                in_shards_with(&text, &format, (1000, shards), calibration_only),
+                Ok(want.clone()),
+                "shards {shards}"
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Finishing a summary: each customer's account folded into the summary's columns, on one
-//! builder or on the shards of a log read on all cores (each shard folded on its own thread,
-//! the columns then merged in order of first appearance).
+//! builder or on the shards of a log read on all cores (the customers put in order of first
+//! appearance, then folded in stretches on all cores straight into the summary's columns).
 
 use super::{Account, Folded, Summarized, SummaryBuilder};
 use crate::data::{History, Holdout, RfmSummary, TimeUnit};
@@ -17,7 +17,23 @@ pub(super) struct Closing {
     ln_second: f64,
 }
 
-/// The summary's columns, filled one customer at a time.
+/// One customer's row of the summary (and of its history), with their last two calibration
+/// gaps when they have three occasions or more (for the regularity estimate).
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    x: f64,
+    t_x: f64,
+    t: f64,
+    m: f64,
+    litt: f64,
+    hx: f64,
+    hm: f64,
+    first_purchase: NaiveDateTime,
+    calibration_spend: f64,
+    gaps: Option<(f64, f64)>,
+}
+
+/// The summary's columns.
 #[derive(Debug, Default)]
 struct Columns {
     ids: Vec<String>,
@@ -35,102 +51,104 @@ struct Columns {
 }
 
 impl Columns {
-    fn with_capacity(n: usize, holdout: bool) -> Self {
-        let h = if holdout { n } else { 0 };
+    /// Columns of `n` rows, each written once by [`Stretch::put`]. The number columns start
+    /// as zeroed memory whose pages are only made when written, so the stretches make them
+    /// on the threads that fill them (the holdout columns, unused without a holdout, never).
+    fn of_len(n: usize) -> Self {
         Columns {
-            ids: Vec::with_capacity(n),
-            x: Vec::with_capacity(n),
-            t_x: Vec::with_capacity(n),
-            t: Vec::with_capacity(n),
-            m: Vec::with_capacity(n),
-            litt: Vec::with_capacity(n),
-            hx: Vec::with_capacity(h),
-            hm: Vec::with_capacity(h),
-            first_purchase: Vec::with_capacity(n),
-            calibration_spend: Vec::with_capacity(n),
+            ids: vec![String::new(); n],
+            x: vec![0.0; n],
+            t_x: vec![0.0; n],
+            t: vec![0.0; n],
+            m: vec![0.0; n],
+            litt: vec![0.0; n],
+            hx: vec![0.0; n],
+            hm: vec![0.0; n],
+            first_purchase: vec![NaiveDateTime::default(); n],
+            calibration_spend: vec![0.0; n],
             gap_pairs: Vec::new(),
             first_seen_in_holdout: Vec::new(),
         }
     }
 
-    /// The columns of `parts` end to end. Writing fresh memory is what this costs (the pages
-    /// are made as they are first written), so the columns are joined on two threads.
-    fn joined(parts: Vec<Columns>) -> Columns {
-        let n = parts.len();
-        let (mut ids, mut x, mut t_x, mut t, mut m, mut litt) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut hx, mut hm, mut first, mut spend, mut gaps, mut born) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for p in parts {
-            ids.push(p.ids);
-            x.push(p.x);
-            t_x.push(p.t_x);
-            t.push(p.t);
-            m.push(p.m);
-            litt.push(p.litt);
-            hx.push(p.hx);
-            hm.push(p.hm);
-            first.push(p.first_purchase);
-            spend.push(p.calibration_spend);
-            gaps.push(p.gap_pairs);
-            born.push(p.first_seen_in_holdout);
+    /// Cuts the columns into stretches of `size` rows, for `order`'s customers.
+    fn stretches<'a>(&'a mut self, order: &'a [(u32, u32)], size: usize) -> Vec<Stretch<'a>> {
+        let mut ids = self.ids.chunks_mut(size);
+        let mut x = self.x.chunks_mut(size);
+        let mut t_x = self.t_x.chunks_mut(size);
+        let mut t = self.t.chunks_mut(size);
+        let mut m = self.m.chunks_mut(size);
+        let mut litt = self.litt.chunks_mut(size);
+        let mut hx = self.hx.chunks_mut(size);
+        let mut hm = self.hm.chunks_mut(size);
+        let mut first = self.first_purchase.chunks_mut(size);
+        let mut spend = self.calibration_spend.chunks_mut(size);
+        order
+            .chunks(size)
+            .map(|order| Stretch {
+                order,
+                ids: ids.next().expect("as many chunks as the order has"),
+                x: x.next().expect("as many chunks"),
+                t_x: t_x.next().expect("as many chunks"),
+                t: t.next().expect("as many chunks"),
+                m: m.next().expect("as many chunks"),
+                litt: litt.next().expect("as many chunks"),
+                hx: hx.next().expect("as many chunks"),
+                hm: hm.next().expect("as many chunks"),
+                first_purchase: first.next().expect("as many chunks"),
+                calibration_spend: spend.next().expect("as many chunks"),
+            })
+            .collect()
+    }
+
+    fn push(&mut self, id: String, r: Row, holdout: bool) {
+        self.ids.push(id);
+        self.x.push(r.x);
+        self.t_x.push(r.t_x);
+        self.t.push(r.t);
+        self.m.push(r.m);
+        self.litt.push(r.litt);
+        if holdout {
+            self.hx.push(r.hx);
+            self.hm.push(r.hm);
         }
-        let (a, b) = crate::par::join(
-            move || {
-                (
-                    end_to_end(ids),
-                    end_to_end(x),
-                    end_to_end(t_x),
-                    end_to_end(t),
-                )
-            },
-            move || {
-                (
-                    end_to_end(m),
-                    end_to_end(litt),
-                    end_to_end(hx),
-                    end_to_end(hm),
-                    end_to_end(first),
-                    end_to_end(spend),
-                )
-            },
-        );
-        Columns {
-            ids: a.0,
-            x: a.1,
-            t_x: a.2,
-            t: a.3,
-            m: b.0,
-            litt: b.1,
-            hx: b.2,
-            hm: b.3,
-            first_purchase: b.4,
-            calibration_spend: b.5,
-            gap_pairs: end_to_end(gaps),
-            first_seen_in_holdout: end_to_end(born),
-        }
+        self.first_purchase.push(r.first_purchase);
+        self.calibration_spend.push(r.calibration_spend);
+        self.gap_pairs.extend(r.gaps);
     }
 }
 
-/// The vectors of `parts` end to end (moved, not cloned).
-fn end_to_end<T>(parts: Vec<Vec<T>>) -> Vec<T> {
-    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for mut p in parts {
-        all.append(&mut p);
+/// A stretch of the summary's rows, filled on one thread.
+struct Stretch<'a> {
+    /// The stretch's customers: (shard, account) each.
+    order: &'a [(u32, u32)],
+    ids: &'a mut [String],
+    x: &'a mut [f64],
+    t_x: &'a mut [f64],
+    t: &'a mut [f64],
+    m: &'a mut [f64],
+    litt: &'a mut [f64],
+    hx: &'a mut [f64],
+    hm: &'a mut [f64],
+    first_purchase: &'a mut [NaiveDateTime],
+    calibration_spend: &'a mut [f64],
+}
+
+impl Stretch<'_> {
+    fn put(&mut self, j: usize, id: String, r: Row, holdout: bool) {
+        self.ids[j] = id;
+        self.x[j] = r.x;
+        self.t_x[j] = r.t_x;
+        self.t[j] = r.t;
+        self.m[j] = r.m;
+        self.litt[j] = r.litt;
+        if holdout {
+            self.hx[j] = r.hx;
+            self.hm[j] = r.hm;
+        }
+        self.first_purchase[j] = r.first_purchase;
+        self.calibration_spend[j] = r.calibration_spend;
     }
-    all
 }
 
 impl Closing {
@@ -178,65 +196,81 @@ impl Closing {
         }
     }
 
-    /// Adds customer `id` with account `acc` to `cols`: the summary's conventions (Fader,
-    /// Hardie & Lee 2005: x repeat occasions, t_x from the first to the last calibration
-    /// occasion, T from the first to the calibration end, monetary value the mean repeat spend).
-    fn add(&self, cols: &mut Columns, id: &str, acc: &Account) {
+    /// Whether the customer's first occasion is after the calibration end (they are not in the
+    /// summary), without folding the account.
+    fn born_later(&self, acc: &Account) -> bool {
+        let first = match acc {
+            Account::InOrder { folded, open } => {
+                if folded.occasions == 0 {
+                    open.0
+                } else {
+                    folded.first
+                }
+            }
+            // (rare: the customers of a replay) exactly as `row` folds them
+            Account::All(_) | Account::Unordered => self.fold(acc).first,
+        };
+        first > self.cal_key
+    }
+
+    /// The customer's row, `None` when their first purchase is after the calibration end: the
+    /// summary's conventions (Fader, Hardie & Lee 2005: x repeat occasions, t_x from the first
+    /// to the last calibration occasion, T from the first to the calibration end, monetary
+    /// value the mean repeat spend).
+    fn row(&self, acc: &Account) -> Option<Row> {
         let f = self.fold(acc);
         if f.first > self.cal_key {
-            cols.first_seen_in_holdout.push(id.to_string());
-            return;
+            return None;
         }
         let unit = self.unit;
-        cols.ids.push(id.to_string());
-        if f.cal_repeats >= 2 {
-            cols.gap_pairs
-                .push((f.cal_gaps.0 as f64, f.cal_gaps.1 as f64));
-        }
-        cols.x.push(f.cal_repeats as f64);
-        cols.litt.push(if f.cal_repeats == 0 {
-            0.0
-        } else {
-            f.cal_log_gaps + f.cal_repeats as f64 * self.ln_second
-        });
-        cols.t_x.push(unit.from_seconds(f.cal_last - f.first));
-        cols.t.push(unit.from_seconds(self.cal_key - f.first));
-        cols.first_purchase.push(
-            chrono::DateTime::from_timestamp(f.first, 0)
-                .expect("from a date")
-                .naive_utc(),
-        );
-        cols.calibration_spend
-            .push(f.first_amount + f.cal_repeat_sum);
-        cols.m.push(if f.cal_repeats > 0 {
-            f.cal_repeat_sum / f.cal_repeats as f64
-        } else {
-            0.0
-        });
-        if self.obs_key.is_some() {
-            cols.hx.push(f.holdout as f64);
-            cols.hm.push(if f.holdout == 0 {
+        let repeats = f.cal_repeats as f64;
+        Some(Row {
+            x: repeats,
+            t_x: unit.from_seconds(f.cal_last - f.first),
+            t: unit.from_seconds(self.cal_key - f.first),
+            m: if f.cal_repeats > 0 {
+                f.cal_repeat_sum / repeats
+            } else {
+                0.0
+            },
+            litt: if f.cal_repeats == 0 {
+                0.0
+            } else {
+                f.cal_log_gaps + repeats * self.ln_second
+            },
+            hx: f.holdout as f64,
+            hm: if f.holdout == 0 {
                 0.0
             } else {
                 f.holdout_sum / f.holdout as f64
-            });
-        }
+            },
+            first_purchase: chrono::DateTime::from_timestamp(f.first, 0)
+                .expect("from a date")
+                .naive_utc(),
+            calibration_spend: f.first_amount + f.cal_repeat_sum,
+            gaps: (f.cal_repeats >= 2).then_some((f.cal_gaps.0 as f64, f.cal_gaps.1 as f64)),
+        })
     }
 
     /// The summary of builder `b`'s customers.
     pub(super) fn finish(&self, b: &SummaryBuilder, tail: Tail) -> Result<Summarized> {
-        let mut cols = Columns::with_capacity(b.accounts.len(), self.obs_key.is_some());
+        let holdout = self.obs_key.is_some();
+        let mut cols = Columns::default();
+        cols.ids.reserve_exact(b.accounts.len());
         for (i, acc) in b.accounts.iter().enumerate() {
-            self.add(&mut cols, b.id_of(i), acc);
+            match self.row(acc) {
+                Some(r) => cols.push(b.id_of(i).to_string(), r, holdout),
+                None => cols.first_seen_in_holdout.push(b.id_of(i).to_string()),
+            }
         }
         self.summarized(cols, tail)
     }
 
     /// The summary of shards that summarised disjoint sets of customers, customers in order of
     /// first appearance: each shard's first rows increase, so the order of the whole is a merge
-    /// of the shards' orders. The customers are then folded in that order on all cores, in
-    /// stretches whose columns are joined end to end: the result is the one builder's that
-    /// took every row.
+    /// of the shards' orders. The summary's customers are then folded in that order on all
+    /// cores, each stretch straight into its rows of the columns: the result is the one
+    /// builder's that took every row.
     pub(super) fn finish_shards(
         &self,
         shards: Vec<SummaryBuilder>,
@@ -244,29 +278,46 @@ impl Closing {
     ) -> Result<Summarized> {
         let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
         let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
+        let mut born_later = Vec::new();
         let mut next = vec![0usize; shards.len()];
         for _ in 0..total {
             let k = (0..shards.len())
                 .filter(|&k| next[k] < shards[k].first_rows.len())
                 .min_by_key(|&k| shards[k].first_rows[next[k]])
                 .expect("customers remain");
-            order.push((k as u32, next[k] as u32));
+            let (sh, i) = (&shards[k], next[k]);
+            if self.born_later(&sh.accounts[i]) {
+                born_later.push(sh.id_of(i).to_string());
+            } else {
+                order.push((k as u32, i as u32));
+            }
             next[k] += 1;
         }
         const STRETCH: usize = 1 << 15;
         let holdout = self.obs_key.is_some();
-        let parts = crate::par::map_range(total.div_ceil(STRETCH), |c| {
-            let stretch = &order[c * STRETCH..((c + 1) * STRETCH).min(total)];
-            let mut cols = Columns::with_capacity(stretch.len(), holdout);
-            for &(k, i) in stretch {
+        let mut cols = Columns::of_len(order.len());
+        let stretches = cols.stretches(&order, STRETCH);
+        let gaps = crate::par::map_owned(stretches, |mut s| {
+            let mut gaps = Vec::new();
+            for (j, &(k, i)) in s.order.iter().enumerate() {
                 let sh = &shards[k as usize];
-                self.add(&mut cols, sh.id_of(i as usize), &sh.accounts[i as usize]);
+                let r = self
+                    .row(&sh.accounts[i as usize])
+                    .expect("born later customers are not in the order");
+                gaps.extend(r.gaps);
+                s.put(j, sh.id_of(i as usize).to_string(), r, holdout);
             }
-            cols
+            gaps
         });
-        // the shards' memory is given back while the columns are joined and checked
+        // the shards' memory is given back while the summary is checked and written
         crate::par::drop_later(shards);
-        self.summarized(Columns::joined(parts), tail)
+        cols.gap_pairs = gaps.concat();
+        cols.first_seen_in_holdout = born_later;
+        if !holdout {
+            cols.hx = Vec::new();
+            cols.hm = Vec::new();
+        }
+        self.summarized(cols, tail)
     }
 
     /// The summary from its columns.
