@@ -351,17 +351,21 @@ mod tests {
         }
     }
 
-    /// chrono's reading of `text` in the format of `shape`.
-    fn chrono_shape(text: &[u8], shape: Shape) -> Option<NaiveDateTime> {
-        let f = match shape {
+    /// The chrono format of `shape`.
+    fn format_of(shape: Shape) -> &'static str {
+        match shape {
             Shape::Compact => "%Y%m%d",
             Shape::Date(b'/') => "%Y/%m/%d",
             Shape::Date(_) => "%Y-%m-%d",
             Shape::Minutes => "%Y-%m-%d %H:%M",
             Shape::Seconds(b'T') => "%Y-%m-%dT%H:%M:%S",
             Shape::Seconds(_) => "%Y-%m-%d %H:%M:%S",
-        };
-        chrono_parse(std::str::from_utf8(text).ok()?, f)
+        }
+    }
+
+    /// chrono's reading of `text` in the format of `shape`.
+    fn chrono_shape(text: &[u8], shape: Shape) -> Option<NaiveDateTime> {
+        chrono_parse(std::str::from_utf8(text).ok()?, format_of(shape))
     }
 
     const SHAPES: [Shape; 6] = [
@@ -374,15 +378,7 @@ mod tests {
     ];
 
     fn write(t: NaiveDateTime, shape: Shape) -> String {
-        let f = match shape {
-            Shape::Compact => "%Y%m%d",
-            Shape::Date(b'/') => "%Y/%m/%d",
-            Shape::Date(_) => "%Y-%m-%d",
-            Shape::Minutes => "%Y-%m-%d %H:%M",
-            Shape::Seconds(b'T') => "%Y-%m-%dT%H:%M:%S",
-            Shape::Seconds(_) => "%Y-%m-%d %H:%M:%S",
-        };
-        t.format(f).to_string()
+        t.format(format_of(shape)).to_string()
     }
 
     /// Every day of 1583 to 2600 and of the years around the ends of the four-digit range, at

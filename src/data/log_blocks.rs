@@ -432,8 +432,20 @@ mod tests {
             &mut |r, c, t, a| b.push(r, c, t, a),
         )
         .map_err(|e| e.to_string())?;
+        finish(b, text, format, counts)
+    }
+
+    /// The summary of `b`, after the replay of `text` when it needs one.
+    fn finish(
+        mut b: SummaryBuilder,
+        text: &str,
+        format: &TransactionFormat,
+        counts: LineCounts,
+    ) -> std::result::Result<(Summarized, LineCounts), String> {
         if b.needs_replay() {
             b.begin_replay();
+            let opts = *b.options();
+            let late = |t: Stamp| opts.is_after_end(t.time());
             parse_rows_counted(
                 text.as_bytes(),
                 format,
@@ -474,21 +486,7 @@ mod tests {
         let mut b = SummaryBuilder::new(opts);
         let counts = summarize_blocks_in(text.as_bytes(), format, b',', &mut b, (size, shards))
             .map_err(|e| e.to_string())?;
-        if b.needs_replay() {
-            b.begin_replay();
-            let late = |t: Stamp| opts.is_after_end(t.time());
-            parse_rows_counted(
-                text.as_bytes(),
-                format,
-                Late::By(&late),
-                &mut |_, c, t, a| {
-                    b.replay(c, t, a);
-                    Ok(())
-                },
-            )
-            .map_err(|e| e.to_string())?;
-        }
-        Ok((b.finish().map_err(|e| e.to_string())?, counts))
+        finish(b, text, format, counts)
     }
 
     /// A log of `n` rows: customers interleaved and grouped, quoted ids with commas and line
