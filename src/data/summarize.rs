@@ -703,27 +703,13 @@ impl SummaryBuilder {
     }
 
     /// Merges the absorbed shards' accounts and ids into this builder's, in order of first
-    /// appearance: each shard's first rows increase (its customers in order of first
-    /// appearance), so the order of the whole is a merge of the shards' orders, not a sort.
+    /// appearance ([`first_appearance`]).
     fn merge_pending(&mut self) {
         let shards = std::mem::take(&mut self.pending);
         if shards.is_empty() {
             return;
         }
-        let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
-        let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(total);
-        let mut next = vec![0usize; shards.len()];
-        for _ in 0..total {
-            let (k, row) = shards
-                .iter()
-                .enumerate()
-                .filter_map(|(k, sh)| sh.first_rows.get(next[k]).map(|&r| (k, r)))
-                .min_by_key(|&(_, r)| r)
-                .expect("rows remain");
-            order.push((row, k as u32, next[k] as u32));
-            next[k] += 1;
-        }
-        debug_assert!(order.windows(2).all(|w| w[0].0 < w[1].0));
+        let order = first_appearance(&shards);
         let mut parts: Vec<(Vec<String>, Vec<Account>)> = Vec::with_capacity(shards.len());
         for sh in shards {
             let ids = match sh.merged_ids {
@@ -823,6 +809,28 @@ impl SummaryBuilder {
         }
         closing.finish(&self, tail)
     }
+}
+
+/// The customers of shards that summarised disjoint sets of customers, in order of first
+/// appearance: (first row, shard, account) each. Each shard's first rows increase (its
+/// customers in order of first appearance), so the order of the whole is a merge of the
+/// shards' orders, not a sort.
+fn first_appearance(shards: &[SummaryBuilder]) -> Vec<(usize, u32, u32)> {
+    let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
+    let mut order = Vec::with_capacity(total);
+    let mut next = vec![0usize; shards.len()];
+    for _ in 0..total {
+        let (k, row) = shards
+            .iter()
+            .enumerate()
+            .filter_map(|(k, sh)| sh.first_rows.get(next[k]).map(|&r| (k, r)))
+            .min_by_key(|&(_, r)| r)
+            .expect("rows remain");
+        order.push((row, k as u32, next[k] as u32));
+        next[k] += 1;
+    }
+    debug_assert!(order.windows(2).all(|w| w[0].0 < w[1].0));
+    order
 }
 
 /// The CDNOW sample summarised from its transaction log (calibration to 1997-09-30, holdout to

@@ -267,8 +267,7 @@ impl Closing {
     }
 
     /// The summary of shards that summarised disjoint sets of customers, customers in order of
-    /// first appearance: each shard's first rows increase, so the order of the whole is a merge
-    /// of the shards' orders. The summary's customers are then folded in that order on all
+    /// first appearance ([`super::first_appearance`]). The summary's customers are then folded in that order on all
     /// cores, each stretch straight into its rows of the columns: the result is the one
     /// builder's that took every row.
     pub(super) fn finish_shards(
@@ -276,22 +275,16 @@ impl Closing {
         shards: Vec<SummaryBuilder>,
         tail: Tail,
     ) -> Result<Summarized> {
-        let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
-        let mut order: Vec<(u32, u32)> = Vec::with_capacity(total);
+        let all = super::first_appearance(&shards);
+        let mut order: Vec<(u32, u32)> = Vec::with_capacity(all.len());
         let mut born_later = Vec::new();
-        let mut next = vec![0usize; shards.len()];
-        for _ in 0..total {
-            let k = (0..shards.len())
-                .filter(|&k| next[k] < shards[k].first_rows.len())
-                .min_by_key(|&k| shards[k].first_rows[next[k]])
-                .expect("customers remain");
-            let (sh, i) = (&shards[k], next[k]);
+        for (_, k, i) in all {
+            let (sh, i) = (&shards[k as usize], i as usize);
             if self.born_later(&sh.accounts[i]) {
                 born_later.push(sh.id_of(i).to_string());
             } else {
-                order.push((k as u32, i as u32));
+                order.push((k, i as u32));
             }
-            next[k] += 1;
         }
         const STRETCH: usize = 1 << 15;
         let holdout = self.obs_key.is_some();
