@@ -11,9 +11,10 @@
 //! the record ends.
 //!
 //! **Parsing a block.** A block without quotes is split at `\n` (a trailing `\r` dropped) and
-//! at the delimiter by hand; a block with quotes goes through the `csv` crate, so quoted fields,
-//! escaped quotes and quoted line ends read exactly as the sequential readers read them. Blank
-//! lines are skipped and not counted as rows, as the `csv` crate does.
+//! at the delimiter by hand, eight bytes at a time (`split_records`), as bytes or as text; a
+//! block with quotes goes through the `csv` crate, so quoted fields, escaped quotes and quoted
+//! line ends read exactly as the sequential readers read them. Blank lines are skipped and not
+//! counted as rows, as the `csv` crate does.
 
 use super::line_guard::LineGuard;
 use std::io::{self, Read};
@@ -218,52 +219,28 @@ pub(crate) fn for_each_record<E>(
     mut f: impl FnMut(&[&[u8]]) -> Result<(), E>,
     on_csv: impl Fn(&csv::Error, usize) -> E,
 ) -> Result<usize, E> {
+    if !block.quoted {
+        return split_records(&block.bytes[..], delimiter, skip, f);
+    }
     let mut seen = 0usize;
-    if block.quoted {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(&block.bytes[..]);
-        let mut rec = csv::ByteRecord::new();
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => return Err(on_csv(&e, seen.saturating_sub(skip))),
-            }
-            seen += 1;
-            if seen <= skip {
-                continue;
-            }
-            let fields: Vec<&[u8]> = rec.iter().collect();
-            f(&fields)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(&block.bytes[..]);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(on_csv(&e, seen.saturating_sub(skip))),
         }
-    } else {
-        let bytes = &block.bytes[..];
-        let mut fields: Vec<&[u8]> = Vec::new();
-        let mut start = 0usize;
-        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-        for end in ends {
-            let line = &bytes[start..end];
-            start = end + 1;
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                continue;
-            }
-            seen += 1;
-            if seen <= skip {
-                continue;
-            }
-            fields.clear();
-            let mut from = 0usize;
-            for p in memchr::memchr_iter(delimiter, line) {
-                fields.push(&line[from..p]);
-                from = p + 1;
-            }
-            fields.push(&line[from..]);
-            f(&fields)?;
+        seen += 1;
+        if seen <= skip {
+            continue;
         }
+        let fields: Vec<&[u8]> = rec.iter().collect();
+        f(&fields)?;
     }
     Ok(seen.saturating_sub(skip))
 }
@@ -291,14 +268,48 @@ fn zero_bytes(w: u64) -> u64 {
     !(((w & LOW7).wrapping_add(LOW7)) | w | LOW7)
 }
 
+/// A piece of a block that [`split_records`] cuts into fields: bytes, or text (cut only at
+/// ASCII bytes, so always at character boundaries).
+trait Piece<'t>: Copy {
+    fn bytes(self) -> &'t [u8];
+    /// The part from byte `from` to byte `to`.
+    fn cut(self, from: usize, to: usize) -> Self;
+    /// Without a trailing `\r`.
+    fn without_cr(self) -> Self;
+}
+
+impl<'t> Piece<'t> for &'t [u8] {
+    #[inline]
+    fn bytes(self) -> &'t [u8] {
+        self
+    }
+    #[inline]
+    fn cut(self, from: usize, to: usize) -> Self {
+        &self[from..to]
+    }
+    #[inline]
+    fn without_cr(self) -> Self {
+        self.strip_suffix(b"\r").unwrap_or(self)
+    }
+}
+
+impl<'t> Piece<'t> for &'t str {
+    #[inline]
+    fn bytes(self) -> &'t [u8] {
+        self.as_bytes()
+    }
+    #[inline]
+    fn cut(self, from: usize, to: usize) -> Self {
+        &self[from..to]
+    }
+    #[inline]
+    fn without_cr(self) -> Self {
+        self.strip_suffix('\r').unwrap_or(self)
+    }
+}
+
 /// [`for_each_record`] for a block as text ([`Block::into_text`]): records split at `\n` (a
 /// trailing `\r` dropped) and fields at `delimiter`, blank lines skipped.
-///
-/// The cuts are found eight bytes at a time: [`zero_bytes`] of the word against the delimiter
-/// and the line end, each repeated eight times, marks every cut in the word, and the marks are
-/// taken lowest first. On records of a few dozen bytes with a cut every ten, this beats a
-/// `memchr` call per cut several times over. Both bytes are ASCII, so every cut is on a
-/// character boundary.
 ///
 /// # Errors
 /// `f`'s errors.
@@ -306,13 +317,34 @@ pub(crate) fn for_each_text_record<'t, E>(
     text: &'t str,
     delimiter: u8,
     skip: usize,
-    mut f: impl FnMut(&[&'t str]) -> Result<(), E>,
+    f: impl FnMut(&[&'t str]) -> Result<(), E>,
+) -> Result<usize, E> {
+    split_records(text, delimiter, skip, f)
+}
+
+/// The records of `text` after the first `skip`, split at `\n` (a trailing `\r` dropped)
+/// and their fields at `delimiter`, blank lines skipped; returns how many went to `f`.
+///
+/// The cuts are found eight bytes at a time: [`zero_bytes`] of the word against the delimiter
+/// and the line end, each repeated eight times, marks every cut in the word, and the marks are
+/// taken lowest first. On records of a few dozen bytes with a cut every ten, this beats a
+/// `memchr` call per cut several times over.
+///
+/// A `\r` delimiter cuts nothing: in the blocks read here every `\r` ends a line (a bare
+/// `\r` sends a block to the `csv` crate), so a record is one field, as when the line's
+/// trailing `\r` is dropped before the line is split.
+fn split_records<'t, P: Piece<'t>, E>(
+    text: P,
+    delimiter: u8,
+    skip: usize,
+    mut f: impl FnMut(&[P]) -> Result<(), E>,
 ) -> Result<usize, E> {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let bytes = text.as_bytes();
+    let bytes = text.bytes();
     let (delimiters, line_ends) = (ONES * u64::from(delimiter), ONES * u64::from(b'\n'));
+    let splits = if delimiter == b'\r' { 0 } else { u64::MAX };
     let mut seen = 0usize;
-    let mut fields: Vec<&'t str> = Vec::new();
+    let mut fields: Vec<P> = Vec::new();
     // the field being read starts at `from`
     let mut from = 0usize;
     let mut base = 0usize;
@@ -331,19 +363,19 @@ pub(crate) fn for_each_text_record<'t, E>(
             }
         };
         let ends = zero_bytes(w ^ line_ends) & valid;
-        let mut cuts = (zero_bytes(w ^ delimiters) & valid) | ends;
+        let mut cuts = (zero_bytes(w ^ delimiters) & valid & splits) | ends;
         while cuts != 0 {
             let bit = cuts & cuts.wrapping_neg();
             cuts ^= bit;
             let p = base + (bit.trailing_zeros() / 8) as usize;
-            let field = &text[from..p];
+            let field = text.cut(from, p);
             from = p + 1;
             if ends & bit == 0 {
                 fields.push(field);
                 continue;
             }
-            let last = field.strip_suffix('\r').unwrap_or(field);
-            if fields.is_empty() && last.is_empty() {
+            let last = field.without_cr();
+            if fields.is_empty() && last.bytes().is_empty() {
                 continue;
             }
             seen += 1;
@@ -359,9 +391,8 @@ pub(crate) fn for_each_text_record<'t, E>(
         base += 8;
     }
     // the last line, without a line end
-    let field = &text[from..];
-    let last = field.strip_suffix('\r').unwrap_or(field);
-    if !(fields.is_empty() && last.is_empty()) {
+    let last = text.cut(from, bytes.len()).without_cr();
+    if !(fields.is_empty() && last.bytes().is_empty()) {
         seen += 1;
         if seen > skip {
             fields.push(last);
@@ -584,6 +615,64 @@ mod tests {
                 })
                 .unwrap();
                 let want = naive(&text, delimiter, skip);
+                assert_eq!(got, want, "{text:?}");
+                assert_eq!(n, want.len());
+                // the same cuts in bytes
+                let mut got_bytes: Vec<Vec<String>> = Vec::new();
+                split_records(text.as_bytes(), delimiter as u8, skip, |f: &[&[u8]]| {
+                    got_bytes.push(
+                        f.iter()
+                            .map(|s| String::from_utf8(s.to_vec()).unwrap())
+                            .collect(),
+                    );
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+                assert_eq!(got_bytes, want, "{text:?} in bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn byte_records_split_at_any_delimiter_byte() {
+        let mut seed = 5u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        // a delimiter byte that is no character on its own (0xFE), and `\r`, which cuts
+        // nothing in a block whose every `\r` ends a line
+        for delimiter in [0xFEu8, b'\r'] {
+            for _ in 0..300 {
+                let mut text: Vec<u8> = Vec::new();
+                let mut want: Vec<Vec<Vec<u8>>> = Vec::new();
+                for _ in 0..next(12) {
+                    let mut record: Vec<Vec<u8>> = Vec::new();
+                    for _ in 0..=next(4) {
+                        // bytes other than the line end, `\r` and the delimiter
+                        let field: Vec<u8> = (0..next(11))
+                            .map(|_| [b'a', b'7', 0xC3, 0xA9, b' ', 0][next(6)])
+                            .collect();
+                        record.push(field);
+                    }
+                    if delimiter == b'\r' {
+                        record = vec![record.concat()];
+                    }
+                    let line = record.join(&delimiter);
+                    text.extend_from_slice(&line);
+                    text.extend_from_slice([&b"\n"[..], b"\r\n"][next(2)]);
+                    if !line.is_empty() {
+                        want.push(record);
+                    }
+                }
+                let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
+                let n = split_records(&text[..], delimiter, 0, |f: &[&[u8]]| {
+                    got.push(f.iter().map(|s| s.to_vec()).collect());
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
                 assert_eq!(got, want, "{text:?}");
                 assert_eq!(n, want.len());
             }
