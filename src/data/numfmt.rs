@@ -45,62 +45,125 @@ pub fn write_number(out: &mut Vec<u8>, v: f64) {
     out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text));
 }
 
+/// 10^k for k ≤ 19 (exact as doubles too, up to 10^22).
+const POW10: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        p[k] = p[k - 1] * 10;
+        k += 1;
+    }
+    p
+};
+
 /// `text` as Rust's `str::parse::<f64>` reads it, bit for bit, with a shortcut for the plain
-/// decimals of exports (`45.47`, `-3`, `0.5`): at most 19 digits and a point, the digits
-/// making a whole number of at most 2^53. Such a number is `w / 10^f` with `w` and `10^f`
-/// exact doubles, and one IEEE division rounds it correctly (Clinger 1990, "How to read
-/// floating point numbers accurately", the fast path); anything else goes to the standard
-/// parser.
+/// decimals of exports and of our own summaries (`45.47`, `-3`, `18.481388331365764`): at most
+/// 19 digits and a point. Such a number is `w / 10^f`, `w` the digits as a whole number:
+/// - where `w ≤ 2^53`, `w` and `10^f` are exact doubles and one IEEE division rounds the
+///   quotient correctly (Clinger 1990, "How to read floating point numbers accurately", the
+///   fast path);
+/// - above, the quotient is rounded from an exact integer division ([`round_quotient`]).
+///
+/// Runs of eight digits are read at once ([`digit_run`]). Anything else (exponents, `inf`,
+/// blanks, longer texts, errors) goes to the standard parser.
 #[inline]
 pub(crate) fn read_number(text: &[u8]) -> Option<f64> {
-    // (powers up to 10^22 are exact doubles; at most 19 are needed)
-    const POW10: [f64; 20] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19,
-    ];
     let slow = || std::str::from_utf8(text).ok()?.parse::<f64>().ok();
     let (negative, body) = match text.first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
-    // at most 20 bytes: at most 19 digits and a point, so `w` cannot overflow (10^19 < 2^64)
-    if body.len() > 20 {
+    let n = body.len();
+    if n > 20 {
         return slow();
     }
-    let mut w: u64 = 0;
-    let mut i = 0usize;
+    // (wrapping: 20 digits may pass 2^64; they are handed on below)
+    let (whole, mut w) = digit_run(body, 0, 0);
+    let fraction = match body.get(whole) {
+        None => 0,
+        Some(b'.') => {
+            let (end, v) = digit_run(body, whole + 1, w);
+            if end != n {
+                return slow();
+            }
+            w = v;
+            end - whole - 1
+        }
+        Some(_) => return slow(),
+    };
+    // (with a point, 20 bytes hold at most 19 digits; without, 20 digits may overflow)
+    if whole + fraction == 0 || whole + fraction > 19 {
+        return slow();
+    }
+    let v = if w <= 1 << 53 {
+        w as f64 / POW10[fraction] as f64
+    } else {
+        round_quotient(w, POW10[fraction])
+    };
+    Some(if negative { -v } else { v })
+}
+
+/// The digits of `body` from byte `start` up to its first other byte: where they end, and
+/// `value` with them appended (modulo 2^64; a caller keeps to 19 digits). Eight at a time
+/// while eight bytes are left and all are digits (three multiplications make them a number:
+/// pairs, then fours, then the eight), then one at a time.
+#[inline(always)]
+fn digit_run(body: &[u8], start: usize, mut value: u64) -> (usize, u64) {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const OVER9: u64 = 0x7676_7676_7676_7676; // 0x7F - 9 in each byte
+    let mut i = start;
+    while let Some(word) = body.get(i..i + 8) {
+        // digit values, the first in the lowest byte; a mark in each byte over 9 (exact: no
+        // borrows between bytes)
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ ZEROS;
+        if (((x & LOW7).wrapping_add(OVER9)) | x) & HIGH != 0 {
+            break;
+        }
+        let x = x.wrapping_mul(10).wrapping_add(x >> 8) & 0x00FF_00FF_00FF_00FF;
+        let x = x.wrapping_mul(100).wrapping_add(x >> 16) & 0x0000_FFFF_0000_FFFF;
+        let x = x.wrapping_mul(10_000).wrapping_add(x >> 32) & 0xFFFF_FFFF;
+        value = value.wrapping_mul(100_000_000).wrapping_add(x);
+        i += 8;
+    }
     while let Some(&c) = body.get(i) {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        w = w * 10 + u64::from(d);
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
         i += 1;
     }
-    let whole = i;
-    let mut fraction = 0usize;
-    if let Some(&c) = body.get(i) {
-        if c != b'.' {
-            return slow();
+    (i, value)
+}
+
+/// `w / d` rounded to the nearest double (ties to even), for `2^53 < w < 2^64` and
+/// `1 ≤ d = 10^f ≤ 10^19`, from the exact integer quotient `q = ⌊w·2^64 / d⌋` and the
+/// remainder: the quotient is at least 2^64·2^53/10^19 > 2^54, so it holds the 53 bits of the
+/// result, the rounding bit and more; the bits below and the remainder decide the rounding.
+/// The result, between 2^-11 and 2^64, is a normal double, built exactly as the rounded
+/// mantissa times a power of two.
+fn round_quotient(w: u64, d: u64) -> f64 {
+    let num = u128::from(w) << 64;
+    let (q, r) = (num / u128::from(d), num % u128::from(d));
+    let bits = 128 - q.leading_zeros();
+    let shift = bits - 53;
+    let mut mantissa = (q >> shift) as u64;
+    let below = q & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    let up = below > half || (below == half && (r != 0 || mantissa & 1 == 1));
+    let mut exponent = shift as i32 - 64;
+    if up {
+        mantissa += 1;
+        if mantissa == 1 << 53 {
+            mantissa >>= 1;
+            exponent += 1;
         }
-        i += 1;
-        let start = i;
-        while let Some(&c) = body.get(i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return slow();
-            }
-            w = w * 10 + u64::from(d);
-            i += 1;
-        }
-        fraction = i - start;
     }
-    if whole + fraction == 0 || w > 1 << 53 {
-        return slow();
-    }
-    let v = w as f64 / POW10[fraction];
-    Some(if negative { -v } else { v })
+    let scale = f64::from_bits(((exponent + 1023) as u64) << 52);
+    mantissa as f64 * scale
 }
 
 /// [`write_number`] into a new `String`.
@@ -265,5 +328,60 @@ mod tests {
             let std = t.parse::<f64>().ok().map(f64::to_bits);
             assert_eq!(ours, std, "{t:?}");
         }
+    }
+
+    #[test]
+    fn long_numbers_round_as_the_standard_parser_does() {
+        // 17 to 19 digits (most above 2^53, so read by the integer division), the point
+        // anywhere, and the halfway cases where the rounding rule decides
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
+        let mut texts: Vec<String> = Vec::new();
+        for _ in 0..300_000 {
+            let digits = rng.random_range(16..=19usize);
+            let mut d: String = (0..digits)
+                .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                .collect();
+            let point = rng.random_range(0..=digits);
+            if point < digits {
+                d.insert(point, '.');
+            }
+            texts.push(d);
+        }
+        for j in 53..64u32 {
+            // integers halfway between two doubles, and one off them
+            let ulp = 1u64 << (j - 52);
+            for m in [0u64, 1, 2, 7, 1000, (1 << 51) - 1] {
+                let half = (1u64 << j) + m * ulp + ulp / 2;
+                for v in [half - 1, half, half + 1] {
+                    texts.push(v.to_string());
+                }
+            }
+        }
+        for k in 1..=3u32 {
+            // (2^53 + odd) / 2^k: halfway between two doubles, with k decimals
+            for odd in [1u64, 3, 5, 12345, (1 << 40) + 1] {
+                let num = (1u64 << 53) + odd;
+                let (whole, rest) = (num >> k, num & ((1 << k) - 1));
+                let decimals = (rest * 10u64.pow(k)) >> k;
+                texts.push(format!("{whole}.{decimals:0width$}", width = k as usize));
+            }
+        }
+        texts.push("18446744073709551615".into()); // 2^64 - 1: 20 digits, the standard parser
+        texts.push("1844674407370955161.5".into());
+        texts.push("0.000000000000000001".into());
+        for t in &texts {
+            let ours = read_number(t.as_bytes()).map(f64::to_bits);
+            let std = t.parse::<f64>().ok().map(f64::to_bits);
+            assert_eq!(ours, std, "{t:?}");
+        }
+        // most of them were read by the integer division, not handed on
+        let long = texts
+            .iter()
+            .filter(|t| {
+                let w: String = t.chars().filter(char::is_ascii_digit).collect();
+                w.len() <= 19 && w.parse::<u64>().is_ok_and(|w| w > 1 << 53)
+            })
+            .count();
+        assert!(long > 200_000, "{long}");
     }
 }
