@@ -341,8 +341,9 @@ fn split_records<'t, P: Piece<'t>, E>(
 ) -> Result<usize, E> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let bytes = text.bytes();
+    // (a `\r` delimiter is looked for as the line end, whose marks are ends: it cuts nothing)
+    let delimiter = if delimiter == b'\r' { b'\n' } else { delimiter };
     let (delimiters, line_ends) = (ONES * u64::from(delimiter), ONES * u64::from(b'\n'));
-    let splits = if delimiter == b'\r' { 0 } else { u64::MAX };
     let mut seen = 0usize;
     let mut fields: Vec<P> = Vec::new();
     // the field being read starts at `from`
@@ -363,7 +364,7 @@ fn split_records<'t, P: Piece<'t>, E>(
             }
         };
         let ends = zero_bytes(w ^ line_ends) & valid;
-        let mut cuts = (zero_bytes(w ^ delimiters) & valid & splits) | ends;
+        let mut cuts = (zero_bytes(w ^ delimiters) & valid) | ends;
         while cuts != 0 {
             let bit = cuts & cuts.wrapping_neg();
             cuts ^= bit;
