@@ -441,6 +441,12 @@ pub(crate) fn header_of(
     }
 }
 
+/// At least as many as the records of `block`: its line ends, and one (for a last line
+/// without one).
+pub(crate) fn max_records(block: &Block) -> usize {
+    memchr::memchr_iter(b'\n', &block.bytes).count() + 1
+}
+
 /// The number of records of `block` after the first `skip` (blank lines not counted), as
 /// [`for_each_record`] would pass them.
 pub(crate) fn count_records(block: &Block, delimiter: u8, skip: usize) -> usize {

@@ -102,6 +102,30 @@ pub(crate) struct Rows {
     pub(crate) len: usize,
 }
 
+impl Rows {
+    /// Room for `n` rows of the columns `keep` and `layout` fill (no vector grows, and is
+    /// copied, as the block is parsed).
+    fn with_capacity(n: usize, layout: &Layout, keep: Keep) -> Rows {
+        fn room<T>(n: usize, on: bool) -> Vec<T> {
+            Vec::with_capacity(if on { n } else { 0 })
+        }
+        let all = keep == Keep::All;
+        Rows {
+            ids: room(n, all),
+            x: room(n, all),
+            t_x: room(n, all),
+            t: room(n, all),
+            m: room(n, all && layout.mi.is_some()),
+            litt: room(n, all && layout.li.is_some()),
+            hf: room(n, all && layout.hfi.is_some()),
+            hm: room(n, all && layout.hmi.is_some()),
+            keys: room(n, !all),
+            id_hashes: room(n, !all && layout.ci.is_some()),
+            ..Rows::default()
+        }
+    }
+}
+
 fn text(field: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(field)
 }
@@ -115,7 +139,7 @@ fn parse_block(
     keep: Keep,
     base: usize,
 ) -> Result<Rows> {
-    let mut rows = Rows::default();
+    let mut rows = Rows::with_capacity(super::blocks::max_records(block), layout, keep);
     let mut row = base;
     for_each_record(
         block,
