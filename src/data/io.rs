@@ -416,15 +416,20 @@ pub fn write_summary_csv(path: impl AsRef<Path>, summary: &RfmSummary) -> Result
                 .and_then(|mut v| v.pop())
                 .unwrap_or_else(|| Vec::with_capacity(ROWS * 120));
             out.clear();
+            // recency and T repeat (whole days, weeks, periods): their texts are kept
+            let mut times = super::numfmt::NumberCache::new();
             for i in c * ROWS..((c + 1) * ROWS).min(summary.len()) {
                 write_csv_field(&mut out, &summary.ids()[i]);
+                out.push(b',');
+                write_number(&mut out, summary.frequency()[i]);
+                out.push(b',');
+                times.write(&mut out, summary.recency()[i]);
+                out.push(b',');
+                times.write(&mut out, summary.age()[i]);
                 let mut num = |v: f64| {
                     out.push(b',');
                     write_number(&mut out, v);
                 };
-                num(summary.frequency()[i]);
-                num(summary.recency()[i]);
-                num(summary.age()[i]);
                 if let Some(m) = summary.monetary_value() {
                     num(m[i]);
                 }
