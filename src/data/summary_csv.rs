@@ -571,7 +571,7 @@ pub(crate) fn read_compressed(
     rows_hint: usize,
 ) -> Result<(CompressedRfm, TimeUnit, Option<TimeUnit>, DuplicateCheck)> {
     let mut keys: Vec<(u64, u64, u64)> = Vec::with_capacity(rows_hint);
-    let mut hashes = IdHashes::new();
+    let mut hashes = IdHashes::with_room(rows_hint);
     let (layout, running) = read_blocks(
         reader,
         BLOCK_BYTES,
@@ -615,9 +615,14 @@ pub(crate) struct IdHashes {
 impl IdHashes {
     const BITS: u32 = 12;
 
-    pub(crate) fn new() -> Self {
+    /// Buckets with room for about `rows` hashes in all (an eighth more than an even share:
+    /// a bucket that does not grow is not copied), or empty ones for `rows` 0.
+    pub(crate) fn with_room(rows: usize) -> Self {
+        let each = (rows >> Self::BITS) + (rows >> (Self::BITS + 3));
         IdHashes {
-            buckets: vec![Vec::new(); 1 << Self::BITS],
+            buckets: (0..1 << Self::BITS)
+                .map(|_| Vec::with_capacity(each))
+                .collect(),
         }
     }
 
@@ -674,7 +679,7 @@ pub(crate) fn for_each_chunk<T: Send>(
     work: impl Fn(&RfmSummary) -> Result<T> + Sync + Send,
     mut consume: impl FnMut(T) -> Result<()> + Send,
 ) -> Result<(usize, Option<TimeUnit>, DuplicateCheck)> {
-    let mut hashes = IdHashes::new();
+    let mut hashes = IdHashes::with_room(0);
     let (layout, running) = read_blocks(
         reader,
         BLOCK_BYTES,
