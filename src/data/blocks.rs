@@ -585,15 +585,19 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn text_records_split_as_plain_split_does() {
-        let mut seed = 11u64;
-        let mut next = |n: usize| {
+    /// Seeded draws below `n` (a linear congruential generator: repeatable, no dependency).
+    fn draws(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (seed >> 33) as usize % n
-        };
+        }
+    }
+
+    #[test]
+    fn text_records_split_as_plain_split_does() {
+        let mut next = draws(11);
         // fields of every length around the eight-byte words, multibyte characters, CRLF,
         // blank lines, empty fields, and a last line with or without its line end
         let pieces = ["a", "bc", "é", "1234567", "\r", "€uro", "x y", "\t"];
@@ -642,13 +646,7 @@ mod tests {
 
     #[test]
     fn byte_records_split_at_any_delimiter_byte() {
-        let mut seed = 5u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = draws(5);
         // a delimiter byte that is no character on its own (0xFE), and `\r`, which cuts
         // nothing in a block whose every `\r` ends a line
         for delimiter in [0xFEu8, b'\r'] {
