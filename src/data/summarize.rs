@@ -794,7 +794,7 @@ impl SummaryBuilder {
     ///
     /// # Errors
     /// [`Error::EmptyData`] when no customer made a purchase by the calibration end.
-    pub fn finish(self) -> Result<Summarized> {
+    pub fn finish(mut self) -> Result<Summarized> {
         if self.customers() == 0 {
             return Err(Error::EmptyData("no transactions"));
         }
@@ -813,10 +813,18 @@ impl SummaryBuilder {
             last_transaction: self.last_time.map(Stamp::time),
             after_end: self.after_end,
         };
-        if !self.pending.is_empty() {
-            return closing.finish_shards(self.pending, tail);
+        let mut shards = if self.pending.is_empty() {
+            vec![self]
+        } else {
+            std::mem::take(&mut self.pending)
+        };
+        // (only these builders keep every occasion of some customers)
+        if shards.iter().any(|sh| sh.keep_all || sh.replaying) {
+            for sh in &mut shards {
+                closing::sort_kept(&mut sh.accounts);
+            }
         }
-        closing.finish(&self, tail)
+        closing.finish_shards(shards, tail)
     }
 }
 
@@ -825,6 +833,12 @@ impl SummaryBuilder {
 /// customers in order of first appearance), so the order of the whole is a merge of the
 /// shards' orders, not a sort.
 fn first_appearance(shards: &[SummaryBuilder]) -> Vec<(usize, u32, u32)> {
+    if let [one] = shards {
+        // its accounts are in order of first appearance (whatever row numbers a caller gave)
+        return (0..one.first_rows.len())
+            .map(|i| (one.first_rows[i], 0, i as u32))
+            .collect();
+    }
     let total: usize = shards.iter().map(|sh| sh.first_rows.len()).sum();
     let mut order = Vec::with_capacity(total);
     let mut next = vec![0usize; shards.len()];

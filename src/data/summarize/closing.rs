@@ -100,22 +100,6 @@ impl Columns {
             })
             .collect()
     }
-
-    fn push(&mut self, id: String, r: Row, holdout: bool) {
-        self.ids.push(id);
-        self.x.push(r.x);
-        self.t_x.push(r.t_x);
-        self.t.push(r.t);
-        self.m.push(r.m);
-        self.litt.push(r.litt);
-        if holdout {
-            self.hx.push(r.hx);
-            self.hm.push(r.hm);
-        }
-        self.first_purchase.push(r.first_purchase);
-        self.calibration_spend.push(r.calibration_spend);
-        self.gap_pairs.extend(r.gaps);
-    }
 }
 
 /// A stretch of the summary's rows, filled on one thread.
@@ -172,11 +156,10 @@ impl Closing {
                 folded
             }
             Account::All(v) => {
-                let mut v = v.clone();
-                v.sort_by_key(|o| o.0);
+                debug_assert!(v.is_sorted_by_key(|o| o.0), "sorted by `sort_kept`");
                 let mut folded = Folded::default();
                 let mut open: Option<(i64, f64)> = None;
-                for (k, a) in v {
+                for &(k, a) in v {
                     match &mut open {
                         Some(o) if o.0 == k => o.1 += a,
                         _ => {
@@ -207,8 +190,10 @@ impl Closing {
                     folded.first
                 }
             }
-            // (rare: the customers of a replay) exactly as `row` folds them
-            Account::All(_) | Account::Unordered => self.fold(acc).first,
+            // (the customers of a replay or of a builder that keeps every occasion) the first
+            // occasion, as `fold` finds it (0 for none)
+            Account::All(v) => v.first().map_or(0, |o| o.0),
+            Account::Unordered => unreachable!("replayed before finishing"),
         };
         first > self.cal_key
     }
@@ -252,24 +237,11 @@ impl Closing {
         })
     }
 
-    /// The summary of builder `b`'s customers.
-    pub(super) fn finish(&self, b: &SummaryBuilder, tail: Tail) -> Result<Summarized> {
-        let holdout = self.obs_key.is_some();
-        let mut cols = Columns::default();
-        cols.ids.reserve_exact(b.accounts.len());
-        for (i, acc) in b.accounts.iter().enumerate() {
-            match self.row(acc) {
-                Some(r) => cols.push(b.id_of(i).to_string(), r, holdout),
-                None => cols.first_seen_in_holdout.push(b.id_of(i).to_string()),
-            }
-        }
-        self.summarized(cols, tail)
-    }
-
-    /// The summary of shards that summarised disjoint sets of customers, customers in order of
-    /// first appearance ([`super::first_appearance`]). The summary's customers are then folded in that order on all
-    /// cores, each stretch straight into its rows of the columns: the result is the one
-    /// builder's that took every row.
+    /// The summary of builders that summarised disjoint sets of customers (one builder, or
+    /// the shards of a log read on all cores), customers in order of first appearance
+    /// ([`super::first_appearance`]). The customers are folded in that order on all cores,
+    /// each stretch straight into its rows of the columns: the result is the one builder's
+    /// that took every row. Kept occasions must be sorted ([`sort_kept`]).
     pub(super) fn finish_shards(
         &self,
         shards: Vec<SummaryBuilder>,
@@ -346,6 +318,16 @@ impl Closing {
             last_transaction: tail.last_transaction,
             transactions_after_end: tail.after_end,
         })
+    }
+}
+
+/// Sorts the kept occasions of `accounts` by time, in place and once, so that folding them
+/// (which needs them in time order) takes no copy.
+pub(super) fn sort_kept(accounts: &mut [Account]) {
+    for acc in accounts {
+        if let Account::All(v) = acc {
+            v.sort_by_key(|o| o.0);
+        }
     }
 }
 
