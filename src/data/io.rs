@@ -1040,14 +1040,20 @@ impl Late<'_> {
     /// ([`SummaryOptions::is_after_end`](crate::SummaryOptions::is_after_end) as a stamp), else
     /// none.
     pub(crate) fn after_end(options: &crate::SummaryOptions) -> Self {
+        Self::start_after_end(options).map_or(Late::Never, Late::From)
+    }
+
+    /// The first stamp after the last occasion of a summary with `options`, when it skips the
+    /// rows from there on ([`after_end`](Self::after_end)'s `From`).
+    pub(crate) fn start_after_end(options: &crate::SummaryOptions) -> Option<Stamp> {
         if !options.skips_lines_after_end() {
-            return Late::Never;
+            return None;
         }
         let g = options.granularity();
         let end = options
             .observation_end()
             .unwrap_or(options.calibration_end());
-        Late::From(g.after(g.key(Stamp::of(end))))
+        Some(g.after(g.key(Stamp::of(end))))
     }
 
     #[inline]

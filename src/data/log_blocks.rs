@@ -274,10 +274,7 @@ fn summarize_blocks_in(
     } else {
         (columns_of(format, None)?, 0)
     };
-    let late = match Late::after_end(builder.options()) {
-        Late::From(s) => Some(s),
-        _ => None,
-    };
+    let late = Late::start_after_end(builder.options());
     let parser = BlockParser {
         delimiter,
         cols,
